@@ -1,0 +1,60 @@
+"""The groups Shoene's users belong to, and what each may do. Applied after every migrate."""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+
+METER_GATEWAYS = "Meter gateways"
+BUSINESS_STAFF = "Business staff"
+DATA_TEAM = "Data team"
+
+# group name -> "app_label.codename" permissions. Business staff may change flags and the
+# data they own (the flags issue extends this), never users or raw readings.
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    METER_GATEWAYS: ["energy.ingest_readings"],
+    BUSINESS_STAFF: [
+        "flags.view_flag",
+        "flags.add_flag",
+        "flags.change_flag",
+        "waffle.view_switch",
+        "waffle.add_switch",
+        "waffle.change_switch",
+        "waffle.view_sample",
+        "waffle.change_sample",
+        "energy.view_region",
+        "energy.view_premise",
+        "energy.view_meter",
+        "energy.view_dailyusage",
+        "energy.view_weatherobservation",
+    ],
+    DATA_TEAM: [
+        "energy.view_region",
+        "energy.view_premise",
+        "energy.view_meter",
+        "energy.view_dailyusage",
+        "energy.view_weatherobservation",
+        "energy.view_ingestbatch",
+        "energy.view_intervention",
+    ],
+}
+
+
+def groups_ensure(*, using: str = "default", apps=global_apps) -> None:
+    """Create the groups and give each exactly its listed permissions (idempotent)."""
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using, apps=apps)
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.append(
+                Permission.objects.using(using).get(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )
+        group.permissions.set(wanted)
+
+
+def on_post_migrate(sender, using="default", **kwargs) -> None:
+    groups_ensure(using=using)

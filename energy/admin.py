@@ -1,0 +1,115 @@
+from django.contrib import admin
+
+from energy.models import (
+    DailyUsage,
+    IngestBatch,
+    Intervention,
+    Meter,
+    Premise,
+    Region,
+    WeatherObservation,
+)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone"]
+    search_fields = ["name"]
+
+
+class MeterInline(admin.TabularInline):
+    model = Meter
+    extra = 0
+    fields = ["serial", "commodity", "unit", "interval_minutes", "installed_on"]
+
+
+@admin.register(Premise)
+class PremiseAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "owner",
+        "region",
+        "dwelling_type",
+        "floor_area_m2",
+        "household_size",
+    ]
+    list_filter = ["region", "dwelling_type"]
+    search_fields = ["name", "owner__username", "owner__email", "meters__serial"]
+    list_select_related = ["owner", "region"]
+    raw_id_fields = ["owner"]
+    inlines = [MeterInline]
+
+
+@admin.register(Meter)
+class MeterAdmin(admin.ModelAdmin):
+    list_display = ["serial", "premise", "commodity", "unit", "interval_minutes"]
+    list_filter = ["commodity", "interval_minutes", "premise__region"]
+    search_fields = ["serial"]
+    list_select_related = ["premise"]
+    raw_id_fields = ["premise"]
+
+
+@admin.register(WeatherObservation)
+class WeatherObservationAdmin(admin.ModelAdmin):
+    list_display = ["region", "date", "temperature_mean_c"]
+    list_filter = ["region"]
+    date_hierarchy = "date"
+
+
+@admin.register(DailyUsage)
+class DailyUsageAdmin(admin.ModelAdmin):
+    """Computed from readings: read-only here."""
+
+    list_display = ["meter", "date", "total", "baseload", "peak", "night_total", "intervals"]
+    list_filter = ["meter__commodity"]
+    search_fields = ["meter__serial"]
+    date_hierarchy = "date"
+    list_select_related = ["meter"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Intervention)
+class InterventionAdmin(admin.ModelAdmin):
+    list_display = ["meter", "date", "description", "true_saving_fraction"]
+    search_fields = ["meter__serial", "description"]
+    raw_id_fields = ["meter"]
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(admin.ModelAdmin):
+    """Deliveries of readings with their outcome. Read-only: the raw payload is evidence."""
+
+    list_display = [
+        "id",
+        "client",
+        "source",
+        "format",
+        "status",
+        "row_count",
+        "accepted_count",
+        "duplicate_count",
+        "corrected_count",
+        "rejected_count",
+        "received_at",
+    ]
+    list_filter = ["status", "source", "format"]
+    search_fields = ["id", "idempotency_key", "client__username"]
+    date_hierarchy = "received_at"
+    list_select_related = ["client"]
+    exclude = ["payload"]
+    readonly_fields = [f.name for f in IngestBatch._meta.fields if f.name != "payload"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("payload")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

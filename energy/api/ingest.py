@@ -1,0 +1,83 @@
+"""``POST /api/v1/ingest/readings/`` and ``GET /api/v1/ingest/batches/<id>/``."""
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from energy.api.permissions import CanIngestReadings
+from energy.ingest.services import batch_receive
+from energy.models import IngestBatch
+
+
+class BatchOutputSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IngestBatch
+        fields = [
+            "id",
+            "url",
+            "status",
+            "format",
+            "source",
+            "idempotency_key",
+            "row_count",
+            "counts",
+            "received_at",
+            "started_at",
+            "finished_at",
+            "attempts",
+            "rejected_rows",
+            "error",
+        ]
+
+    def get_url(self, batch: IngestBatch) -> str:
+        return reverse(
+            "api:ingest-batch-detail", args=[batch.pk], request=self.context.get("request")
+        )
+
+    def get_counts(self, batch: IngestBatch) -> dict[str, int]:
+        return {
+            "accepted": batch.accepted_count,
+            "duplicate": batch.duplicate_count,
+            "corrected": batch.corrected_count,
+            "rejected": batch.rejected_count,
+        }
+
+
+class IngestReadingsView(APIView):
+    """Accept a JSON or CSV body of readings; store it and process it in the background."""
+
+    permission_classes = [IsAuthenticated, CanIngestReadings]
+    parser_classes = []  # the raw body is stored as delivered
+
+    def post(self, request: Request) -> Response:
+        batch, created = batch_receive(
+            client=request.user,
+            body=request.body,
+            content_type=request.content_type,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+        )
+        batch.refresh_from_db()  # processing may already have run (in-process tasks)
+        data = BatchOutputSerializer(batch, context={"request": request}).data
+        response = Response(data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = data["url"]
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class BatchDetailView(APIView):
+    """A batch's status, counts and rejected rows; a client sees only its own batches."""
+
+    def get(self, request: Request, batch_id) -> Response:
+        batches = IngestBatch.objects.defer("payload")
+        if not request.user.is_staff:
+            batches = batches.filter(client=request.user)
+        batch = get_object_or_404(batches, pk=batch_id)
+        return Response(BatchOutputSerializer(batch, context={"request": request}).data)

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from energy.api.ingest import BatchDetailView, IngestReadingsView
+
+urlpatterns = [
+    path("ingest/readings/", IngestReadingsView.as_view(), name="ingest-readings"),
+    path("ingest/batches/<uuid:batch_id>/", BatchDetailView.as_view(), name="ingest-batch-detail"),
+]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class EnergyConfig(AppConfig):
+    name = "energy"
+    verbose_name = _("Energy")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from energy.access import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="energy-groups")

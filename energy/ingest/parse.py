@@ -1,0 +1,186 @@
+"""Turn a delivered body (JSON or CSV) into raw rows, or say exactly why it cannot be read."""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from config.errors import PayloadTooLarge, ShoeneError, ValidationFailed
+from energy.models import BatchFormat
+
+CSV_REQUIRED_COLUMNS = ("meter", "ts", "value")
+CSV_COLUMNS = (*CSV_REQUIRED_COLUMNS, "quality")
+
+CONTENT_TYPES = {
+    "application/json": BatchFormat.JSON,
+    "text/csv": BatchFormat.CSV,
+}
+
+
+class UnsupportedFormat(ShoeneError):
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One row as delivered; ``line`` is the CSV line or the JSON array index (1-based)."""
+
+    line: int
+    meter: Any
+    ts: Any
+    value: Any
+    quality: Any = None
+    problem: str | None = None  # set when the row's shape is wrong (malformed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"meter": self.meter, "ts": self.ts, "value": self.value, "quality": self.quality}
+
+
+def format_for_content_type(content_type: str) -> BatchFormat:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    try:
+        return CONTENT_TYPES[media_type]
+    except KeyError:
+        raise UnsupportedFormat(
+            f"Content-Type {media_type or '(none)'!r} is not accepted; "
+            "send application/json or text/csv.",
+        ) from None
+
+
+def decode_body(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(
+            f"The body is not UTF-8: invalid byte at offset {exc.start}.",
+            code="unparseable",
+            details={"offset": exc.start},
+        ) from exc
+
+
+def payload_check(*, text: str, fmt: str, max_rows: int) -> int:
+    """Check the body can be read as a whole and is within the row limit; return the row count.
+
+    Raises ``ValidationFailed`` (with line and column where known) or ``PayloadTooLarge``.
+    Individual bad rows are not an error here: they are rejected one by one later.
+    """
+    if fmt == BatchFormat.JSON:
+        count = len(_json_readings(text))
+    else:
+        count = sum(1 for _ in _csv_records(text))
+    if count == 0:
+        raise ValidationFailed("The body holds no readings.", code="empty")
+    if count > max_rows:
+        raise PayloadTooLarge(
+            f"The body holds {count} readings; at most {max_rows} are accepted per request. "
+            "Split it into several requests.",
+            details={"rows": count, "max_rows": max_rows},
+        )
+    return count
+
+
+def parse_rows(*, text: str, fmt: str) -> Iterator[RawRow]:
+    """Yield the rows of a body that ``payload_check`` accepted."""
+    if fmt == BatchFormat.JSON:
+        yield from _json_rows(text)
+    else:
+        yield from _csv_rows(text)
+
+
+def _json_readings(text: str) -> list[Any]:
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed(
+            f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
+            code="unparseable",
+            details={"line": exc.lineno, "column": exc.colno},
+        ) from exc
+    if not isinstance(document, dict) or not isinstance(document.get("readings"), list):
+        raise ValidationFailed(
+            'The JSON body must be an object with a "readings" array.',
+            code="unparseable",
+        )
+    return document["readings"]
+
+
+def _json_rows(text: str) -> Iterator[RawRow]:
+    for index, item in enumerate(_json_readings(text), start=1):
+        if not isinstance(item, dict):
+            yield RawRow(index, None, None, None, problem="each reading must be a JSON object")
+            continue
+        missing = [key for key in CSV_REQUIRED_COLUMNS if key not in item]
+        yield RawRow(
+            index,
+            item.get("meter"),
+            item.get("ts"),
+            item.get("value"),
+            item.get("quality"),
+            problem=f"missing {', '.join(missing)}" if missing else None,
+        )
+
+
+def _csv_header(reader: Any) -> list[str]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValidationFailed("The CSV body is empty.", code="empty") from None
+    except csv.Error as exc:
+        raise _csv_error(exc, reader.line_num) from exc
+    columns = [column.strip().lower() for column in header]
+    missing = [column for column in CSV_REQUIRED_COLUMNS if column not in columns]
+    unknown = [column for column in columns if column not in CSV_COLUMNS]
+    if missing or unknown or len(set(columns)) != len(columns):
+        raise ValidationFailed(
+            "The CSV header must be meter,ts,value[,quality]"
+            + (f"; missing: {', '.join(missing)}" if missing else "")
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            + ".",
+            code="unparseable",
+            details={"line": 1, "header": header},
+        )
+    return columns
+
+
+def _csv_records(text: str) -> Iterator[tuple[int, list[str], list[str], int]]:
+    reader = csv.reader(io.StringIO(text), strict=True)
+    columns = _csv_header(reader)
+    width = len(columns)
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _csv_error(exc, reader.line_num) from exc
+        if not record:
+            continue  # blank line
+        yield reader.line_num, record, columns, width
+
+
+def _csv_rows(text: str) -> Iterator[RawRow]:
+    for line, record, columns, width in _csv_records(text):
+        if len(record) != width:
+            yield RawRow(
+                line, None, None, None, problem=f"expected {width} fields, found {len(record)}"
+            )
+            continue
+        if width == 3 and columns[0] == "meter":  # the usual order, without a dict
+            yield RawRow(line, record[0], record[1], record[2])
+        else:
+            fields = dict(zip(columns, record, strict=True))
+            yield RawRow(
+                line, fields["meter"], fields["ts"], fields["value"], fields.get("quality") or None
+            )
+
+
+def _csv_error(exc: csv.Error, line: int) -> ValidationFailed:
+    return ValidationFailed(
+        f"The CSV body cannot be read: {exc} (line {line}).",
+        code="unparseable",
+        details={"line": line},
+    )

@@ -1,0 +1,168 @@
+"""Ingest services: accept a delivered body as a batch, and process a batch into readings."""
+
+import hashlib
+import logging
+from uuid import UUID
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.errors import Conflict, PayloadTooLarge, ShoeneError
+from energy.ingest.parse import decode_body, format_for_content_type, parse_rows, payload_check
+from energy.ingest.store import readings_upsert
+from energy.ingest.validate import MeterRules, readings_validate
+from energy.models import BatchStatus, IngestBatch, Meter
+from energy.rollups import daily_usage_refresh, local_dates_touched
+
+logger = logging.getLogger(__name__)
+
+
+def batch_receive(
+    *,
+    client,
+    body: bytes,
+    content_type: str,
+    idempotency_key: str | None = None,
+    source: str = "api",
+) -> tuple[IngestBatch, bool]:
+    """Store a delivered body as a batch and queue it; return (batch, created).
+
+    The body is checked as a whole first (unparseable or too large: an error, nothing stored).
+    With an idempotency key the client already used, the earlier batch is returned.
+    """
+    fmt = format_for_content_type(content_type)
+    if len(body) > settings.INGEST_MAX_BODY_BYTES:
+        raise PayloadTooLarge(
+            f"The body is {len(body)} bytes; "
+            f"at most {settings.INGEST_MAX_BODY_BYTES} are accepted per request.",
+        )
+    digest = hashlib.sha256(body).hexdigest()
+    if idempotency_key:
+        earlier = _batch_for_key(client, idempotency_key, digest)
+        if earlier is not None:
+            return earlier, False
+
+    text = decode_body(body)
+    rows = payload_check(text=text, fmt=fmt, max_rows=settings.INGEST_MAX_ROWS)
+    try:
+        with transaction.atomic():
+            batch = IngestBatch.objects.create(
+                client=client,
+                idempotency_key=idempotency_key or "",
+                source=source,
+                format=fmt,
+                payload=text,
+                payload_sha256=digest,
+                row_count=rows,
+            )
+            batch_enqueue(batch_id=batch.pk)
+    except IntegrityError:
+        # The same key arrived concurrently and the other request won: answer with its batch.
+        earlier = _batch_for_key(client, idempotency_key, digest) if idempotency_key else None
+        if earlier is None:
+            raise
+        return earlier, False
+    return batch, True
+
+
+def _batch_for_key(client, key: str, digest: str) -> IngestBatch | None:
+    earlier = IngestBatch.objects.filter(client=client, idempotency_key=key).first()
+    if earlier is not None and earlier.payload_sha256 != digest:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different body; "
+            "use a new key for new data.",
+            code="idempotency_key_reused",
+            details={"batch": str(earlier.pk)},
+        )
+    return earlier
+
+
+def batch_enqueue(*, batch_id: UUID) -> None:
+    """Queue a batch for processing once the current transaction commits.
+
+    A broker that is down does not lose the batch: it is stored as ``received`` and can be
+    queued again later.
+    """
+    from energy.tasks import ingest_batch_process
+
+    def send() -> None:
+        try:
+            ingest_batch_process.delay(str(batch_id))
+        except Exception:
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                raise
+            logger.exception("Could not queue ingest batch %s; it stays received", batch_id)
+
+    transaction.on_commit(send)
+
+
+def batch_process(*, batch_id: UUID | str) -> IngestBatch:
+    """Parse, validate and store a batch's readings, then roll up the days it touched.
+
+    Idempotent: a batch already done is left as it is, and the storage itself counts a
+    re-delivered reading as a duplicate. Only one worker processes a batch at a time.
+    """
+    with transaction.atomic():
+        batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status == BatchStatus.DONE:
+            return batch
+        batch.status = BatchStatus.PROCESSING
+        batch.attempts += 1
+        batch.started_at = timezone.now()
+        batch.save(update_fields=["status", "attempts", "started_at"])
+
+    try:
+        with transaction.atomic():
+            # Held until commit: a second worker given the same batch waits, then sees it done.
+            batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
+            if batch.status == BatchStatus.DONE:
+                return batch
+            _process_locked(batch)
+    except ShoeneError as exc:
+        IngestBatch.objects.filter(pk=batch_id).update(
+            status=BatchStatus.FAILED,
+            error=exc.message,
+            finished_at=timezone.now(),
+        )
+        batch.refresh_from_db()
+    return batch
+
+
+def _process_locked(batch: IngestBatch) -> None:
+    rows = list(parse_rows(text=batch.payload, fmt=batch.format))
+    serials = {row.meter for row in rows if isinstance(row.meter, str)}
+    result = readings_validate(rows, meters=meter_rules(serials=serials), now=timezone.now())
+
+    stored = readings_upsert(readings=result.valid, batch_id=batch.pk)
+    touched = local_dates_touched(meter_epochs=((r.meter_id, r.epoch) for r in result.valid))
+    daily_usage_refresh(dates_by_meter=touched)
+
+    keep = settings.INGEST_REJECTED_ROWS_KEPT
+    batch.accepted_count = stored.inserted
+    batch.duplicate_count = stored.duplicates
+    batch.corrected_count = stored.corrected
+    batch.rejected_count = len(result.rejected)
+    batch.rejected_rows = [rejection.as_dict() for rejection in result.rejected[:keep]]
+    batch.status = BatchStatus.DONE
+    batch.error = ""
+    batch.finished_at = timezone.now()
+    batch.save()
+
+
+def meter_rules(*, serials: set[str]) -> dict[str, MeterRules]:
+    """Validation rules for the meters with these serials (unknown serials are absent)."""
+    per_hour = settings.INGEST_MAX_VALUE_PER_HOUR
+    rules = {}
+    for meter in Meter.objects.filter(serial__in=serials).only(
+        "pk",
+        "serial",
+        "commodity",
+        "interval_minutes",
+        "max_value_per_interval",
+    ):
+        limit = meter.max_value_per_interval
+        if limit is None:
+            limit = per_hour[meter.commodity] * meter.interval_minutes / 60
+        rules[meter.serial] = MeterRules(meter.pk, meter.interval_minutes, limit)
+    return rules

@@ -1,0 +1,147 @@
+"""Store many readings at once: new ones inserted, identical ones counted, changed ones revised.
+
+On PostgreSQL the rows are COPYed into a temporary staging table and merged with one
+``INSERT … SELECT … ON CONFLICT``; other databases use a portable ORM path. Both give the
+same result (tests/energy/test_ingest_store.py).
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection
+
+from energy.ingest.validate import ValidReading
+from energy.models import Reading, ReadingRevision
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    inserted: int
+    duplicates: int
+    corrected: int
+
+
+def readings_upsert(
+    *, readings: Sequence[ValidReading], batch_id=None, method: str = "auto"
+) -> UpsertResult:
+    """Merge readings into storage. Call inside a transaction. ``method``: auto|copy|portable."""
+    if not readings:
+        return UpsertResult(0, 0, 0)
+    if method == "auto":
+        method = "copy" if connection.vendor == "postgresql" else "portable"
+    if method == "copy":
+        return _upsert_copy(readings, batch_id)
+    return _upsert_portable(readings, batch_id)
+
+
+_STAGING_DDL = """
+CREATE TEMPORARY TABLE IF NOT EXISTS ingest_staging (
+    meter_id bigint NOT NULL,
+    epoch bigint NOT NULL,
+    value double precision NOT NULL,
+    quality varchar(10) NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+
+# The CTEs all see the table as it was before this statement, so ``changed`` holds the old
+# values of exactly the rows the upsert is about to overwrite.
+_MERGE_SQL = """
+WITH incoming AS (
+    SELECT meter_id, to_timestamp(epoch) AS ts, value, quality FROM ingest_staging
+), changed AS (
+    SELECT r.meter_id, r.ts, r.value, r.quality
+    FROM energy_reading r
+    JOIN incoming i ON r.meter_id = i.meter_id AND r.ts = i.ts
+    WHERE r.value <> i.value OR r.quality <> i.quality
+), revisions AS (
+    INSERT INTO energy_readingrevision (meter_id, ts, value, quality, replaced_at, batch_id)
+    SELECT meter_id, ts, value, quality, now(), %s FROM changed
+), upserted AS (
+    INSERT INTO energy_reading AS r (meter_id, ts, value, quality)
+    SELECT meter_id, ts, value, quality FROM incoming
+    ON CONFLICT (meter_id, ts) DO UPDATE
+        SET value = EXCLUDED.value, quality = EXCLUDED.quality
+        WHERE r.value <> EXCLUDED.value OR r.quality <> EXCLUDED.quality
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+"""
+
+
+def _upsert_copy(readings: Sequence[ValidReading], batch_id) -> UpsertResult:
+    # Text COPY format: tab-separated, one line per row; repr() of a float round-trips exactly.
+    data = "".join(
+        f"{r.meter_id}\t{r.epoch}\t{r.value!r}\t{r.quality}\n" for r in readings
+    ).encode()
+    with connection.cursor() as cursor:
+        cursor.execute(_STAGING_DDL)
+        cursor.execute("TRUNCATE ingest_staging")
+        with cursor.copy(
+            "COPY ingest_staging (meter_id, epoch, value, quality) FROM STDIN"
+        ) as copy:
+            copy.write(data)
+        # Fresh statistics on the staging table, so the merge probes the primary key per row
+        # instead of scanning the readings table.
+        cursor.execute("ANALYZE ingest_staging")
+        cursor.execute(_MERGE_SQL, [batch_id])
+        inserted, corrected = cursor.fetchone()
+        cursor.execute("TRUNCATE ingest_staging")
+    return UpsertResult(inserted, len(readings) - inserted - corrected, corrected)
+
+
+def _upsert_portable(readings: Sequence[ValidReading], batch_id) -> UpsertResult:
+    by_meter: dict[int, dict[int, ValidReading]] = defaultdict(dict)
+    for reading in readings:
+        by_meter[reading.meter_id][reading.epoch] = reading
+
+    new: list[Reading] = []
+    revisions: list[ReadingRevision] = []
+    changed: list[ValidReading] = []
+    duplicates = 0
+    for meter_id, incoming in by_meter.items():
+        first, last = min(incoming), max(incoming)
+        existing = Reading.objects.filter(
+            meter_id=meter_id,
+            ts__gte=_utc(first),
+            ts__lte=_utc(last),
+        ).values_list("ts", "value", "quality")
+        stored = {int(ts.timestamp()): (value, quality) for ts, value, quality in existing}
+        for epoch, reading in incoming.items():
+            before = stored.get(epoch)
+            if before is None:
+                new.append(
+                    Reading(
+                        meter_id=meter_id,
+                        ts=_utc(epoch),
+                        value=reading.value,
+                        quality=reading.quality,
+                    )
+                )
+            elif before == (reading.value, reading.quality):
+                duplicates += 1
+            else:
+                changed.append(reading)
+                revisions.append(
+                    ReadingRevision(
+                        meter_id=meter_id,
+                        ts=_utc(epoch),
+                        value=before[0],
+                        quality=before[1],
+                        batch_id=batch_id,
+                    )
+                )
+
+    Reading.objects.bulk_create(new, batch_size=1000)
+    ReadingRevision.objects.bulk_create(revisions, batch_size=1000)
+    for reading in changed:  # corrections are rare; one UPDATE each is fine
+        Reading.objects.filter(meter_id=reading.meter_id, ts=_utc(reading.epoch)).update(
+            value=reading.value,
+            quality=reading.quality,
+        )
+    return UpsertResult(len(new), duplicates, len(changed))
+
+
+def _utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)

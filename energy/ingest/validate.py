@@ -1,0 +1,161 @@
+"""Row-level validation: every rejected row gets a reason code and a message."""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from energy.ingest.parse import RawRow
+from energy.models import Quality
+
+QUALITIES = frozenset(Quality.values)
+
+
+class Reason(StrEnum):
+    MALFORMED = "malformed"
+    UNKNOWN_METER = "unknown_meter"
+    OFF_GRID = "off_grid"
+    FUTURE = "future"
+    NEGATIVE = "negative"
+    NOT_FINITE = "not_finite"
+    TOO_LARGE = "too_large"
+    DUPLICATE_IN_BATCH = "duplicate_in_batch"
+
+
+@dataclass(frozen=True, slots=True)
+class MeterRules:
+    """What validation needs to know about a meter."""
+
+    id: int
+    interval_minutes: int
+    max_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class ValidReading:
+    meter_id: int
+    epoch: int  # interval start, seconds since 1970-01-01 UTC
+    value: float
+    quality: str
+
+    @property
+    def ts(self) -> datetime:
+        return datetime.fromtimestamp(self.epoch, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    line: int
+    reason: Reason
+    message: str
+    row: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "reason": str(self.reason),
+            "message": self.message,
+            "row": self.row,
+        }
+
+
+@dataclass(slots=True)
+class ValidationResult:
+    valid: list[ValidReading] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def readings_validate(
+    rows: Iterable[RawRow],
+    *,
+    meters: dict[str, MeterRules],
+    now: datetime,
+) -> ValidationResult:
+    """Split raw rows into valid readings and rejections (with reasons), keeping row order."""
+    result = ValidationResult()
+    valid, rejected = result.valid, result.rejected
+    now_epoch = now.timestamp()
+    seen: set[tuple[int, int]] = set()
+
+    for row in rows:
+        reason, message, reading = _check(row, meters, now_epoch)
+        if reading is not None:
+            key = (reading.meter_id, reading.epoch)
+            if key in seen:
+                reason, message = (
+                    Reason.DUPLICATE_IN_BATCH,
+                    "the same meter and interval appear earlier in this batch",
+                )
+            else:
+                seen.add(key)
+                valid.append(reading)
+                continue
+        rejected.append(Rejection(row.line, reason, message, _jsonable(row.as_dict())))
+    return result
+
+
+def _check(row: RawRow, meters: dict[str, MeterRules], now_epoch: float):
+    if row.problem:
+        return Reason.MALFORMED, row.problem, None
+    if not isinstance(row.meter, str) or not row.meter:
+        return Reason.MALFORMED, "meter must be a non-empty string", None
+    rules = meters.get(row.meter)
+    if rules is None:
+        return Reason.UNKNOWN_METER, f"no meter with serial {row.meter!r}", None
+
+    if not isinstance(row.ts, str):
+        return Reason.MALFORMED, "ts must be an ISO 8601 string", None
+    try:
+        ts = datetime.fromisoformat(row.ts)
+    except ValueError:
+        return Reason.MALFORMED, f"ts {row.ts!r} is not an ISO 8601 date-time", None
+    if ts.tzinfo is None:
+        return Reason.MALFORMED, "ts needs a UTC offset, e.g. 2026-01-15T09:30:00+09:00", None
+    epoch_float = ts.timestamp()
+    epoch = int(epoch_float)
+    interval_seconds = rules.interval_minutes * 60
+    if epoch != epoch_float or epoch % interval_seconds:
+        return (
+            Reason.OFF_GRID,
+            f"ts is not on the meter's {rules.interval_minutes}-minute grid",
+            None,
+        )
+    if epoch + interval_seconds > now_epoch:
+        return Reason.FUTURE, "the interval has not ended yet", None
+
+    value = row.value
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return Reason.MALFORMED, f"value {row.value!r} is not a number", None
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        return Reason.MALFORMED, "value must be a number", None
+    else:
+        value = float(value)
+    if not math.isfinite(value):
+        return Reason.NOT_FINITE, "value must be a finite number", None
+    if value < 0:
+        return Reason.NEGATIVE, "value must not be negative", None
+    if value > rules.max_value:
+        return (
+            Reason.TOO_LARGE,
+            f"value {value:g} is above this meter's maximum of {rules.max_value:g} per interval",
+            None,
+        )
+
+    quality = row.quality or Quality.MEASURED
+    if quality not in QUALITIES:
+        return Reason.MALFORMED, f"quality must be one of {', '.join(sorted(QUALITIES))}", None
+    return None, None, ValidReading(rules.id, epoch, value, quality)
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as delivered, safe to store in JSON (NaN and infinities become strings)."""
+    return {
+        key: (str(value) if isinstance(value, float) and not math.isfinite(value) else value)
+        for key, value in row.items()
+        if value is not None or key != "quality"
+    }

@@ -1,0 +1,336 @@
+"""Premises, meters, readings, weather, rollups and ingest batches.
+
+Times are stored in UTC. A reading is labelled by the start of its interval; local days
+follow the premise's region time zone.
+"""
+
+import uuid
+import zoneinfo
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            _("%(value)s is not a known time zone."), params={"value": value}
+        ) from exc
+
+
+class Region(models.Model):
+    """A weather region; every premise in it shares its time zone and temperatures."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Asia/Tokyo",
+        validators=[validate_time_zone],
+        help_text=_("IANA name, for example Asia/Tokyo. Local days and nights use it."),
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class DwellingType(models.TextChoices):
+    DETACHED = "detached", _("Detached house")
+    APARTMENT = "apartment", _("Apartment")
+    TERRACED = "terraced", _("Terraced house")
+    SHOP = "shop", _("Small shop")
+
+
+class Premise(models.Model):
+    """A home or small business supplied by the utility."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="premises",
+        verbose_name=_("owner"),
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="premises", verbose_name=_("region")
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=200,
+        blank=True,
+        help_text=_("What the customer calls it, e.g. 'Home'."),
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    dwelling_type = models.CharField(
+        _("dwelling type"), max_length=20, choices=DwellingType.choices
+    )
+    floor_area_m2 = models.DecimalField(_("floor area (m²)"), max_digits=7, decimal_places=1)
+    household_size = models.PositiveSmallIntegerField(_("household size"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("premise")
+        verbose_name_plural = _("premises")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name or f"Premise {self.pk}"
+
+
+class Commodity(models.TextChoices):
+    ELECTRICITY = "electricity", _("Electricity")
+    GAS = "gas", _("Gas")
+
+
+class Unit(models.TextChoices):
+    KWH = "kWh", "kWh"
+    M3 = "m3", "m³"
+
+
+COMMODITY_UNIT = {Commodity.ELECTRICITY: Unit.KWH, Commodity.GAS: Unit.M3}
+
+
+class Meter(models.Model):
+    """A smart meter reporting consumption per fixed interval."""
+
+    premise = models.ForeignKey(
+        Premise, on_delete=models.PROTECT, related_name="meters", verbose_name=_("premise")
+    )
+    serial = models.CharField(_("serial number"), max_length=64, unique=True)
+    commodity = models.CharField(_("commodity"), max_length=20, choices=Commodity.choices)
+    unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices)
+    interval_minutes = models.PositiveSmallIntegerField(
+        _("interval (minutes)"),
+        default=30,
+        help_text=_("Readings must start on this grid, counted from midnight UTC."),
+    )
+    max_value_per_interval = models.FloatField(
+        _("maximum per interval"),
+        null=True,
+        blank=True,
+        help_text=_("Readings above this are rejected. Empty: the site-wide default per hour."),
+    )
+    installed_on = models.DateField(_("installed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("meter")
+        verbose_name_plural = _("meters")
+        ordering = ["serial"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(interval_minutes__gt=0) & models.Q(interval_minutes__lte=1440),
+                name="meter_interval_in_a_day",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(commodity="electricity", unit="kWh")
+                    | models.Q(commodity="gas", unit="m3")
+                ),
+                name="meter_unit_matches_commodity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.serial
+
+    def clean(self) -> None:
+        if 1440 % (self.interval_minutes or 1):
+            raise ValidationError({"interval_minutes": _("The interval must divide a day evenly.")})
+
+
+class Quality(models.TextChoices):
+    MEASURED = "measured", _("Measured")
+    ESTIMATED = "estimated", _("Estimated")
+
+
+class Reading(models.Model):
+    """Consumption in one interval, labelled by the interval's start (UTC).
+
+    Keyed by (meter, ts) with no surrogate id, so the table can be partitioned by time and
+    distributed by meter.
+    """
+
+    pk = models.CompositePrimaryKey("meter", "ts")
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, db_index=False)
+    ts = models.DateTimeField(_("interval start"))
+    value = models.FloatField(_("value"))
+    quality = models.CharField(
+        _("quality"), max_length=10, choices=Quality.choices, default=Quality.MEASURED
+    )
+
+    class Meta:
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.ts.isoformat()} {self.value}"
+
+
+class ReadingRevision(models.Model):
+    """The value a reading had before a correction replaced it."""
+
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, db_index=False)
+    ts = models.DateTimeField(_("interval start"))
+    value = models.FloatField(_("previous value"))
+    quality = models.CharField(_("previous quality"), max_length=10, choices=Quality.choices)
+    replaced_at = models.DateTimeField(_("replaced at"), auto_now_add=True)
+    batch = models.ForeignKey(
+        "IngestBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
+    )
+
+    class Meta:
+        verbose_name = _("reading revision")
+        verbose_name_plural = _("reading revisions")
+        indexes = [models.Index(fields=["meter", "ts"], name="revision_meter_ts")]
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.ts.isoformat()} was {self.value}"
+
+
+class WeatherObservation(models.Model):
+    """Daily mean temperature for a region's local date."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="weather")
+    date = models.DateField(_("local date"))
+    temperature_mean_c = models.FloatField(_("mean temperature (°C)"))
+
+    class Meta:
+        verbose_name = _("weather observation")
+        verbose_name_plural = _("weather observations")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "date"], name="weather_one_per_region_day"),
+        ]
+        ordering = ["region", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.date}: {self.temperature_mean_c:.1f} °C"
+
+
+class DailyUsage(models.Model):
+    """The rollup of one meter's readings over one local day (in the meter's unit)."""
+
+    meter = models.ForeignKey(
+        Meter, on_delete=models.CASCADE, related_name="daily_usage", db_index=False
+    )
+    date = models.DateField(_("local date"))
+    total = models.FloatField(_("total"))
+    baseload = models.FloatField(_("baseload"), help_text=_("The smallest interval value."))
+    peak = models.FloatField(_("peak"), help_text=_("The largest interval value."))
+    peak_at = models.DateTimeField(_("peak interval start"))
+    night_total = models.FloatField(_("night total"), help_text=_("01:00-05:00 local time."))
+    intervals = models.PositiveSmallIntegerField(_("intervals present"))
+    computed_at = models.DateTimeField(_("computed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("daily usage")
+        verbose_name_plural = _("daily usage")
+        constraints = [
+            models.UniqueConstraint(fields=["meter", "date"], name="daily_usage_one_per_meter_day"),
+        ]
+        ordering = ["meter", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.meter} {self.date}: {self.total:g}"
+
+
+class Intervention(models.Model):
+    """Something done at a premise from a date on that is expected to change usage.
+
+    ``true_saving_fraction`` is only known for synthetic demo data: the ground truth a
+    savings estimate can be checked against.
+    """
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="interventions")
+    date = models.DateField(_("date"))
+    description = models.CharField(_("description"), max_length=200)
+    true_saving_fraction = models.FloatField(_("true saving fraction"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("intervention")
+        verbose_name_plural = _("interventions")
+        ordering = ["meter", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.meter} {self.date}: {self.description}"
+
+
+class BatchStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSING = "processing", _("Processing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class BatchFormat(models.TextChoices):
+    JSON = "json", "JSON"
+    CSV = "csv", "CSV"
+
+
+class IngestBatch(models.Model):
+    """One delivery of readings, stored raw before it is acknowledged."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="ingest_batches",
+        verbose_name=_("client"),
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
+    source = models.CharField(
+        _("source"), max_length=20, default="api", help_text=_("api, file or demo")
+    )
+    format = models.CharField(_("format"), max_length=10, choices=BatchFormat.choices)
+    payload = models.TextField(_("raw payload"))
+    payload_sha256 = models.CharField(max_length=64)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=BatchStatus.choices, default=BatchStatus.RECEIVED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    accepted_count = models.PositiveIntegerField(_("accepted"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("duplicates"), default=0)
+    corrected_count = models.PositiveIntegerField(_("corrected"), default=0)
+    rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
+    rejected_rows = models.JSONField(
+        _("rejected rows"),
+        default=list,
+        blank=True,
+        help_text=_("The first rejected rows with their reasons."),
+    )
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("ingest batch")
+        verbose_name_plural = _("ingest batches")
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="batch_idempotency_key_per_client",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="batch_status_received"),
+        ]
+        permissions = [("ingest_readings", _("Can post meter readings for ingest"))]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
