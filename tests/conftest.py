@@ -1,0 +1,59 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from config.celery_app import app as celery_app
+from energy.access import METER_GATEWAYS
+from tests import factories
+
+
+def pytest_configure(config) -> None:
+    if os.environ.get("CI") == "true" and not settings.DATABASES["default"]["ENGINE"].endswith(
+        "postgresql"
+    ):
+        raise pytest.UsageError("CI runs the suite on PostgreSQL: set DATABASE_URL (make test).")
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Run Celery tasks in-process, except in tests that start a real worker."""
+    eager = request.node.get_closest_marker("integration") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def postgresql(db):
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is required under CI")
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+
+
+@pytest.fixture
+def gateway_user(db):
+    return factories.UserFactory(groups=[METER_GATEWAYS])
+
+
+@pytest.fixture
+def gateway_client(gateway_user):
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=gateway_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def electricity_meter(db):
+    return factories.MeterFactory(serial="E-0001", commodity="electricity", unit="kWh")
+
+
+@pytest.fixture
+def gas_meter(db):
+    return factories.MeterFactory(serial="G-0001", commodity="gas", unit="m3", interval_minutes=60)
