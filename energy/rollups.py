@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Count, F, Max, Min, Q, Sum, Window
 from django.db.models.functions import ExtractHour, RowNumber, TruncDate
 
@@ -32,10 +33,11 @@ def local_dates_touched(*, meter_epochs: Iterable[tuple[int, int]]) -> dict[int,
     return touched
 
 
-def daily_usage_refresh(*, dates_by_meter: dict[int, set[date]]) -> int:
+def daily_usage_refresh(*, dates_by_meter: dict[int, set[date]], method: str = "auto") -> int:
     """Recompute DailyUsage for these meters and local dates; return the rows written.
 
     Idempotent: the days are rebuilt from all their stored readings, whatever was there.
+    ``method``: auto, sql (one PostgreSQL statement) or portable (ORM, any database).
     """
     if not dates_by_meter:
         return 0
@@ -46,8 +48,13 @@ def daily_usage_refresh(*, dates_by_meter: dict[int, set[date]]) -> int:
     for meter_id in dates_by_meter:
         meters_by_zone[zones[meter_id]].append(meter_id)
 
+    if method == "auto":
+        method = "sql" if connection.vendor == "postgresql" else "portable"
     written = 0
     for zone_name, meter_ids in meters_by_zone.items():
+        if method == "sql":
+            written += _refresh_sql(zone_name, {m: dates_by_meter[m] for m in meter_ids})
+            continue
         tz = zoneinfo.ZoneInfo(zone_name)
         wanted = {(m, d) for m in meter_ids for d in dates_by_meter[m]}
         all_dates = {d for _, d in wanted}
@@ -127,3 +134,54 @@ def _peak_times(meter_ids, start, end, tz) -> dict[tuple[int, date], datetime]:
         .values_list("meter_id", "day", "ts")
     )
     return {(meter_id, day): ts for meter_id, day, ts in ranked}
+
+
+# One statement per time zone: each wanted (meter, local day) is rebuilt from the readings in
+# its UTC range, found through the (meter_id, ts) primary key.
+_REFRESH_SQL = """
+WITH wanted AS (
+    SELECT meter_id, day,
+           (day::timestamp AT TIME ZONE %(tz)s) AS day_start,
+           ((day + 1)::timestamp AT TIME ZONE %(tz)s) AS day_end
+    FROM unnest(%(meter_ids)s::bigint[], %(days)s::date[]) AS w(meter_id, day)
+), rolled AS (
+    SELECT w.meter_id, w.day,
+           sum(r.value) AS total,
+           min(r.value) AS baseload,
+           max(r.value) AS peak,
+           (array_agg(r.ts ORDER BY r.value DESC, r.ts))[1] AS peak_at,
+           coalesce(sum(r.value) FILTER (
+               WHERE extract(hour FROM r.ts AT TIME ZONE %(tz)s) BETWEEN %(night_first)s
+                                                                     AND %(night_last)s
+           ), 0) AS night_total,
+           count(*) AS intervals
+    FROM wanted w
+    JOIN energy_reading r
+      ON r.meter_id = w.meter_id AND r.ts >= w.day_start AND r.ts < w.day_end
+    GROUP BY w.meter_id, w.day
+)
+INSERT INTO energy_dailyusage
+    (meter_id, date, total, baseload, peak, peak_at, night_total, intervals, computed_at)
+SELECT meter_id, day, total, baseload, peak, peak_at, night_total, intervals, now()
+FROM rolled
+ON CONFLICT (meter_id, date) DO UPDATE SET
+    total = EXCLUDED.total, baseload = EXCLUDED.baseload, peak = EXCLUDED.peak,
+    peak_at = EXCLUDED.peak_at, night_total = EXCLUDED.night_total,
+    intervals = EXCLUDED.intervals, computed_at = EXCLUDED.computed_at
+"""
+
+
+def _refresh_sql(zone_name: str, dates_by_meter: dict[int, set[date]]) -> int:
+    pairs = [(meter_id, day) for meter_id, days in dates_by_meter.items() for day in days]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REFRESH_SQL,
+            {
+                "tz": zone_name,
+                "meter_ids": [meter_id for meter_id, _ in pairs],
+                "days": [day for _, day in pairs],
+                "night_first": NIGHT_FIRST_HOUR,
+                "night_last": NIGHT_LAST_HOUR,
+            },
+        )
+        return cursor.rowcount

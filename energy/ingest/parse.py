@@ -169,7 +169,7 @@ def _csv_rows(text: str) -> Iterator[RawRow]:
                 line, None, None, None, problem=f"expected {width} fields, found {len(record)}"
             )
             continue
-        if width == 3 and columns[0] == "meter":  # the usual order, without a dict
+        if columns == ["meter", "ts", "value"]:  # the usual order, without a dict
             yield RawRow(line, record[0], record[1], record[2])
         else:
             fields = dict(zip(columns, record, strict=True))

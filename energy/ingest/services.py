@@ -25,8 +25,11 @@ def batch_receive(
     content_type: str,
     idempotency_key: str | None = None,
     source: str = "api",
+    enqueue: bool = True,
 ) -> tuple[IngestBatch, bool]:
     """Store a delivered body as a batch and queue it; return (batch, created).
+
+    ``enqueue=False`` leaves queuing (or processing in place) to the caller, as back-fills do.
 
     The body is checked as a whole first (unparseable or too large: an error, nothing stored).
     With an idempotency key the client already used, the earlier batch is returned.
@@ -56,7 +59,8 @@ def batch_receive(
                 payload_sha256=digest,
                 row_count=rows,
             )
-            batch_enqueue(batch_id=batch.pk)
+            if enqueue:
+                batch_enqueue(batch_id=batch.pk)
     except IntegrityError:
         # The same key arrived concurrently and the other request won: answer with its batch.
         earlier = _batch_for_key(client, idempotency_key, digest) if idempotency_key else None

@@ -1,0 +1,385 @@
+"""A realistic cold-region demo data set, generated deterministically from a seed.
+
+Weather follows climate normals with day-to-day noise; electricity has a standby baseload and
+morning and evening peaks; gas is dominated by space heating driven by heating degree days,
+plus hot water. Some meters get an intervention after which use falls by a known fraction,
+recorded as ``Intervention.true_saving_fraction``: ground truth for the savings engine.
+
+Everything is stored through the real ingest service (``batch_receive`` and
+``batch_process``), so the demo exercises the same path as a meter gateway.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from energy.access import BUSINESS_STAFF, DATA_TEAM, METER_GATEWAYS, groups_ensure
+from energy.ingest.services import batch_process, batch_receive
+from energy.models import (
+    Commodity,
+    DwellingType,
+    Intervention,
+    Meter,
+    Premise,
+    Region,
+    Unit,
+    WeatherObservation,
+)
+
+# Monthly mean temperatures (°C), January to December. Sapporo: JMA 1991-2020 normals.
+# Asahikawa and Hakodate: approximate JMA normals, for variety across the region.
+CLIMATE_NORMALS_C = {
+    "Sapporo": [-3.2, -2.7, 1.1, 7.3, 13.0, 17.0, 21.1, 22.3, 18.6, 12.1, 5.2, -0.9],
+    "Asahikawa": [-7.5, -6.7, -2.0, 5.0, 11.6, 16.3, 20.3, 21.1, 16.3, 9.4, 2.2, -4.4],
+    "Hakodate": [-2.6, -2.1, 1.5, 7.0, 11.9, 15.8, 19.7, 22.0, 18.7, 12.4, 5.8, -0.4],
+}
+TIME_ZONE = "Asia/Tokyo"
+HEATING_BASE_C = 18.0  # heating degree days base used by the generator
+
+DEMO_PASSWORD = "shoene-demo-2026"  # printed for local demos only; seed_demo is not for production
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    password: str | None
+    token: str | None
+    superuser: bool = False
+    staff: bool = False
+    groups: tuple[str, ...] = ()
+
+
+DEMO_LOGINS = [
+    DemoLogin("demo", "customer with two homes (portal)", DEMO_PASSWORD, None),
+    DemoLogin("demo2", "another customer (portal)", DEMO_PASSWORD, None),
+    DemoLogin(
+        "staff",
+        "business staff (admin: flags)",
+        DEMO_PASSWORD,
+        None,
+        staff=True,
+        groups=(BUSINESS_STAFF,),
+    ),
+    DemoLogin("data", "data team (API)", DEMO_PASSWORD, "token", groups=(DATA_TEAM,)),
+    DemoLogin("gateway", "meter gateway (ingest API)", None, "token", groups=(METER_GATEWAYS,)),
+    DemoLogin(
+        "admin", "developer superuser (admin)", DEMO_PASSWORD, None, superuser=True, staff=True
+    ),
+]
+
+
+def daily_temperatures(
+    *, normals: list[float], days: list[date], rng: np.random.Generator, shared_noise: np.ndarray
+) -> np.ndarray:
+    """Daily mean temperatures: the normals interpolated smoothly by day of year, plus noise.
+
+    The noise is an AR(1) series (weather persists for days), partly shared across regions.
+    """
+    # Anchor each month's normal at its middle (day-of-year ~ 15, 46, ...), wrap the year.
+    mids = np.array([15.5 + 30.44 * m for m in range(12)])
+    anchors = np.concatenate([mids - 365.25, mids, mids + 365.25])
+    values = np.concatenate([normals, normals, normals])
+    doy = np.array([d.timetuple().tm_yday for d in days], dtype=float)
+    normal = np.interp(doy, anchors, values)
+    local = _ar1(len(days), rng, phi=0.6, sigma=1.2)
+    return normal + shared_noise[: len(days)] + local
+
+
+def _ar1(n: int, rng: np.random.Generator, *, phi: float, sigma: float) -> np.ndarray:
+    noise = rng.normal(0.0, sigma, n)
+    series = np.empty(n)
+    previous = 0.0
+    for i in range(n):
+        previous = phi * previous + noise[i]
+        series[i] = previous
+    return series
+
+
+@dataclass(frozen=True)
+class Household:
+    dwelling_type: str
+    floor_area_m2: float
+    household_size: int
+    standby_kwh_per_30min: float
+    electric_heating_kwh_per_hdd: float
+    gas_heating_m3_per_hdd: float
+    hot_water_m3_per_day: float
+
+
+def household_draw(rng: np.random.Generator) -> Household:
+    dwelling = rng.choice(
+        [DwellingType.DETACHED, DwellingType.APARTMENT, DwellingType.TERRACED, DwellingType.SHOP],
+        p=[0.45, 0.35, 0.12, 0.08],
+    )
+    area = {
+        DwellingType.DETACHED: rng.uniform(90, 150),
+        DwellingType.APARTMENT: rng.uniform(40, 80),
+        DwellingType.TERRACED: rng.uniform(65, 100),
+        DwellingType.SHOP: rng.uniform(50, 140),
+    }[dwelling]
+    size = int(rng.integers(1, 6)) if dwelling != DwellingType.SHOP else int(rng.integers(1, 4))
+    # Apartments lose less heat per m² (neighbours on several sides).
+    envelope = 0.6 if dwelling == DwellingType.APARTMENT else 1.0
+    electric_heat = rng.random() < 0.25  # some homes heat with heat pumps
+    return Household(
+        dwelling_type=str(dwelling),
+        floor_area_m2=round(float(area), 1),
+        household_size=size,
+        standby_kwh_per_30min=float(rng.uniform(0.03, 0.14)),
+        electric_heating_kwh_per_hdd=(
+            float(area * envelope * rng.uniform(0.010, 0.016))
+            if electric_heat
+            else float(rng.uniform(0.02, 0.08))  # fans and pumps of a gas or kerosene heater
+        ),
+        gas_heating_m3_per_hdd=(
+            float(area * envelope * rng.uniform(0.0010, 0.0018))
+            if electric_heat
+            else float(area * envelope * rng.uniform(0.0030, 0.0045))
+        ),
+        hot_water_m3_per_day=float(0.25 + 0.3 * size * rng.uniform(0.8, 1.2)),
+    )
+
+
+# Share of a day's activity-driven use in each half-hour (local time), before normalising:
+# a morning peak, a lower daytime level, a long evening peak.
+_ACTIVITY_30MIN = np.array(
+    [0.3] * 12
+    + [0.6, 1.2, 1.8, 1.6, 1.0, 0.8]
+    + [0.6] * 18
+    + [1.0, 1.6, 2.0, 2.2, 2.2, 2.0, 1.8, 1.5, 1.1, 0.8, 0.5, 0.4]
+)
+_ACTIVITY_30MIN = _ACTIVITY_30MIN / _ACTIVITY_30MIN.sum()
+# Heating per hour: setback at night, highest in the morning and evening.
+_HEATING_HOURLY = np.array(
+    [0.6] * 5 + [1.4, 1.8, 1.5] + [1.0] * 9 + [1.4, 1.6, 1.5, 1.3, 1.1] + [0.8, 0.7]
+)
+_HEATING_HOURLY = _HEATING_HOURLY / _HEATING_HOURLY.sum()
+_HEATING_30MIN = np.repeat(_HEATING_HOURLY, 2) / 2
+# Hot water per hour: morning showers, evening baths.
+_HOT_WATER_HOURLY = np.array(
+    [0.1] * 6 + [1.0, 1.2, 0.6] + [0.3] * 9 + [0.8, 1.6, 2.0, 2.2, 1.4, 0.5]
+)
+_HOT_WATER_HOURLY = _HOT_WATER_HOURLY / _HOT_WATER_HOURLY.sum()
+
+
+def electricity_series(
+    *, household: Household, hdd: np.ndarray, weekend: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """kWh per 30 minutes, shape (days, 48)."""
+    activity_kwh = 2.2 + 1.4 * household.household_size  # per day
+    daily_activity = activity_kwh * np.where(weekend, 1.15, 1.0)
+    per_slot = daily_activity[:, None] * _ACTIVITY_30MIN[None, :]
+    heating = (household.electric_heating_kwh_per_hdd * hdd)[:, None] * _HEATING_30MIN[None, :]
+    standby = household.standby_kwh_per_30min * rng.uniform(0.9, 1.1, size=per_slot.shape)
+    noise = rng.lognormal(mean=-0.03, sigma=0.25, size=per_slot.shape)
+    return standby + (per_slot + heating) * noise
+
+
+def gas_series(
+    *, household: Household, hdd: np.ndarray, temperature_c: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """m³ per hour, shape (days, 24)."""
+    heating = (household.gas_heating_m3_per_hdd * hdd)[:, None] * _HEATING_HOURLY[None, :]
+    # Colder mains water in winter needs more gas for the same hot water.
+    hot_water_daily = household.hot_water_m3_per_day * (1.0 + 0.025 * (15.0 - temperature_c))
+    hot_water = np.clip(hot_water_daily, 0.1, None)[:, None] * _HOT_WATER_HOURLY[None, :]
+    noise = rng.lognormal(mean=-0.03, sigma=0.25, size=heating.shape)
+    return (heating + hot_water) * noise
+
+
+def readings_csv(
+    *, serial: str, days: list[date], values: np.ndarray, tz: ZoneInfo, decimals: int = 3
+) -> str:
+    """A CSV ingest body (meter,ts,value) for a (days, intervals per day) array of values."""
+    per_day = values.shape[1]
+    step = timedelta(minutes=1440 // per_day)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["meter", "ts", "value"])
+    for day, row in zip(days, values, strict=True):
+        start = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+        for slot, value in enumerate(row):
+            writer.writerow([serial, (start + slot * step).isoformat(), f"{value:.{decimals}f}"])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    premises: int
+    meters: int
+    readings: int
+    rejected: int
+    interventions: int
+
+
+def demo_seed(
+    *,
+    premises: int = 12,
+    days: int = 540,
+    seed: int = 7,
+    end: date | None = None,
+    progress: Callable[[Iterator], Iterator] = iter,
+) -> SeedResult:
+    """Create regions, weather, users, premises, meters and readings for a demo."""
+    rng = np.random.default_rng(seed)
+    tz = ZoneInfo(TIME_ZONE)
+    end = end or (datetime.now(tz).date() - timedelta(days=1))  # the last complete local day
+    all_days = [end - timedelta(days=days - 1 - i) for i in range(days)]
+    weekend = np.array([d.weekday() >= 5 for d in all_days])
+
+    groups_ensure()
+    users = _demo_users()
+    gateway = users["gateway"]
+
+    shared_noise = _ar1(days, rng, phi=0.75, sigma=2.2)
+    regions, temperatures = {}, {}
+    for name, normals in CLIMATE_NORMALS_C.items():
+        region, _ = Region.objects.get_or_create(name=name, defaults={"time_zone": TIME_ZONE})
+        regions[name] = region
+        temps = daily_temperatures(
+            normals=normals, days=all_days, rng=rng, shared_noise=shared_noise
+        )
+        temperatures[name] = temps
+        WeatherObservation.objects.bulk_create(
+            [
+                WeatherObservation(region=region, date=d, temperature_mean_c=round(float(t), 1))
+                for d, t in zip(all_days, temps, strict=True)
+            ],
+            update_conflicts=True,
+            unique_fields=["region", "date"],
+            update_fields=["temperature_mean_c"],
+        )
+
+    region_names = list(CLIMATE_NORMALS_C)
+    owners = [users["demo"], users["demo"], users["demo2"]]
+    created_premises: list[Premise] = []
+    pending: list[tuple[Meter, str]] = []
+    interventions = 0
+    first_premise = Premise.objects.count() + 1
+    for index in range(premises):
+        household = household_draw(rng)
+        region_name = region_names[0] if index < 3 else region_names[index % len(region_names)]
+        owner = owners[index] if index < len(owners) else _customer(first_premise + index)
+        premise = Premise.objects.create(
+            owner=owner,
+            region=regions[region_name],
+            name="自宅 Home"
+            if index == 0
+            else ("実家 Parents' home" if index == 1 else f"Premise {first_premise + index}"),
+            dwelling_type=household.dwelling_type,
+            floor_area_m2=household.floor_area_m2,
+            household_size=household.household_size,
+        )
+        created_premises.append(premise)
+        temps = temperatures[region_name]
+        hdd = np.clip(HEATING_BASE_C - temps, 0.0, None)
+        series = {
+            Commodity.ELECTRICITY: electricity_series(
+                household=household, hdd=hdd, weekend=weekend, rng=rng
+            ),
+            Commodity.GAS: gas_series(household=household, hdd=hdd, temperature_c=temps, rng=rng),
+        }
+        for commodity, values in series.items():
+            meter = Meter.objects.create(
+                premise=premise,
+                serial=f"{'E' if commodity == Commodity.ELECTRICITY else 'G'}-{premise.pk:05d}",
+                commodity=commodity,
+                unit=Unit.KWH if commodity == Commodity.ELECTRICITY else Unit.M3,
+                interval_minutes=1440 // values.shape[1],
+                installed_on=all_days[0],
+            )
+            # About a third of meters get an intervention in the last third of the period,
+            # after which use falls by a known fraction (insulation, a new boiler, LEDs).
+            if days >= 120 and rng.random() < 0.35:
+                when = len(all_days) - int(rng.integers(60, max(61, days // 3)))
+                fraction = round(float(rng.uniform(0.08, 0.2)), 3)
+                values[when:] *= 1.0 - fraction
+                Intervention.objects.create(
+                    meter=meter,
+                    date=all_days[when],
+                    true_saving_fraction=fraction,
+                    description=(
+                        "Insulation and a condensing boiler"
+                        if commodity == Commodity.GAS
+                        else "LED lighting and standby cut"
+                    ),
+                )
+                interventions += 1
+            pending.append(
+                (meter, readings_csv(serial=meter.serial, days=all_days, values=values, tz=tz))
+            )
+
+    readings = rejected = 0
+    for _meter, body in progress(pending):
+        with transaction.atomic():
+            batch, _ = batch_receive(
+                client=gateway,
+                body=body.encode(),
+                content_type="text/csv",
+                source="demo",
+                enqueue=False,
+            )
+        batch = batch_process(batch_id=batch.pk)
+        readings += batch.accepted_count + batch.duplicate_count + batch.corrected_count
+        rejected += batch.rejected_count
+    return SeedResult(len(created_premises), len(pending), readings, rejected, interventions)
+
+
+def _demo_users() -> dict:
+    User = get_user_model()
+    users = {}
+    for login in DEMO_LOGINS:
+        user, created = User.objects.get_or_create(
+            username=login.username,
+            defaults={
+                "email": f"{login.username}@demo.shoene.local",
+                "is_staff": login.staff,
+                "is_superuser": login.superuser,
+            },
+        )
+        if created:
+            if login.password:
+                user.set_password(login.password)
+            else:
+                user.set_unusable_password()
+            user.save()
+        for name in login.groups:
+            user.groups.add(Group.objects.get(name=name))
+        if login.token:
+            Token.objects.get_or_create(user=user)
+        users[login.username] = user
+    return users
+
+
+def _customer(number: int):
+    user, created = get_user_model().objects.get_or_create(
+        username=f"customer{number:03d}",
+        defaults={"email": f"customer{number:03d}@demo.shoene.local"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def demo_logins_table() -> list[tuple[str, str, str, str]]:
+    """(username, role, password, API token) for each demo login that exists."""
+    User = get_user_model()
+    rows = []
+    for login in DEMO_LOGINS:
+        user = User.objects.filter(username=login.username).first()
+        if user is None:
+            continue
+        token = Token.objects.filter(user=user).values_list("key", flat=True).first()
+        rows.append((login.username, login.role, login.password or "-", token or "-"))
+    return rows
