@@ -6,7 +6,11 @@ from energy.models import DailyUsage, Reading
 def test_posted_csv_is_stored_and_rolled_up(
     gateway_client, electricity_meter, django_capture_on_commit_callbacks
 ):
-    body = "meter,ts,value\nE-0001,2026-01-15T00:00:00+09:00,0.5\nE-0001,2026-01-15T00:30:00+09:00,0.7\n"
+    body = (
+        "meter,ts,value\n"
+        "E-0001,2026-01-15T00:00:00+09:00,0.5\n"
+        "E-0001,2026-01-15T00:30:00+09:00,0.7\n"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = gateway_client.post("/api/v1/ingest/readings/", body, content_type="text/csv")
     assert response.status_code == 202, response.content
