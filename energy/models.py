@@ -164,7 +164,11 @@ class Reading(models.Model):
     """
 
     pk = models.CompositePrimaryKey("meter", "ts")
-    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, db_index=False)
+    # No database foreign key: its per-row check (a row lock on the meter, deferred to commit)
+    # cost more than the rest of a bulk insert together (docs/benchmarks.md). Ingest writes only
+    # meter ids it has just looked up, and PROTECT still stops the ORM deleting a meter with
+    # readings. The (meter_id, ts) key leads with the meter, so no separate index is needed.
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, db_index=False, db_constraint=False)
     ts = models.DateTimeField(_("interval start"))
     value = models.FloatField(_("value"))
     quality = models.CharField(

@@ -3,8 +3,7 @@
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -25,8 +24,7 @@ class UnsupportedFormat(ShoeneError):
     http_status = 415
 
 
-@dataclass(frozen=True, slots=True)
-class RawRow:
+class RawRow(NamedTuple):
     """One row as delivered; ``line`` is the CSV line or the JSON array index (1-based)."""
 
     line: int
@@ -53,13 +51,21 @@ def format_for_content_type(content_type: str) -> BatchFormat:
 
 def decode_body(body: bytes) -> str:
     try:
-        return body.decode("utf-8-sig")
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationFailed(
             f"The body is not UTF-8: invalid byte at offset {exc.start}.",
             code="unparseable",
             details={"offset": exc.start},
         ) from exc
+    nul = body.find(b"\x00")
+    if nul != -1:  # PostgreSQL text cannot hold NUL, and no reading needs one
+        raise ValidationFailed(
+            f"The body contains a NUL byte at offset {nul}.",
+            code="unparseable",
+            details={"offset": nul},
+        )
+    return text
 
 
 def payload_check(*, text: str, fmt: str, max_rows: int) -> int:
@@ -109,10 +115,18 @@ def _json_readings(text: str) -> list[Any]:
 
 
 def _json_rows(text: str) -> Iterator[RawRow]:
+    may_hold_nul = "\\u0000" in text  # JSON can only carry NUL escaped
     for index, item in enumerate(_json_readings(text), start=1):
         if not isinstance(item, dict):
             yield RawRow(index, None, None, None, problem="each reading must be a JSON object")
             continue
+        if may_hold_nul:
+            fields = [item.get(key) for key in CSV_COLUMNS]
+            cleaned = _without_nul(fields)
+            if cleaned != fields:
+                # PostgreSQL text and jsonb cannot hold NUL: report the row with U+FFFD instead.
+                yield RawRow(index, *cleaned, problem="text must not contain NUL characters")
+                continue
         missing = [key for key in CSV_REQUIRED_COLUMNS if key not in item]
         yield RawRow(
             index,
@@ -122,6 +136,16 @@ def _json_rows(text: str) -> Iterator[RawRow]:
             item.get("quality"),
             problem=f"missing {', '.join(missing)}" if missing else None,
         )
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _csv_header(reader: Any) -> list[str]:

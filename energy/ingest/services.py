@@ -151,7 +151,18 @@ def _process_locked(batch: IngestBatch) -> None:
     batch.status = BatchStatus.DONE
     batch.error = ""
     batch.finished_at = timezone.now()
-    batch.save()
+    batch.save(
+        update_fields=[
+            "accepted_count",
+            "duplicate_count",
+            "corrected_count",
+            "rejected_count",
+            "rejected_rows",
+            "status",
+            "error",
+            "finished_at",
+        ]
+    )  # not the payload: it is large and never changes
 
 
 def meter_rules(*, serials: set[str]) -> dict[str, MeterRules]:

@@ -45,28 +45,34 @@ CREATE TEMPORARY TABLE IF NOT EXISTS ingest_staging (
 ) ON COMMIT DELETE ROWS
 """
 
-# The CTEs all see the table as it was before this statement, so ``changed`` holds the old
-# values of exactly the rows the upsert is about to overwrite.
-_MERGE_SQL = """
-WITH incoming AS (
-    SELECT meter_id, to_timestamp(epoch) AS ts, value, quality FROM ingest_staging
-), changed AS (
-    SELECT r.meter_id, r.ts, r.value, r.quality
-    FROM energy_reading r
-    JOIN incoming i ON r.meter_id = i.meter_id AND r.ts = i.ts
-    WHERE r.value <> i.value OR r.quality <> i.quality
+# Step 1: insert what is new. Fewer rows inserted than staged means some collided with
+# stored readings (not the usual case for fresh data): step 2 sorts those out.
+_INSERT_NEW_SQL = """
+INSERT INTO energy_reading (meter_id, ts, value, quality)
+SELECT meter_id, to_timestamp(epoch), value, quality FROM ingest_staging
+ON CONFLICT (meter_id, ts) DO NOTHING
+"""
+
+# Step 2, only after collisions: staged rows equal to the stored ones (just inserted, or
+# duplicates) are left alone; changed ones are updated and their old value kept as a
+# revision. Both CTEs see the readings as they were before this statement.
+_CORRECT_SQL = """
+WITH changed AS (
+    SELECT r.meter_id, r.ts, r.value AS old_value, r.quality AS old_quality,
+           s.value, s.quality
+    FROM ingest_staging s
+    JOIN energy_reading r ON r.meter_id = s.meter_id AND r.ts = to_timestamp(s.epoch)
+    WHERE r.value <> s.value OR r.quality <> s.quality
 ), revisions AS (
     INSERT INTO energy_readingrevision (meter_id, ts, value, quality, replaced_at, batch_id)
-    SELECT meter_id, ts, value, quality, now(), %s FROM changed
-), upserted AS (
-    INSERT INTO energy_reading AS r (meter_id, ts, value, quality)
-    SELECT meter_id, ts, value, quality FROM incoming
-    ON CONFLICT (meter_id, ts) DO UPDATE
-        SET value = EXCLUDED.value, quality = EXCLUDED.quality
-        WHERE r.value <> EXCLUDED.value OR r.quality <> EXCLUDED.quality
-    RETURNING (xmax = 0) AS inserted
+    SELECT meter_id, ts, old_value, old_quality, now(), %s FROM changed
+), updated AS (
+    UPDATE energy_reading r SET value = c.value, quality = c.quality
+    FROM changed c
+    WHERE r.meter_id = c.meter_id AND r.ts = c.ts
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+SELECT count(*) FROM updated
 """
 
 
@@ -75,6 +81,7 @@ def _upsert_copy(readings: Sequence[ValidReading], batch_id) -> UpsertResult:
     data = "".join(
         f"{r.meter_id}\t{r.epoch}\t{r.value!r}\t{r.quality}\n" for r in readings
     ).encode()
+    corrected = 0
     with connection.cursor() as cursor:
         cursor.execute(_STAGING_DDL)
         cursor.execute("TRUNCATE ingest_staging")
@@ -82,11 +89,14 @@ def _upsert_copy(readings: Sequence[ValidReading], batch_id) -> UpsertResult:
             "COPY ingest_staging (meter_id, epoch, value, quality) FROM STDIN"
         ) as copy:
             copy.write(data)
-        # Fresh statistics on the staging table, so the merge probes the primary key per row
-        # instead of scanning the readings table.
-        cursor.execute("ANALYZE ingest_staging")
-        cursor.execute(_MERGE_SQL, [batch_id])
-        inserted, corrected = cursor.fetchone()
+        cursor.execute(_INSERT_NEW_SQL)
+        inserted = cursor.rowcount
+        if inserted < len(readings):
+            # Fresh statistics on the staging table, so the planner probes the primary key
+            # per staged row rather than scanning the readings table.
+            cursor.execute("ANALYZE ingest_staging")
+            cursor.execute(_CORRECT_SQL, [batch_id])
+            (corrected,) = cursor.fetchone()
         cursor.execute("TRUNCATE ingest_staging")
     return UpsertResult(inserted, len(readings) - inserted - corrected, corrected)
 

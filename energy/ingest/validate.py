@@ -79,8 +79,12 @@ def readings_validate(
     now_epoch = now.timestamp()
     seen: set[tuple[int, int]] = set()
 
+    # Rows of one delivery share few distinct timestamps (many meters, the same intervals):
+    # parse each distinct string once.
+    epochs: dict[str, object] = {}
+
     for row in rows:
-        reason, message, reading = _check(row, meters, now_epoch)
+        reason, message, reading = _check(row, meters, now_epoch, epochs)
         if reading is not None:
             key = (reading.meter_id, reading.epoch)
             if key in seen:
@@ -96,7 +100,27 @@ def readings_validate(
     return result
 
 
-def _check(row: RawRow, meters: dict[str, MeterRules], now_epoch: float):
+_BAD_TS = object()
+_NAIVE_TS = object()
+
+
+def _epoch(text: str, epochs: dict[str, object]) -> object:
+    """Seconds since the epoch for an ISO 8601 string, or _BAD_TS / _NAIVE_TS (memoised)."""
+    try:
+        return epochs[text]
+    except KeyError:
+        pass
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        epoch = _BAD_TS
+    else:
+        epoch = _NAIVE_TS if ts.tzinfo is None else ts.timestamp()
+    epochs[text] = epoch
+    return epoch
+
+
+def _check(row: RawRow, meters: dict[str, MeterRules], now_epoch: float, epochs: dict):
     if row.problem:
         return Reason.MALFORMED, row.problem, None
     if not isinstance(row.meter, str) or not row.meter:
@@ -107,13 +131,14 @@ def _check(row: RawRow, meters: dict[str, MeterRules], now_epoch: float):
 
     if not isinstance(row.ts, str):
         return Reason.MALFORMED, "ts must be an ISO 8601 string", None
-    try:
-        ts = datetime.fromisoformat(row.ts)
-    except ValueError:
+    epoch_float = _epoch(row.ts, epochs)
+    if epoch_float is _BAD_TS:
         return Reason.MALFORMED, f"ts {row.ts!r} is not an ISO 8601 date-time", None
-    if ts.tzinfo is None:
+    if epoch_float is _NAIVE_TS:
         return Reason.MALFORMED, "ts needs a UTC offset, e.g. 2026-01-15T09:30:00+09:00", None
-    epoch_float = ts.timestamp()
+    if epoch_float < 0:
+        # No meter read before 1970, and such dates need not exist in every local calendar.
+        return Reason.MALFORMED, "ts must not be before 1970-01-01T00:00:00Z", None
     epoch = int(epoch_float)
     interval_seconds = rules.interval_minutes * 60
     if epoch != epoch_float or epoch % interval_seconds:

@@ -1,0 +1,258 @@
+"""End-to-end ingest throughput: HTTP POST → Celery worker → PostgreSQL, against plain COPY.
+
+Starts gunicorn and one Celery worker (prefork) on PostgreSQL and Redis, posts N readings
+(default 1,000 meters × 2,000 half-hours = 2,000,000) through ``POST /api/v1/ingest/readings/``
+in CSV batches from a few client threads, waits until every batch is ``done`` and reports
+readings/s from the first POST to the last batch done. Then it COPYs the same rows with
+psycopg into a scratch table with the same (meter_id, ts) key and reports that rate and the
+ratio. The database named by --database is dropped and recreated.
+
+    make bench-ingest
+    .venv/bin/python bench/ingest.py --meters 1000 --intervals 2000 --batch-rows 10000
+
+Not part of the test run; a figure for docs/benchmarks.md.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--meters", type=int, default=1000)
+    parser.add_argument("--intervals", type=int, default=2000, help="30-minute readings per meter")
+    parser.add_argument("--batch-rows", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent posting threads")
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument(
+        "--pg",
+        default="postgres://postgres@127.0.0.1:5432",
+        help="PostgreSQL server URL (no database)",
+    )
+    parser.add_argument("--database", default="shoene_bench")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    database_url = f"{args.pg}/{args.database}"
+    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{args.database}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": args.redis,
+        "DJANGO_DEBUG": "false",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+    import django
+
+    django.setup()
+    import redis
+
+    redis.Redis.from_url(args.redis).flushdb()
+    token, meter_serials = _setup_meters(args.meters)
+    bodies, total_rows, copy_text = _bodies(meter_serials, args.intervals, args.batch_rows)
+    print(f"{total_rows:,} readings in {len(bodies)} batches of up to {args.batch_rows:,} rows")
+
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "-w",
+                str(args.web_workers),
+                "-b",
+                f"127.0.0.1:{args.port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-c",
+                str(args.worker_concurrency),
+                "--pool",
+                "prefork",
+                "-l",
+                "WARNING",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),
+    ]
+    try:
+        _wait_http(args.port)
+        _wait_worker()
+        elapsed = _post_all(args.port, token, bodies, args.clients)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+    from energy.models import IngestBatch, Reading
+
+    stored = Reading.objects.count()
+    failed = IngestBatch.objects.exclude(status="done").count()
+    end_to_end = total_rows / elapsed
+    print(
+        f"end to end: {total_rows:,} readings in {elapsed:.1f} s = {end_to_end:,.0f} readings/s "
+        f"({stored:,} stored, {failed} batches not done)"
+    )
+
+    copy_rate = _copy_rate(database_url, copy_text, total_rows)
+    print(f"plain COPY: {copy_rate:,.0f} readings/s into a table keyed (meter_id, ts)")
+    print(f"ratio end-to-end / COPY: {end_to_end / copy_rate:.2f}")
+    if stored != total_rows or failed:
+        sys.exit("readings were lost or batches did not finish")
+
+
+def _setup_meters(count: int) -> tuple[str, list[str]]:
+    from django.contrib.auth.models import Group, User
+    from rest_framework.authtoken.models import Token
+
+    from energy.access import METER_GATEWAYS
+    from energy.models import Meter, Premise, Region
+
+    region = Region.objects.create(name="Sapporo", time_zone="Asia/Tokyo")
+    owner = User.objects.create(username="bench-owner")
+    gateway = User.objects.create(username="bench-gateway")
+    gateway.groups.add(Group.objects.get(name=METER_GATEWAYS))
+    premises = Premise.objects.bulk_create(
+        Premise(owner=owner, region=region, dwelling_type="apartment", floor_area_m2=60)
+        for _ in range(count)
+    )
+    meters = Meter.objects.bulk_create(
+        Meter(premise=p, serial=f"B-{i:06d}", commodity="electricity", unit="kWh")
+        for i, p in enumerate(premises)
+    )
+    return Token.objects.create(user=gateway).key, [m.serial for m in meters]
+
+
+def _bodies(serials: list[str], intervals: int, batch_rows: int):
+    """CSV bodies, each for a block of meters over all intervals (as a gateway would send)."""
+    from energy.models import Meter
+
+    ids = dict(Meter.objects.values_list("serial", "pk"))
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = now - timedelta(minutes=30 * (intervals + 2))
+    stamps = [(start + timedelta(minutes=30 * i)).isoformat() for i in range(intervals)]
+    meters_per_batch = max(1, batch_rows // intervals)
+    bodies, copy_lines, total = [], [], 0
+    for first in range(0, len(serials), meters_per_batch):
+        block = serials[first : first + meters_per_batch]
+        lines = ["meter,ts,value\n"]
+        for n, serial in enumerate(block):
+            for i, stamp in enumerate(stamps):
+                value = f"{0.05 + ((first + n) * 7 + i * 13) % 100 / 100:.3f}"
+                lines.append(f"{serial},{stamp},{value}\n")
+                copy_lines.append(f"{ids[serial]}\t{stamp}\t{value}\tmeasured\n")
+        bodies.append("".join(lines).encode())
+        total += len(block) * intervals
+    return bodies, total, "".join(copy_lines).encode()
+
+
+def _wait_http(port: int) -> None:
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    sys.exit("gunicorn did not start")
+
+
+def _wait_worker() -> None:
+    from config.celery_app import app
+
+    for _ in range(60):
+        if app.control.ping(timeout=1.0):
+            return
+    sys.exit("the Celery worker did not answer")
+
+
+def _post_all(port: int, token: str, bodies: list[bytes], clients: int) -> float:
+    from energy.models import IngestBatch
+
+    headers = {"Authorization": f"Token {token}", "Content-Type": "text/csv"}
+    local = threading.local()
+
+    def post(body: bytes) -> None:
+        if not hasattr(local, "client"):  # one keep-alive connection per thread
+            local.client = httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120
+            )
+        response = local.client.post("/api/v1/ingest/readings/", content=body)
+        if response.status_code != 202:
+            raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(tqdm(pool.map(post, bodies), total=len(bodies), desc="posting", unit="batch"))
+    with tqdm(total=len(bodies), desc="processing", unit="batch") as bar:
+        while True:
+            done = IngestBatch.objects.filter(status__in=["done", "failed"]).count()
+            bar.update(done - bar.n)
+            if done >= len(bodies):
+                break
+            time.sleep(0.2)
+    return time.perf_counter() - started
+
+
+def _copy_rate(database_url: str, copy_text: bytes, rows: int) -> float:
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "CREATE TABLE bench_copy (meter_id bigint NOT NULL, ts timestamptz NOT NULL,"
+            " value double precision NOT NULL, quality varchar(10) NOT NULL,"
+            " PRIMARY KEY (meter_id, ts))"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cursor,
+            cursor.copy("COPY bench_copy (meter_id, ts, value, quality) FROM STDIN") as copy,
+        ):
+            for offset in range(0, len(copy_text), 1 << 20):
+                copy.write(copy_text[offset : offset + (1 << 20)])
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_copy")
+        conn.commit()
+    return rows / elapsed
+
+
+if __name__ == "__main__":
+    main()
