@@ -112,6 +112,8 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 # longest task); see Celery's "Redis caveats: visibility timeout".
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic jobs: every one is a named entry here, with a comment saying why it runs.
+CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Auth, i18n, time -----------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

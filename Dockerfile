@@ -1,0 +1,24 @@
+# One image for web, worker and beat (docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production
+
+WORKDIR /app
+RUN useradd --create-home --uid 1000 shoene
+
+COPY pyproject.toml README.md ./
+COPY config ./config
+COPY energy ./energy
+COPY flags ./flags
+COPY dashboards ./dashboards
+COPY manage.py ./
+RUN pip install . \
+    && DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
+       python manage.py collectstatic --noinput
+
+USER shoene
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
