@@ -27,9 +27,12 @@ def local_dates_touched(*, meter_epochs: Iterable[tuple[int, int]]) -> dict[int,
     touched: dict[int, set[date]] = {}
     for meter_id, epochs in epochs_by_meter.items():
         tz = zoneinfo.ZoneInfo(zones[meter_id])
-        # Many intervals share a day: convert each distinct UTC hour only once.
-        hours = {epoch - epoch % 3600 for epoch in epochs}
-        touched[meter_id] = {datetime.fromtimestamp(h, tz=UTC).astimezone(tz).date() for h in hours}
+        # Many intervals share a day: convert each distinct UTC quarter hour only once. Not
+        # hours: offsets such as +05:30 (India) and +05:45 (Nepal) start a day mid-hour.
+        quarters = {epoch - epoch % 900 for epoch in epochs}
+        touched[meter_id] = {
+            datetime.fromtimestamp(q, tz=UTC).astimezone(tz).date() for q in quarters
+        }
     return touched
 
 

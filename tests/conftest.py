@@ -1,5 +1,6 @@
 import os
 
+import orjson
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -8,6 +9,8 @@ from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
 from energy.access import METER_GATEWAYS
+from energy.ingest.services import batch_receive
+from energy.models import IngestBatch
 from tests import factories
 
 
@@ -26,6 +29,12 @@ def _tasks_in_process(request):
     celery_app.conf.task_always_eager = eager
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users made by factories get a cheap hash; the default costs about a second each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -57,3 +66,35 @@ def electricity_meter(db):
 @pytest.fixture
 def gas_meter(db):
     return factories.MeterFactory(serial="G-0001", commodity="gas", unit="m3", interval_minutes=60)
+
+
+@pytest.fixture
+def ingest(gateway_user, django_capture_on_commit_callbacks):
+    """Deliver readings as a JSON batch through the ingest service and process it at commit.
+
+    ``ingest([{"meter": ..., "ts": ..., "value": ...}, ...])`` returns the processed batch.
+    """
+
+    def deliver(readings: list[dict], *, client=None) -> IngestBatch:
+        body = orjson.dumps({"readings": readings})
+        with django_capture_on_commit_callbacks(execute=True):
+            batch, _ = batch_receive(
+                client=client or gateway_user, body=body, content_type="application/json"
+            )
+        batch.refresh_from_db()
+        return batch
+
+    return deliver
+
+
+@pytest.fixture
+def token_client_for(db):
+    """``token_client_for(user)``: an API client authenticated with that user's token."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make

@@ -1,8 +1,10 @@
+import hashlib
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from energy.models import Meter, Premise, Region
+from energy.models import IngestBatch, Meter, Premise, Region
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -51,3 +53,17 @@ class MeterFactory(factory.django.DjangoModelFactory):
     commodity = "electricity"
     unit = "kWh"
     interval_minutes = 30
+
+
+class IngestBatchFactory(factory.django.DjangoModelFactory):
+    """A batch stored as received; prefer ``batch_receive`` unless the payload must be odd."""
+
+    class Meta:
+        model = IngestBatch
+
+    client = factory.SubFactory(UserFactory)
+    format = "csv"
+    payload = "meter,ts,value\n"
+    payload_sha256 = factory.LazyAttribute(
+        lambda batch: hashlib.sha256(batch.payload.encode()).hexdigest()
+    )

@@ -1,0 +1,139 @@
+"""``energy.tasks.ingest_batch_process`` on stored batches (tasks run in-process here)."""
+
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from energy.ingest.services import batch_receive
+from energy.models import BatchStatus, DailyUsage, IngestBatch, Reading, ReadingRevision
+from energy.tasks import ingest_batch_process
+from tests import factories
+
+READINGS = [
+    {"meter": "E-0001", "ts": "2026-01-15T00:00:00+09:00", "value": 0.5},
+    {"meter": "E-0001", "ts": "2026-01-15T00:30:00+09:00", "value": 0.75},
+    {"meter": "E-0001", "ts": "2026-01-15T01:00:00+09:00", "value": -1},
+]
+
+
+def stored_batch(client, readings=READINGS) -> IngestBatch:
+    """A batch as the API stores it; its queued processing is never run (no commit in tests)."""
+    batch, created = batch_receive(
+        client=client,
+        body=orjson.dumps({"readings": readings}),
+        content_type="application/json",
+    )
+    assert created and batch.status == BatchStatus.RECEIVED
+    return batch
+
+
+def outcome(batch: IngestBatch) -> dict:
+    batch.refresh_from_db()
+    return {
+        "status": batch.status,
+        "attempts": batch.attempts,
+        "counts": (
+            batch.accepted_count,
+            batch.duplicate_count,
+            batch.corrected_count,
+            batch.rejected_count,
+        ),
+        "rejected_rows": batch.rejected_rows,
+        "finished_at": batch.finished_at,
+        "readings": list(
+            Reading.objects.order_by("meter", "ts").values_list("meter", "ts", "value", "quality")
+        ),
+        "revisions": list(
+            ReadingRevision.objects.order_by("id").values_list("ts", "value", "quality", "batch")
+        ),
+        "usage": list(DailyUsage.objects.values_list("meter", "date", "total", "intervals")),
+    }
+
+
+def test_the_task_processes_a_stored_batch(gateway_user, electricity_meter):
+    batch = stored_batch(gateway_user)
+
+    result = ingest_batch_process.delay(str(batch.pk)).get()
+
+    assert result == {
+        "batch": str(batch.pk),
+        "status": "done",
+        "accepted": 2,
+        "duplicates": 0,
+        "corrected": 0,
+        "rejected": 1,
+    }
+    after = outcome(batch)
+    assert after["status"] == "done"
+    assert after["attempts"] == 1
+    assert after["finished_at"] is not None
+    assert after["readings"] == [
+        (electricity_meter.pk, datetime(2026, 1, 14, 15, 0, tzinfo=UTC), 0.5, "measured"),
+        (electricity_meter.pk, datetime(2026, 1, 14, 15, 30, tzinfo=UTC), 0.75, "measured"),
+    ]
+    assert [(row["line"], row["reason"]) for row in after["rejected_rows"]] == [(3, "negative")]
+    assert after["usage"] == [(electricity_meter.pk, datetime(2026, 1, 15).date(), 1.25, 2)]
+
+
+def test_running_the_task_again_on_a_done_batch_changes_nothing(
+    gateway_user, electricity_meter, ingest
+):
+    # Readings already stored, so the batch both corrects one and repeats one.
+    ingest([{**READINGS[0], "value": 0.4}, READINGS[1]])
+    batch = stored_batch(gateway_user)
+    ingest_batch_process.delay(str(batch.pk))
+    first = outcome(batch)
+
+    result = ingest_batch_process.delay(str(batch.pk)).get()
+
+    assert outcome(batch) == first
+    assert first["counts"] == (0, 1, 1, 1)
+    assert first["revisions"][-1][:3] == (datetime(2026, 1, 14, 15, 0, tzinfo=UTC), 0.4, "measured")
+    assert result["status"] == "done"
+    assert (result["duplicates"], result["corrected"]) == (1, 1)
+
+
+@pytest.mark.parametrize("status", [BatchStatus.PROCESSING, BatchStatus.FAILED])
+def test_a_batch_left_unfinished_is_completed(gateway_user, electricity_meter, status):
+    batch = stored_batch(gateway_user)
+    # As a worker lost mid-way leaves it: marked as started, nothing stored.
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        status=status, attempts=1, error="worker lost" if status == BatchStatus.FAILED else ""
+    )
+
+    result = ingest_batch_process.apply(args=[str(batch.pk)]).get()
+
+    after = outcome(batch)
+    assert result["status"] == after["status"] == "done"
+    assert after["attempts"] == 2
+    assert after["counts"] == (2, 0, 0, 1)
+    assert len(after["readings"]) == 2
+    assert batch.error == ""
+
+
+def test_a_retry_after_readings_were_stored_counts_them_as_duplicates(
+    gateway_user, electricity_meter, ingest
+):
+    batch = stored_batch(gateway_user)
+    ingest(READINGS[:2])  # the same readings, stored meanwhile by another delivery
+
+    ingest_batch_process.delay(str(batch.pk))
+
+    after = outcome(batch)
+    assert after["status"] == "done"
+    assert after["counts"] == (0, 2, 0, 1)
+    assert len(after["readings"]) == 2
+    assert after["revisions"] == []
+
+
+def test_a_batch_whose_payload_cannot_be_read_is_marked_failed(electricity_meter):
+    batch = factories.IngestBatchFactory(payload='meter,ts,value\nE-0001,"2026-01-15', row_count=1)
+
+    result = ingest_batch_process.delay(str(batch.pk)).get()
+
+    batch.refresh_from_db()
+    assert result["status"] == batch.status == "failed"
+    assert "line 2" in batch.error
+    assert batch.finished_at is not None
+    assert not Reading.objects.exists()
