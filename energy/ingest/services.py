@@ -5,10 +5,10 @@ import logging
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from config.errors import Conflict, PayloadTooLarge, ShoeneError
+from config.errors import Conflict, PayloadTooLarge, ShoeneError, ValidationFailed
 from energy.ingest.parse import decode_body, format_for_content_type, parse_rows, payload_check
 from energy.ingest.store import readings_upsert
 from energy.ingest.validate import MeterRules, readings_validate
@@ -16,6 +16,8 @@ from energy.models import BatchStatus, IngestBatch, Meter
 from energy.rollups import daily_usage_refresh, local_dates_touched
 
 logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_MAX_LENGTH = IngestBatch._meta.get_field("idempotency_key").max_length
 
 
 def batch_receive(
@@ -39,6 +41,12 @@ def batch_receive(
         raise PayloadTooLarge(
             f"The body is {len(body)} bytes; "
             f"at most {settings.INGEST_MAX_BODY_BYTES} are accepted per request.",
+        )
+    if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise ValidationFailed(
+            f"The Idempotency-Key is {len(idempotency_key)} characters long; "
+            f"at most {IDEMPOTENCY_KEY_MAX_LENGTH} are accepted.",
+            code="invalid_idempotency_key",
         )
     digest = hashlib.sha256(body).hexdigest()
     if idempotency_key:
@@ -123,14 +131,25 @@ def batch_process(*, batch_id: UUID | str) -> IngestBatch:
             if batch.status == BatchStatus.DONE:
                 return batch
             _process_locked(batch)
+    except (OperationalError, InterfaceError):
+        raise  # transient (database restart, dropped connection): the task retries
     except ShoeneError as exc:
-        IngestBatch.objects.filter(pk=batch_id).update(
-            status=BatchStatus.FAILED,
-            error=exc.message,
-            finished_at=timezone.now(),
-        )
+        _mark_failed(batch_id, exc.message)
         batch.refresh_from_db()
+    except Exception as exc:
+        # A bug, not bad data: say so on the batch instead of leaving it "processing"; the raw
+        # payload is kept, so the batch can be processed again once the bug is fixed.
+        _mark_failed(batch_id, f"Internal error: {type(exc).__name__}: {exc}")
+        raise
     return batch
+
+
+def _mark_failed(batch_id, error: str) -> None:
+    IngestBatch.objects.filter(pk=batch_id).update(
+        status=BatchStatus.FAILED,
+        error=error[:2000],
+        finished_at=timezone.now(),
+    )
 
 
 def _process_locked(batch: IngestBatch) -> None:

@@ -494,6 +494,16 @@ def test_the_same_idempotency_key_with_another_body_is_refused(post, batch_of, e
     assert stored(electricity_meter) == [(utc(2026, 1, 14, 15, 0), 0.5, "measured")]
 
 
+def test_an_overlong_idempotency_key_is_refused_and_nothing_stored(post, electricity_meter):
+    response = post(
+        json_body({"meter": "E-0001", "ts": TS, "value": 0.5}), idempotency_key="k" * 256
+    )
+
+    assert_error(response, 400, "invalid_idempotency_key")
+    assert IngestBatch.objects.count() == 0
+    assert stored(electricity_meter) == []
+
+
 def test_idempotency_keys_belong_to_one_client(post, batch_of, electricity_meter, token_client_for):
     other = token_client_for(factories.UserFactory(groups=[METER_GATEWAYS]))
     body = json_body({"meter": "E-0001", "ts": TS, "value": 0.5})

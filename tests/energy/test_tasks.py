@@ -137,3 +137,26 @@ def test_a_batch_whose_payload_cannot_be_read_is_marked_failed(electricity_meter
     assert "line 2" in batch.error
     assert batch.finished_at is not None
     assert not Reading.objects.exists()
+
+
+def test_a_bug_during_processing_marks_the_batch_failed_instead_of_leaving_it_processing(
+    gateway_user, electricity_meter, monkeypatch
+):
+    from energy.ingest import services
+
+    body = b"meter,ts,value\nE-0001,2026-01-15T00:00:00+09:00,0.5\n"
+    batch, _ = services.batch_receive(
+        client=gateway_user, body=body, content_type="text/csv", enqueue=False
+    )
+
+    def broken(**kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(services, "daily_usage_refresh", broken)
+    with pytest.raises(ZeroDivisionError):
+        services.batch_process(batch_id=batch.pk)
+
+    batch.refresh_from_db()
+    assert batch.status == "failed"
+    assert "ZeroDivisionError" in batch.error
+    assert not Reading.objects.filter(meter=electricity_meter).exists()  # rolled back whole
