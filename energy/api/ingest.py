@@ -73,11 +73,14 @@ class IngestReadingsView(APIView):
 
 
 class BatchDetailView(APIView):
-    """A batch's status, counts and rejected rows; a client sees only its own batches."""
+    """A batch's status, counts and rejected rows.
+
+    A client sees only its own batches; users with the view permission (the data team) all.
+    """
 
     def get(self, request: Request, batch_id) -> Response:
         batches = IngestBatch.objects.defer("payload")
-        if not request.user.is_staff:
+        if not request.user.has_perm("energy.view_ingestbatch"):
             batches = batches.filter(client=request.user)
         batch = get_object_or_404(batches, pk=batch_id)
         return Response(BatchOutputSerializer(batch, context={"request": request}).data)

@@ -157,6 +157,11 @@ def _process_locked(batch: IngestBatch) -> None:
     serials = {row.meter for row in rows if isinstance(row.meter, str)}
     result = readings_validate(rows, meters=meter_rules(serials=serials), now=timezone.now())
 
+    # Batches for the same meters take turns from here to commit (meters locked in id order,
+    # so no deadlock): otherwise two could rebuild the same day concurrently, each without
+    # the other's uncommitted readings, and the later rollup would miss the earlier readings.
+    meter_ids = sorted({reading.meter_id for reading in result.valid})
+    list(Meter.objects.select_for_update(no_key=True).filter(pk__in=meter_ids).order_by("pk"))
     stored = readings_upsert(readings=result.valid, batch_id=batch.pk)
     touched = local_dates_touched(meter_epochs=((r.meter_id, r.epoch) for r in result.valid))
     daily_usage_refresh(dates_by_meter=touched)

@@ -77,6 +77,10 @@ SELECT count(*) FROM updated
 
 
 def _upsert_copy(readings: Sequence[ValidReading], batch_id) -> UpsertResult:
+    if not connection.in_atomic_block:
+        # The staging table empties at every commit: outside a transaction the COPYed rows
+        # would be gone before the merge reads them.
+        raise RuntimeError("readings_upsert must run inside transaction.atomic()")
     # Text COPY format: tab-separated, one line per row; repr() of a float round-trips exactly.
     data = "".join(
         f"{r.meter_id}\t{r.epoch}\t{r.value!r}\t{r.quality}\n" for r in readings

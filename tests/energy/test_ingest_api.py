@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from energy.access import DATA_TEAM, METER_GATEWAYS
+from energy.access import BUSINESS_STAFF, DATA_TEAM, METER_GATEWAYS
 from energy.models import IngestBatch, Reading, ReadingRevision
 from tests import factories
 
@@ -566,14 +566,25 @@ def test_a_client_sees_only_its_own_batches(post, batch_of, electricity_meter, t
     assert_error(response, 404, "not_found")
 
 
-def test_staff_may_see_any_batch(post, batch_of, electricity_meter, token_client_for):
+def test_the_data_team_may_see_any_batch(post, batch_of, electricity_meter, token_client_for):
     mine = batch_of(post(json_body(GOOD_JSON)))
-    staff = token_client_for(factories.UserFactory(is_staff=True))
+    data_team = token_client_for(factories.UserFactory(groups=[DATA_TEAM]))
 
-    response = staff.get(mine["url"])
+    response = data_team.get(mine["url"])
 
     assert response.status_code == 200
     assert response.json()["counts"]["accepted"] == 1
+
+
+def test_business_staff_do_not_see_gateways_batches(
+    post, batch_of, electricity_meter, token_client_for
+):
+    mine = batch_of(post(json_body(GOOD_JSON)))
+    staff = token_client_for(factories.UserFactory(is_staff=True, groups=[BUSINESS_STAFF]))
+
+    response = staff.get(mine["url"])
+
+    assert_error(response, 404, "not_found")
 
 
 def test_an_unknown_batch_is_not_found(gateway_client):
