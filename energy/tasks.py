@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from energy.ingest.services import batch_process
+from energy.ingest.services import batch_process, batches_requeue_stale
 
 # Transient failures (database restart or failover, a dropped connection): retried with
 # exponential backoff; the service is idempotent, so a retry after a partial run is safe.
@@ -30,3 +30,8 @@ def ingest_batch_process(batch_id: str) -> dict:
         "corrected": batch.corrected_count,
         "rejected": batch.rejected_count,
     }
+
+
+@shared_task(acks_late=True)
+def ingest_batches_requeue_stale() -> int:
+    return batches_requeue_stale()

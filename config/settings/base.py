@@ -113,7 +113,14 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs: every one is a named entry here, with a comment saying why it runs.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Nothing accepted is lost: batches left "received" (broker down when they arrived) or
+    # "processing" (retries ran out) are queued again.
+    "ingest-requeue-stale-batches": {
+        "task": "energy.tasks.ingest_batches_requeue_stale",
+        "schedule": 60.0,
+    },
+}
 
 # --- Auth, i18n, time -----------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

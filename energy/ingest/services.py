@@ -2,10 +2,12 @@
 
 import hashlib
 import logging
+from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import Conflict, PayloadTooLarge, ShoeneError, ValidationFailed
@@ -205,3 +207,27 @@ def meter_rules(*, serials: set[str]) -> dict[str, MeterRules]:
             limit = per_hour[meter.commodity] * meter.interval_minutes / 60
         rules[meter.serial] = MeterRules(meter.pk, meter.interval_minutes, limit)
     return rules
+
+
+def batches_requeue_stale(
+    *,
+    received_for: timedelta = timedelta(minutes=2),
+    processing_for: timedelta = timedelta(minutes=30),
+) -> int:
+    """Queue again the batches nobody is working on; return how many.
+
+    A batch stays ``received`` when the broker was down as it arrived (or lost its queue), and
+    ``processing`` when its retries ran out. Processing is idempotent and one worker at a time
+    holds a batch, so queuing one twice is harmless.
+    """
+    now = timezone.now()
+    stale = IngestBatch.objects.filter(
+        Q(status=BatchStatus.RECEIVED, received_at__lt=now - received_for)
+        | Q(status=BatchStatus.PROCESSING, started_at__lt=now - processing_for)
+    ).values_list("pk", flat=True)
+    batch_ids = list(stale[:1000])
+    for batch_id in batch_ids:
+        batch_enqueue(batch_id=batch_id)
+    if batch_ids:
+        logger.warning("Queued %d stale ingest batches again", len(batch_ids))
+    return len(batch_ids)

@@ -160,3 +160,35 @@ def test_a_bug_during_processing_marks_the_batch_failed_instead_of_leaving_it_pr
     assert batch.status == "failed"
     assert "ZeroDivisionError" in batch.error
     assert not Reading.objects.filter(meter=electricity_meter).exists()  # rolled back whole
+
+
+def test_stale_batches_are_queued_again_and_processed(
+    gateway_user, electricity_meter, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from energy.tasks import ingest_batches_requeue_stale
+
+    body = b"meter,ts,value\nE-0001,2026-01-15T00:00:00+09:00,0.5\n"
+    stuck, _ = batch_receive(client=gateway_user, body=body, content_type="text/csv", enqueue=False)
+    IngestBatch.objects.filter(pk=stuck.pk).update(
+        received_at=timezone.now() - timedelta(minutes=10)
+    )
+    fresh, _ = batch_receive(
+        client=gateway_user,
+        body=body.replace(b"0.5", b"0.6"),
+        content_type="text/csv",
+        enqueue=False,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = ingest_batches_requeue_stale.delay().get()
+
+    assert requeued == 1
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stuck.status == BatchStatus.DONE
+    assert fresh.status == BatchStatus.RECEIVED  # just arrived: its own task is on the way
+    assert Reading.objects.get(meter=electricity_meter).value == 0.5
