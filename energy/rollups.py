@@ -16,14 +16,23 @@ NIGHT_FIRST_HOUR = 1
 NIGHT_LAST_HOUR = 4
 
 
-def local_dates_touched(*, meter_epochs: Iterable[tuple[int, int]]) -> dict[int, set[date]]:
-    """Map (meter id, interval start epoch) pairs to the local dates they fall on, per meter."""
+def meter_time_zones(meters) -> dict[int, str]:
+    """Meter id -> its region's time zone name, for a Meter queryset (one query)."""
+    return dict(meters.values_list("pk", "premise__region__time_zone"))
+
+
+def local_dates_touched(
+    *, meter_epochs: Iterable[tuple[int, int]], zones: dict[int, str] | None = None
+) -> dict[int, set[date]]:
+    """Map (meter id, interval start epoch) pairs to the local dates they fall on, per meter.
+
+    ``zones`` (from ``meter_time_zones``) saves looking the meters' time zones up again.
+    """
     epochs_by_meter: dict[int, set[int]] = defaultdict(set)
     for meter_id, epoch in meter_epochs:
         epochs_by_meter[meter_id].add(epoch)
-    zones = dict(
-        Meter.objects.filter(pk__in=epochs_by_meter).values_list("pk", "premise__region__time_zone")
-    )
+    if zones is None:
+        zones = meter_time_zones(Meter.objects.filter(pk__in=epochs_by_meter))
     touched: dict[int, set[date]] = {}
     for meter_id, epochs in epochs_by_meter.items():
         tz = zoneinfo.ZoneInfo(zones[meter_id])
@@ -36,7 +45,12 @@ def local_dates_touched(*, meter_epochs: Iterable[tuple[int, int]]) -> dict[int,
     return touched
 
 
-def daily_usage_refresh(*, dates_by_meter: dict[int, set[date]], method: str = "auto") -> int:
+def daily_usage_refresh(
+    *,
+    dates_by_meter: dict[int, set[date]],
+    zones: dict[int, str] | None = None,
+    method: str = "auto",
+) -> int:
     """Recompute DailyUsage for these meters and local dates; return the rows written.
 
     Idempotent: the days are rebuilt from all their stored readings, whatever was there.
@@ -44,9 +58,8 @@ def daily_usage_refresh(*, dates_by_meter: dict[int, set[date]], method: str = "
     """
     if not dates_by_meter:
         return 0
-    zones = dict(
-        Meter.objects.filter(pk__in=dates_by_meter).values_list("pk", "premise__region__time_zone")
-    )
+    if zones is None:
+        zones = meter_time_zones(Meter.objects.filter(pk__in=dates_by_meter))
     meters_by_zone: dict[str, list[int]] = defaultdict(list)
     for meter_id in dates_by_meter:
         meters_by_zone[zones[meter_id]].append(meter_id)

@@ -42,7 +42,9 @@ def postgresql(db):
     if connection.vendor != "postgresql":
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL is required under CI")
-        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+        pytest.skip(
+            "PostgreSQL path: run under make test (DATABASE_URL=postgres://…); fails under CI"
+        )
 
 
 @pytest.fixture

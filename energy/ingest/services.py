@@ -15,7 +15,7 @@ from energy.ingest.parse import decode_body, format_for_content_type, parse_rows
 from energy.ingest.store import readings_upsert
 from energy.ingest.validate import MeterRules, readings_validate
 from energy.models import BatchStatus, IngestBatch, Meter
-from energy.rollups import daily_usage_refresh, local_dates_touched
+from energy.rollups import daily_usage_refresh, local_dates_touched, meter_time_zones
 
 logger = logging.getLogger(__name__)
 
@@ -162,11 +162,16 @@ def _process_locked(batch: IngestBatch) -> None:
     # Batches for the same meters take turns from here to commit (meters locked in id order,
     # so no deadlock): otherwise two could rebuild the same day concurrently, each without
     # the other's uncommitted readings, and the later rollup would miss the earlier readings.
-    meter_ids = sorted({reading.meter_id for reading in result.valid})
-    list(Meter.objects.select_for_update(no_key=True).filter(pk__in=meter_ids).order_by("pk"))
+    # The same query gives the meters' time zones for the rollup.
+    locked = Meter.objects.select_for_update(no_key=True, of=("self",)).filter(
+        pk__in={reading.meter_id for reading in result.valid}
+    )
+    zones = meter_time_zones(locked.order_by("pk"))
     stored = readings_upsert(readings=result.valid, batch_id=batch.pk)
-    touched = local_dates_touched(meter_epochs=((r.meter_id, r.epoch) for r in result.valid))
-    daily_usage_refresh(dates_by_meter=touched)
+    touched = local_dates_touched(
+        meter_epochs=((r.meter_id, r.epoch) for r in result.valid), zones=zones
+    )
+    daily_usage_refresh(dates_by_meter=touched, zones=zones)
 
     keep = settings.INGEST_REJECTED_ROWS_KEPT
     batch.accepted_count = stored.inserted
