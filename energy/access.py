@@ -26,6 +26,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "energy.view_meter",
         "energy.view_dailyusage",
         "energy.view_weatherobservation",
+        "energy.view_recommendationtemplate",
+        "energy.change_recommendationtemplate",
+        "energy.view_recommendation",
     ],
     DATA_TEAM: [
         "energy.view_region",
@@ -35,6 +38,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "energy.view_weatherobservation",
         "energy.view_ingestbatch",
         "energy.view_intervention",
+        "energy.view_recommendation",
     ],
 }
 

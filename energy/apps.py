@@ -10,5 +10,9 @@ class EnergyConfig(AppConfig):
 
     def ready(self) -> None:
         from energy.access import on_post_migrate
+        from energy.savings.templates import on_post_migrate as templates_on_post_migrate
 
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="energy-groups")
+        post_migrate.connect(
+            templates_on_post_migrate, sender=self, dispatch_uid="energy-recommendation-templates"
+        )

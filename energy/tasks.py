@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from energy.ingest.services import batch_process, batches_requeue_stale
@@ -35,3 +36,55 @@ def ingest_batch_process(batch_id: str) -> dict:
 @shared_task(acks_late=True)
 def ingest_batches_requeue_stale() -> int:
     return batches_requeue_stale()
+
+
+# --- Recommendations -------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+def recommendations_generate_nightly() -> dict:
+    from energy.savings.generate import recommendations_generate
+    from energy.savings.lifecycle import premise_ids_all
+
+    summary = recommendations_generate(premise_ids=premise_ids_all(), today=timezone.localdate())
+    return summary.as_dict()
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+def recommendations_touched(meter_ids: list[int]) -> list[int]:
+    """After ingest: queue a (debounced) recomputation for the premises of these meters."""
+    from energy.savings.lifecycle import premises_of_meters, recommendations_schedule
+
+    return recommendations_schedule(premise_ids=premises_of_meters(meter_ids=meter_ids))
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+def recommendations_recompute(premise_ids: list[int]) -> dict:
+    from energy.savings.generate import recommendations_generate
+    from energy.savings.lifecycle import recommendations_pending_clear
+
+    recommendations_pending_clear(premise_ids=premise_ids)
+    summary = recommendations_generate(premise_ids=premise_ids, today=timezone.localdate())
+    return summary.as_dict()
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+def recommendation_savings_measure_task(recommendation_id: int) -> dict:
+    from energy.models import Recommendation
+    from energy.savings.lifecycle import recommendation_savings_measure
+
+    recommendation = Recommendation.objects.select_related("meter__premise__region").get(
+        pk=recommendation_id
+    )
+    return recommendation_savings_measure(recommendation=recommendation).measurement
+
+
+@shared_task(acks_late=True)
+def recommendations_measure_done() -> int:
+    """Nightly: measure (again, with the new days) every household that did a recommendation."""
+    from energy.savings.lifecycle import recommendations_done_ids
+
+    ids = recommendations_done_ids()
+    for recommendation_id in ids:
+        recommendation_savings_measure_task.delay(recommendation_id)
+    return len(ids)

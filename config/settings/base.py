@@ -8,6 +8,7 @@ project folder, Celery tasks run in-process and a local-memory cache. Set
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -119,6 +120,19 @@ CELERY_BEAT_SCHEDULE = {
     "ingest-requeue-stale-batches": {
         "task": "energy.tasks.ingest_batches_requeue_stale",
         "schedule": 60.0,
+    },
+    # Recommendations follow the data: recomputed for every premise after the night's
+    # deliveries (gateways send the previous day by about 02:00) and before customers read
+    # them in the morning. Ingest also recomputes touched premises, debounced.
+    "recommendations-nightly": {
+        "task": "energy.tasks.recommendations_generate_nightly",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Households that marked a recommendation "done" get their measured savings updated
+    # with the new day's data, after the recomputation above.
+    "recommendations-measure-done": {
+        "task": "energy.tasks.recommendations_measure_done",
+        "schedule": crontab(hour=4, minute=30),
     },
 }
 

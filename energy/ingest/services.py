@@ -172,6 +172,12 @@ def _process_locked(batch: IngestBatch) -> None:
         meter_epochs=((r.meter_id, r.epoch) for r in result.valid), zones=zones
     )
     daily_usage_refresh(dates_by_meter=touched, zones=zones)
+    if touched:
+        # Recommendations of the touched premises follow the new data (debounced, after
+        # commit: a rolled-back batch recomputes nothing).
+        from energy.tasks import recommendations_touched
+
+        recommendations_touched.delay_on_commit(sorted(touched))
 
     keep = settings.INGEST_REJECTED_ROWS_KEPT
     batch.accepted_count = stored.inserted

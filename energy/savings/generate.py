@@ -1,0 +1,435 @@
+"""Recommendations for many premises at once: bulk loading, cohorts, persistence.
+
+``recommendations_generate`` reads DailyUsage for a batch of premises in one query into
+numpy arrays (meters × days), never per premise. Cohort statistics need every home, not
+just the premises being recomputed: a run over all premises (the nightly job) builds them
+from its own figures and caches them for the day; a run over a few premises (after ingest)
+uses that cache, or computes the population once if the cache is empty.
+"""
+
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from energy.models import (
+    DailyUsage,
+    Meter,
+    Premise,
+    Recommendation,
+    WeatherObservation,
+)
+from energy.savings import recommend
+from energy.savings.climate import climate_normals
+from energy.savings.cohorts import CohortIndex, Home
+
+logger = logging.getLogger(__name__)
+
+BATCH_PREMISES = 500
+STANDBY_WINDOW_DAYS = 90
+YEAR_DAYS = 365
+# The baseline year ends before the high-usage week, so an unusual week cannot hide itself
+# by pulling the model up.
+WINDOW_DAYS = YEAR_DAYS + recommend.HIGH_USAGE_DAYS
+POPULATION_CACHE_SECONDS = 26 * 3600  # a day, plus slack for a late nightly run
+# Annual use from raw days needs most of the year (CalTRACK 2.2.1.2's 90 % for a baseline).
+ANNUAL_MIN_COVERAGE = 0.9
+
+
+@dataclass
+class MeterFacts:
+    """What one meter's recommendations need, computed from its DailyUsage arrays."""
+
+    meter_id: int
+    premise_id: int
+    commodity: str
+    unit: str
+    region_id: int
+    region: str
+    dwelling_type: str
+    household_size: int
+    standby_kwh_per_day: float = float("nan")
+    standby_days: int = 0
+    annual_use: float = float("nan")
+    annual_coverage: float = 0.0
+    annual_normalised: bool = False
+    model: object | None = None
+    model_reasons: list[str] = field(default_factory=list)
+    week_usage: np.ndarray | None = None
+    week_temperature_c: np.ndarray | None = None
+    month_usage: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class PopulationEntry:
+    """One meter's figures that cohorts compare (small: cached for the day)."""
+
+    commodity: str
+    region: str
+    dwelling_type: str
+    household_size: int
+    standby_kwh_per_day: float
+    annual_use: float
+    beta_hdd: float
+
+
+@dataclass
+class GenerateSummary:
+    premises: int = 0
+    meters: int = 0
+    created: int = 0
+    updated: int = 0
+    retired: int = 0
+    skipped: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "premises": self.premises,
+            "meters": self.meters,
+            "created": self.created,
+            "updated": self.updated,
+            "retired": self.retired,
+            "skipped": {kind: dict(reasons) for kind, reasons in self.skipped.items()},
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Climate:
+    """Per region: observed daily mean temperature by date, and the normal of each day."""
+
+    start: date
+    temperature_c: dict[int, np.ndarray]  # region id -> per day from ``start`` (NaN missing)
+    normals_c: dict[int, np.ndarray]  # region id -> 365 calendar-day normals
+
+    def observed(self, region_id: int, first: date, days: int) -> np.ndarray:
+        series = self.temperature_c.get(region_id)
+        offset = (first - self.start).days
+        out = np.full(days, np.nan)
+        if series is None:
+            return out
+        lo, hi = max(offset, 0), min(offset + days, series.size)
+        if hi > lo:
+            out[lo - offset : hi - offset] = series[lo:hi]
+        return out
+
+
+def _chunks(values: list[int], size: int):
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def climate_load(*, today: date) -> Climate:
+    """Every region's temperatures up to today (one query) and their climate normals."""
+    rows = WeatherObservation.objects.filter(date__lte=today).values_list(
+        "region_id", "date", "temperature_mean_c"
+    )
+    by_region: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for region_id, day, temperature in rows.iterator(chunk_size=10_000):
+        dates, temps = by_region[region_id]
+        dates.append(day)
+        temps.append(temperature)
+    start = today - timedelta(days=WINDOW_DAYS)
+    temperature_c, normals_c = {}, {}
+    for region_id, (dates, temps) in by_region.items():
+        dates_np = np.array(dates, dtype="datetime64[D]")
+        temps_np = np.array(temps, dtype=float)
+        normals_c[region_id] = climate_normals(dates=dates_np, temperature_c=temps_np)
+        series = np.full(WINDOW_DAYS + 1, np.nan)
+        index = (dates_np - np.datetime64(start, "D")).astype(int)
+        keep = (index >= 0) & (index < series.size)
+        series[index[keep]] = temps_np[keep]
+        temperature_c[region_id] = series
+    return Climate(start=start, temperature_c=temperature_c, normals_c=normals_c)
+
+
+def _daily_matrix(meter_ids: list[int], start: date, days: int):
+    """(total, baseload) as meters × days arrays (NaN where no row), one query."""
+    position = {meter_id: i for i, meter_id in enumerate(meter_ids)}
+    totals = np.full((len(meter_ids), days), np.nan)
+    baseloads = np.full((len(meter_ids), days), np.nan)
+    rows = (
+        DailyUsage.objects.filter(
+            meter_id__in=meter_ids, date__gte=start, date__lt=start + timedelta(days=days)
+        )
+        .order_by("meter", "date")
+        .values_list("meter_id", "date", "total", "baseload")
+    )
+    rows = list(rows)
+    if rows:
+        meter_col, date_col, total_col, base_col = zip(*rows, strict=True)
+        m = np.fromiter((position[x] for x in meter_col), dtype=np.int64, count=len(rows))
+        d = (np.array(date_col, dtype="datetime64[D]") - np.datetime64(start, "D")).astype(int)
+        totals[m, d] = np.array(total_col, dtype=float)
+        baseloads[m, d] = np.array(base_col, dtype=float)
+    return totals, baseloads
+
+
+def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -> list[MeterFacts]:
+    """Facts for every meter of these premises: two queries (meters, DailyUsage)."""
+    meters = list(
+        Meter.objects.filter(premise_id__in=premise_ids)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "premise_id",
+            "commodity",
+            "unit",
+            "interval_minutes",
+            "premise__region_id",
+            "premise__region__name",
+            "premise__dwelling_type",
+            "premise__household_size",
+        )
+    )
+    if not meters:
+        return []
+    start = today - timedelta(days=WINDOW_DAYS)
+    totals, baseloads = _daily_matrix([m[0] for m in meters], start, WINDOW_DAYS)
+    year = slice(WINDOW_DAYS - YEAR_DAYS, WINDOW_DAYS)  # the last 365 days before today
+    standby = slice(WINDOW_DAYS - STANDBY_WINDOW_DAYS, WINDOW_DAYS)
+    week = slice(WINDOW_DAYS - recommend.HIGH_USAGE_DAYS, WINDOW_DAYS)
+    month_days = today.day - 1
+    month = slice(WINDOW_DAYS - month_days, WINDOW_DAYS)
+
+    facts = []
+    for row, meter in enumerate(meters):
+        meter_id, premise_id, commodity, unit, interval, region_id, region, dwelling, size = meter
+        fact = MeterFacts(
+            meter_id=meter_id,
+            premise_id=premise_id,
+            commodity=commodity,
+            unit=unit,
+            region_id=region_id,
+            region=region,
+            dwelling_type=dwelling,
+            household_size=size,
+        )
+        if commodity == "electricity":
+            window = baseloads[row, standby]
+            fact.standby_days = int(np.isfinite(window).sum())
+            fact.standby_kwh_per_day = recommend.standby_kwh_per_day(
+                baseload=window, intervals_per_day=1440 // interval
+            )
+        year_usage = totals[row, year]
+        present = np.isfinite(year_usage)
+        fact.annual_coverage = float(present.mean())
+        if fact.annual_coverage >= ANNUAL_MIN_COVERAGE:
+            fact.annual_use = float(year_usage[present].mean()) * YEAR_DAYS
+        fact.week_usage = totals[row, week]
+        fact.week_temperature_c = climate.observed(
+            region_id, today - timedelta(days=recommend.HIGH_USAGE_DAYS), recommend.HIGH_USAGE_DAYS
+        )
+        fact.month_usage = totals[row, month] if month_days else np.empty(0)
+        facts.append(fact)
+    return facts
+
+
+def _population_entry(fact: MeterFacts) -> PopulationEntry:
+    return PopulationEntry(
+        commodity=fact.commodity,
+        region=fact.region,
+        dwelling_type=fact.dwelling_type,
+        household_size=fact.household_size,
+        standby_kwh_per_day=fact.standby_kwh_per_day,
+        annual_use=fact.annual_use,
+        beta_hdd=(
+            fact.model.beta_hdd
+            if fact.model is not None and fact.model.beta_hdd > 0
+            else float("nan")
+        ),
+    )
+
+
+def _population_cache_key(today: date) -> str:
+    return f"recommendations:population:{today.isoformat()}"
+
+
+def population_load(
+    *, facts: list[MeterFacts], premise_ids: list[int], today: date, climate: Climate
+) -> dict[int, PopulationEntry]:
+    """Every meter's cohort figures: this run's own when it covers all premises, else cached."""
+    population = {fact.meter_id: _population_entry(fact) for fact in facts}
+    key = _population_cache_key(today)
+    if Premise.objects.count() > len(premise_ids):
+        cached = cache.get(key)
+        if cached is None:
+            done = set(premise_ids)
+            others = [
+                pk
+                for pk in Premise.objects.order_by("pk").values_list("pk", flat=True)
+                if pk not in done
+            ]
+            cached = {}
+            for chunk in _chunks(others, BATCH_PREMISES):
+                for fact in meter_facts_load(premise_ids=chunk, today=today, climate=climate):
+                    cached[fact.meter_id] = _population_entry(fact)
+        population = {**cached, **population}
+    cache.set(key, population, POPULATION_CACHE_SECONDS)
+    return population
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    standby: CohortIndex
+    annual: dict[str, CohortIndex]  # by commodity
+    heating: dict[str, CohortIndex]
+
+
+def cohorts_build(*, population: dict[int, PopulationEntry]) -> Cohorts:
+    def index(commodity: str, attribute: str) -> CohortIndex:
+        return CohortIndex(
+            [
+                Home(e.region, e.dwelling_type, e.household_size, getattr(e, attribute))
+                for e in population.values()
+                if e.commodity == commodity
+            ]
+        )
+
+    return Cohorts(
+        standby=index("electricity", "standby_kwh_per_day"),
+        annual={c: index(c, "annual_use") for c in ("electricity", "gas")},
+        heating={c: index(c, "beta_hdd") for c in ("electricity", "gas")},
+    )
+
+
+def meter_estimates(
+    *, fact: MeterFacts, cohorts: Cohorts, today: date, climate: Climate
+) -> list[recommend.Estimate | recommend.Skip]:
+    """Every kind's estimate (or the reason there is none) for one meter."""
+    home = {
+        "region": fact.region,
+        "dwelling_type": fact.dwelling_type,
+        "household_size": fact.household_size,
+    }
+    results: list[recommend.Estimate | recommend.Skip] = []
+    if fact.commodity == "electricity":
+        cohort, _ = cohorts.standby.cohort_for(**home)
+        results.append(
+            recommend.standby_estimate(
+                own_kwh_per_day=fact.standby_kwh_per_day,
+                days_with_data=fact.standby_days,
+                window_days=STANDBY_WINDOW_DAYS,
+                cohort=cohort,
+            )
+        )
+    cohort, reasons = cohorts.annual[fact.commodity].cohort_for(**home)
+    results.append(
+        recommend.similar_homes_estimate(
+            own_per_year=fact.annual_use,
+            weather_normalised=fact.annual_normalised,
+            coverage=fact.annual_coverage,
+            cohort=cohort,
+            cohort_reasons=reasons,
+        )
+    )
+    return results
+
+
+UPDATE_FIELDS = [
+    "unit",
+    "saving_per_year",
+    "saving_jpy",
+    "saving_co2_kg",
+    "is_alert",
+    "confidence",
+    "basis",
+    "computed_at",
+    "is_current",
+]
+
+
+def _persist(
+    *,
+    premise_ids: list[int],
+    results: dict[tuple[int, int, str], tuple[MeterFacts, recommend.Estimate | recommend.Skip]],
+    summary: GenerateSummary,
+) -> None:
+    """Upsert the batch's recommendations; retire the ones no longer produced (3 queries)."""
+    now = timezone.now()
+    existing = {
+        (r.premise_id, r.meter_id, r.kind): r
+        for r in Recommendation.objects.filter(premise_id__in=premise_ids)
+    }
+    to_create, to_update = [], []
+    for key, (fact, result) in results.items():
+        current = existing.get(key)
+        if isinstance(result, recommend.Skip):
+            summary.skipped[result.kind][result.reason] += 1
+            if current is not None and current.is_current:
+                current.is_current = False
+                current.basis = {**current.basis, "not_current_reason": result.reason}
+                current.computed_at = now
+                to_update.append(current)
+                summary.retired += 1
+            continue
+        values = {
+            "unit": fact.unit,
+            "saving_per_year": result.saving_per_year,
+            "saving_jpy": None,
+            "saving_co2_kg": None,
+            "is_alert": result.is_alert,
+            "confidence": result.confidence,
+            "basis": result.basis,
+            "computed_at": now,
+            "is_current": True,
+        }
+        if current is None:
+            to_create.append(
+                Recommendation(premise_id=key[0], meter_id=key[1], kind=key[2], **values)
+            )
+        else:
+            for name, value in values.items():
+                setattr(current, name, value)
+            to_update.append(current)
+    with transaction.atomic():
+        Recommendation.objects.bulk_create(to_create, batch_size=2000)
+        if to_update:
+            Recommendation.objects.bulk_update(to_update, UPDATE_FIELDS, batch_size=2000)
+    summary.created += len(to_create)
+    summary.updated += sum(1 for r in to_update if r.is_current)
+
+
+def recommendations_generate(
+    *, premise_ids: list[int], today: date, batch_size: int = BATCH_PREMISES
+) -> GenerateSummary:
+    """Compute every kind of recommendation for these premises as of ``today`` (local date).
+
+    Figures use the days before ``today``. Queries: a few per batch of ``batch_size``
+    premises plus a few per run, whatever the number of premises.
+    """
+    started = time.perf_counter()
+    summary = GenerateSummary()
+    premise_ids = sorted(set(premise_ids))
+    climate = climate_load(today=today)
+    facts: list[MeterFacts] = []
+    for chunk in _chunks(premise_ids, batch_size):
+        facts.extend(meter_facts_load(premise_ids=chunk, today=today, climate=climate))
+    population = population_load(facts=facts, premise_ids=premise_ids, today=today, climate=climate)
+    cohorts = cohorts_build(population=population)
+
+    by_premise: dict[int, list[MeterFacts]] = defaultdict(list)
+    for fact in facts:
+        by_premise[fact.premise_id].append(fact)
+    for chunk in _chunks(premise_ids, batch_size):
+        results = {}
+        for premise_id in chunk:
+            for fact in by_premise.get(premise_id, []):
+                for result in meter_estimates(
+                    fact=fact, cohorts=cohorts, today=today, climate=climate
+                ):
+                    results[(premise_id, fact.meter_id, result.kind)] = (fact, result)
+        _persist(premise_ids=chunk, results=results, summary=summary)
+
+    summary.premises = len(premise_ids)
+    summary.meters = len(facts)
+    summary.seconds = time.perf_counter() - started
+    logger.info("Recommendations generated: %s", summary.as_dict())
+    return summary

@@ -1,0 +1,318 @@
+"""Recommendation kinds as pure functions over numbers and arrays (no database).
+
+Each ``<kind>_estimate`` returns an ``Estimate`` with the annual saving in the meter's unit and
+the numbers it used (``basis``), or a ``Skip`` saying why no honest figure exists. Yen and CO2
+are added afterwards from tariffs and emission factors (``energy.savings.generate``).
+
+Confidence (one rule for all kinds, ``confidence_rate``): start at high and drop one level for
+each of these that holds, never below low:
+- the data behind the figure covers less than 90 % of the days of its window;
+- a wider cohort than region + dwelling type + household size band was used;
+- the baseline model explains daily use poorly: CV(RMSE) above 0.5. (ASHRAE Guideline 14 asks
+  15 % monthly / 30 % hourly of a calibrated whole-building model; single homes' daily use is
+  noisier, so we only flag clearly poor fits.)
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from energy.savings.cohorts import LEVEL_EXACT, Cohort
+
+STANDBY = "standby"
+HEATING = "heating"
+PEAK_SHIFT = "peak_shift"
+HIGH_USAGE = "high_usage"
+SIMILAR_HOMES = "similar_homes"
+BILL_FORECAST = "bill_forecast"
+
+COVERAGE_HIGH = 0.9
+CVRMSE_POOR = 0.5
+# "Efficient similar homes" are the 20th percentile of the cohort; standby is compared with
+# the 25th (the lowest quarter of homes, which show what good standby habits achieve).
+EFFICIENT_PERCENTILE = 20.0
+STANDBY_PERCENTILE = 25.0
+# Share of peak-band use a household can move to cheaper hours (laundry, dishwasher, water
+# heating timers). 20 % is a deliberately modest assumption; stated in the basis.
+PEAK_SHIFTABLE_SHARE = 0.20
+# High-usage alert: the last 7 days at least 20 % above the baseline's prediction at their
+# temperatures, and beyond its 90 % prediction interval for the week.
+HIGH_USAGE_MIN_EXCESS = 0.20
+HIGH_USAGE_DAYS = 7
+DAYS_PER_YEAR = 365
+
+
+@dataclass(frozen=True)
+class Estimate:
+    kind: str
+    saving_per_year: float | None
+    confidence: str
+    basis: dict = field(default_factory=dict)
+    is_alert: bool = False
+    # Usage (meter's unit) to price with the marginal tariff for the yen figure, when it is
+    # not the annual saving itself (the high-usage excess, the forecast month's use).
+    priced_use: float | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    kind: str
+    reason: str
+
+
+def confidence_rate(
+    *, coverage: float, cohort: Cohort | None = None, cvrmse: float | None = None
+) -> str:
+    """Confidence from data coverage, cohort width and model fit (rule in the module doc)."""
+    drops = 0
+    if not coverage >= COVERAGE_HIGH:
+        drops += 1
+    if cohort is not None and cohort.level != LEVEL_EXACT:
+        drops += 1
+    if cvrmse is not None and not cvrmse <= CVRMSE_POOR:
+        drops += 1
+    return ("high", "medium", "low", "low")[min(drops, 3)]
+
+
+def standby_kwh_per_day(*, baseload: np.ndarray, intervals_per_day: int) -> float:
+    """Standby use per day: the median day's smallest interval, times the intervals in a day.
+
+    ``baseload`` holds DailyUsage.baseload (kWh in the smallest interval) per day, NaN where
+    a day is missing. The median over days ignores the odd day away or with a fault.
+    """
+    values = baseload[np.isfinite(baseload)]
+    if values.size == 0:
+        return float("nan")
+    return float(np.median(values)) * intervals_per_day
+
+
+def standby_estimate(
+    *, own_kwh_per_day: float, days_with_data: int, window_days: int, cohort: Cohort | None
+) -> Estimate | Skip:
+    """Standby above the cohort's 25th percentile, times 365 days."""
+    if not np.isfinite(own_kwh_per_day) or days_with_data == 0:
+        return Skip(STANDBY, f"no night readings in the last {window_days} days")
+    if cohort is None:
+        return Skip(STANDBY, "no cohort of similar homes with enough homes")
+    target = cohort.percentile_value(STANDBY_PERCENTILE)
+    excess = own_kwh_per_day - target
+    if excess <= 0:
+        return Skip(STANDBY, "standby is already at or below the lowest quarter of similar homes")
+    return Estimate(
+        STANDBY,
+        saving_per_year=excess * DAYS_PER_YEAR,
+        confidence=confidence_rate(coverage=days_with_data / window_days, cohort=cohort),
+        basis={
+            "method": "median daily minimum interval × intervals per day, vs the cohort's "
+            "25th percentile; saving = (own − p25) × 365",
+            "own_kwh_per_day": own_kwh_per_day,
+            "cohort_kwh_per_day": target,
+            "days_with_data": days_with_data,
+            "window_days": window_days,
+            "cohort": cohort.describe(),
+        },
+    )
+
+
+def similar_homes_estimate(
+    *,
+    own_per_year: float,
+    weather_normalised: bool,
+    coverage: float,
+    cohort: Cohort | None,
+    cohort_reasons: list[str] | None = None,
+) -> Estimate | Skip:
+    """Annual use vs efficient similar homes (the cohort's 20th percentile)."""
+    if not np.isfinite(own_per_year):
+        return Skip(SIMILAR_HOMES, "not enough days in the last year to estimate annual use")
+    if cohort is None:
+        return Skip(
+            SIMILAR_HOMES,
+            "no cohort of similar homes with enough homes: " + "; ".join(cohort_reasons or []),
+        )
+    efficient = cohort.percentile_value(EFFICIENT_PERCENTILE)
+    percentile = cohort.percentile_rank(own_per_year)
+    if own_per_year <= efficient or efficient <= 0:
+        return Skip(SIMILAR_HOMES, "annual use is already at or below efficient similar homes")
+    return Estimate(
+        SIMILAR_HOMES,
+        saving_per_year=own_per_year - efficient,
+        confidence=confidence_rate(coverage=coverage, cohort=cohort),
+        basis={
+            "method": "annual use vs the cohort's 20th percentile ('efficient similar homes')",
+            "own_value": own_per_year,
+            "efficient_value": efficient,
+            "percent_more": 100.0 * (own_per_year - efficient) / efficient,
+            "percentile": percentile,
+            "weather_normalised": weather_normalised,
+            "coverage": coverage,
+            "cohort": cohort.describe(),
+            "cohort_fallback_reasons": cohort_reasons or [],
+        },
+    )
+
+
+def heating_days_normal_year(*, normal_temperature_c: np.ndarray, balance_c: float) -> int:
+    """Days of a normal year colder than the heating balance point."""
+    return int(np.count_nonzero(normal_temperature_c < balance_c))
+
+
+def heating_estimate(
+    *, model, normal_temperature_c: np.ndarray, cohort: Cohort | None
+) -> Estimate | Skip:
+    """The saving of a heating setpoint 1 °C lower: beta_hdd × heating days of a normal year.
+
+    A setpoint 1 °C lower moves the balance point about 1 °C lower, so each heating day has
+    one heating degree day less (days near the balance point stop needing heat at all, which
+    this ignores: the figure is slightly conservative).
+    """
+    if model is None:
+        return Skip(HEATING, "no baseline model")
+    if model.beta_hdd <= 0 or model.heating_balance_c is None:
+        return Skip(HEATING, f"the baseline model ({model.kind}) has no significant heating term")
+    if cohort is None:
+        return Skip(HEATING, "no cohort of similar homes with a heating slope")
+    median = cohort.percentile_value(50.0)
+    if model.beta_hdd <= median:
+        return Skip(HEATING, "the heating slope is at or below the median of similar homes")
+    days = heating_days_normal_year(
+        normal_temperature_c=normal_temperature_c, balance_c=model.heating_balance_c
+    )
+    if days == 0:
+        return Skip(HEATING, "no heating days in a normal year at this balance point")
+    return Estimate(
+        HEATING,
+        saving_per_year=model.beta_hdd * days,
+        confidence=confidence_rate(
+            coverage=model.n_days / DAYS_PER_YEAR, cohort=cohort, cvrmse=model.cvrmse
+        ),
+        basis={
+            "method": "beta_hdd × heating days of a normal year (1 °C lower setpoint)",
+            "own_per_hdd": model.beta_hdd,
+            "cohort_per_hdd": median,
+            "percent_above": 100.0 * (model.beta_hdd - median) / median if median > 0 else None,
+            "heating_days": days,
+            "heating_balance_c": model.heating_balance_c,
+            "model": model.as_dict(),
+            "cohort": cohort.describe(),
+        },
+    )
+
+
+def high_usage_estimate(
+    *, model, usage: np.ndarray, temperature_c: np.ndarray, first_day: date
+) -> Estimate | Skip:
+    """The last days' use vs the baseline's prediction at their temperatures (an alert)."""
+    if model is None:
+        return Skip(HIGH_USAGE, "no baseline model")
+    ok = np.isfinite(usage) & np.isfinite(temperature_c)
+    if ok.sum() < usage.size:
+        return Skip(HIGH_USAGE, f"only {int(ok.sum())} of the last {usage.size} days have data")
+    prediction, half_width = model.predict_interval(temperature_c, 0.9)
+    expected = float(prediction.sum())
+    observed = float(usage.sum())
+    # Interval of the week's sum: daily errors taken as independent, so half-widths add in
+    # quadrature.
+    week_half_width = float(np.sqrt(np.sum(np.square(half_width))))
+    excess = observed - expected
+    if expected <= 0 or excess < HIGH_USAGE_MIN_EXCESS * expected or excess <= week_half_width:
+        return Skip(HIGH_USAGE, "the last days are within the expected range")
+    return Estimate(
+        HIGH_USAGE,
+        saving_per_year=None,
+        confidence=confidence_rate(coverage=1.0, cvrmse=model.cvrmse),
+        is_alert=True,
+        priced_use=excess,
+        basis={
+            "method": "observed vs baseline prediction at the days' temperatures; alert above "
+            "+20 % and beyond the 90 % prediction interval",
+            "first_day": first_day.isoformat(),
+            "days": int(usage.size),
+            "week_value": observed,
+            "expected_value": expected,
+            "interval_half_width": week_half_width,
+            "excess_value": excess,
+            "excess_percent": 100.0 * excess / expected,
+            "model": model.as_dict(),
+        },
+    )
+
+
+def bill_forecast_estimate(
+    *,
+    model,
+    month: date,
+    usage_to_date: np.ndarray,
+    normal_temperature_month_c: np.ndarray,
+) -> Estimate | Skip:
+    """This month's use: the days so far plus the rest predicted at normal weather.
+
+    ``usage_to_date`` holds the month's days before today (NaN where missing);
+    ``normal_temperature_month_c`` the climate normal of every day of the month. Days without
+    data so far are predicted too, and counted in the basis.
+    """
+    if model is None:
+        return Skip(BILL_FORECAST, "no baseline model")
+    normals = np.asarray(normal_temperature_month_c, dtype=float)
+    if not np.all(np.isfinite(normals)):
+        return Skip(BILL_FORECAST, "no climate normal for some days of the month")
+    elapsed = usage_to_date.size
+    observed = np.isfinite(usage_to_date)
+    predict_mask = np.ones(normals.size, dtype=bool)
+    predict_mask[:elapsed] = ~observed
+    to_date = float(usage_to_date[observed].sum())
+    forecast = to_date + float(model.predict(normals[predict_mask]).sum())
+    coverage = float(observed.mean()) if elapsed else 1.0
+    return Estimate(
+        BILL_FORECAST,
+        saving_per_year=None,
+        confidence=confidence_rate(coverage=coverage, cvrmse=model.cvrmse),
+        priced_use=forecast,
+        basis={
+            "method": "use so far this month + baseline prediction at climate-normal "
+            "temperatures for the other days",
+            "month": month.strftime("%Y-%m"),
+            "to_date_value": to_date,
+            "days_observed": int(observed.sum()),
+            "days_predicted": int(predict_mask.sum()),
+            "forecast_value": forecast,
+            "model": model.as_dict(),
+        },
+    )
+
+
+def peak_shift_estimate(
+    *,
+    peak_use: float,
+    days_with_data: int,
+    window_days: int,
+    price_difference_jpy: float,
+    peak_hours: str,
+) -> Estimate | Skip:
+    """Yen from moving a share of peak-band use to the cheapest band, per year."""
+    if days_with_data == 0:
+        return Skip(PEAK_SHIFT, f"no readings in the last {window_days} days")
+    if price_difference_jpy <= 0:
+        return Skip(PEAK_SHIFT, "the peak band is not dearer than the cheapest band")
+    peak_per_year = peak_use / days_with_data * DAYS_PER_YEAR
+    shifted = peak_per_year * PEAK_SHIFTABLE_SHARE
+    if shifted <= 0:
+        return Skip(PEAK_SHIFT, "no use in the peak band")
+    return Estimate(
+        PEAK_SHIFT,
+        # Shifting moves use, it does not remove it: no kWh or CO2 saved, only yen.
+        saving_per_year=0.0,
+        confidence=confidence_rate(coverage=days_with_data / window_days),
+        basis={
+            "method": "peak-band use per year × shiftable share × (peak − cheapest price)",
+            "peak_hours": peak_hours,
+            "peak_use_per_year": peak_per_year,
+            "shift_percent": 100.0 * PEAK_SHIFTABLE_SHARE,
+            "shifted_per_year": shifted,
+            "price_difference_yen": price_difference_jpy,
+            "saving_jpy": shifted * price_difference_jpy,
+            "days_with_data": days_with_data,
+            "window_days": window_days,
+        },
+    )

@@ -1,0 +1,366 @@
+"""Recommendations on archetypal premises, through ``recommendations_generate`` and the API."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import translation
+
+from energy.models import Recommendation, RecommendationStatus, RecommendationTemplate
+from energy.savings.generate import recommendations_generate
+from energy.savings.templates import recommendation_render
+from tests import factories
+from tests.energy.recommendation_homes import (
+    TODAY,
+    days_before,
+    home_create,
+    neighbourhood_create,
+    seasonal_temperatures,
+    weather_create,
+)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def town(db):
+    """Sapporo with a year of weather and 12 ordinary detached 3–4 person homes."""
+    region = factories.RegionFactory(name="Sapporo")
+    days = days_before()
+    temperature_c = seasonal_temperatures(days)
+    weather_create(region, days, temperature_c)
+    homes = neighbourhood_create(region=region, temperature_c=temperature_c, days=days)
+    return {"region": region, "days": days, "temperature_c": temperature_c, "homes": homes}
+
+
+def recommendations_of(premise, kind=None):
+    found = Recommendation.objects.filter(premise=premise, is_current=True)
+    return found.filter(kind=kind) if kind else found
+
+
+def home_in(town, **fields):
+    return home_create(
+        region=town["region"], temperature_c=town["temperature_c"], days=town["days"], **fields
+    )
+
+
+def generate_for(*premises):
+    return recommendations_generate(premise_ids=[p.pk for p in premises], today=TODAY)
+
+
+def test_a_high_standby_home_is_told_what_cutting_standby_to_the_lowest_quarter_saves(town):
+    premise, meter, _ = home_in(town, standby_kwh_per_30min=0.15, gas_per_hdd=0.3)
+
+    generate_for(premise, *[home[0] for home in town["homes"]])
+
+    recommendation = recommendations_of(premise, "standby").get()
+    basis = recommendation.basis
+    assert recommendation.meter == meter
+    assert basis["own_kwh_per_day"] == pytest.approx(0.15 * 48, rel=0.03)
+    # The 12 ordinary homes' standby lies between 0.04 and 0.07 kWh per half hour.
+    assert 0.04 * 48 <= basis["cohort_kwh_per_day"] <= 0.07 * 48
+    assert recommendation.saving_per_year == pytest.approx(
+        (basis["own_kwh_per_day"] - basis["cohort_kwh_per_day"]) * 365
+    )
+    assert recommendation.unit == "kWh"
+    assert recommendation.confidence == "high"
+    assert basis["cohort"]["level"] == "region_dwelling_size"
+    assert basis["cohort"]["n_homes"] == 13
+
+
+def test_an_efficient_home_gets_no_standby_or_similar_homes_recommendation(town):
+    premise, _, _ = home_in(
+        town, standby_kwh_per_30min=0.02, activity_kwh_per_day=4.0, gas_per_hdd=0.15
+    )
+
+    summary = generate_for(premise, *[home[0] for home in town["homes"]])
+
+    assert not recommendations_of(premise, "standby").exists()
+    assert not recommendations_of(premise, "similar_homes").exists()
+    assert (
+        summary.skipped["standby"][
+            "standby is already at or below the lowest quarter of similar homes"
+        ]
+        >= 1
+    )
+
+
+def test_a_heavy_user_is_compared_with_efficient_similar_homes(town):
+    premise, meter, _ = home_in(town, activity_kwh_per_day=20.0, gas_per_hdd=0.3)
+
+    generate_for(premise, *[home[0] for home in town["homes"]])
+
+    recommendation = recommendations_of(premise, "similar_homes").get(meter=meter)
+    basis = recommendation.basis
+    assert basis["own_value"] > basis["efficient_value"]
+    assert basis["percentile"] > 90  # the heaviest user of its 13-home cohort
+    assert basis["percent_more"] == pytest.approx(
+        100 * (basis["own_value"] - basis["efficient_value"]) / basis["efficient_value"]
+    )
+    assert recommendation.saving_per_year == pytest.approx(
+        basis["own_value"] - basis["efficient_value"]
+    )
+    with translation.override("en"):
+        title = recommendation_render(recommendation=recommendation).title
+    assert title == f"You used {round(basis['percent_more'])} % more than efficient similar homes"
+
+
+def test_a_home_without_enough_similar_homes_falls_back_to_a_wider_cohort(town):
+    # The only apartment with one person in town: its exact cohort has 1 home, region +
+    # dwelling type has 1 too, so it is compared with the whole region (13 homes).
+    premise, _, _ = home_in(
+        town,
+        dwelling_type="apartment",
+        household_size=1,
+        standby_kwh_per_30min=0.15,
+        activity_kwh_per_day=20.0,
+    )
+
+    generate_for(premise, *[home[0] for home in town["homes"]])
+
+    basis = recommendations_of(premise, "standby").get().basis
+    assert basis["cohort"] == {
+        "level": "region",
+        "region": "Sapporo",
+        "dwelling_type": None,
+        "size_band": None,
+        "n_homes": 13,
+    }
+    similar = recommendations_of(premise, "similar_homes").filter(meter__commodity="electricity")
+    assert similar.get().basis["cohort_fallback_reasons"] == [
+        "cohort region_dwelling_size has 1 homes with a value (at least 10 needed)",
+        "cohort region_dwelling has 1 homes with a value (at least 10 needed)",
+    ]
+    # A wider cohort costs a confidence level.
+    assert recommendations_of(premise, "standby").get().confidence == "medium"
+
+
+def test_no_cohort_at_all_means_no_comparison_and_the_reason_is_counted(db):
+    region = factories.RegionFactory(name="Rishiri")
+    days = days_before()
+    temperature_c = seasonal_temperatures(days)
+    weather_create(region, days, temperature_c)
+    premise, _, _ = home_create(
+        region=region, temperature_c=temperature_c, days=days, standby_kwh_per_30min=0.2
+    )
+
+    summary = generate_for(premise)
+
+    assert not recommendations_of(premise).filter(kind__in=["standby", "similar_homes"]).exists()
+    assert summary.skipped["standby"] == {"no cohort of similar homes with enough homes": 1}
+
+
+def test_recomputation_updates_the_figures_and_keeps_the_customers_status(town):
+    premise, _, _ = home_in(town, standby_kwh_per_30min=0.15)
+    everyone = [premise, *[home[0] for home in town["homes"]]]
+    generate_for(*everyone)
+    recommendation = recommendations_of(premise, "standby").get()
+    recommendation.status = RecommendationStatus.WILL_DO
+    recommendation.save()
+    first_computed = recommendation.computed_at
+
+    summary = generate_for(*everyone)
+
+    again = recommendations_of(premise, "standby").get()
+    assert again.pk == recommendation.pk
+    assert again.status == RecommendationStatus.WILL_DO
+    assert again.computed_at > first_computed
+    assert summary.created == 0 and summary.updated >= 1
+
+
+def test_a_recommendation_that_no_longer_applies_is_retired_with_its_reason(town):
+    premise, meter, _ = home_in(town, standby_kwh_per_30min=0.15)
+    everyone = [premise, *[home[0] for home in town["homes"]]]
+    generate_for(*everyone)
+    # The household cut its standby: every night since is low.
+    meter.daily_usage.update(baseload=0.01)
+    cache.clear()
+
+    generate_for(*everyone)
+
+    retired = Recommendation.objects.get(premise=premise, kind="standby")
+    assert retired.is_current is False
+    assert retired.basis["not_current_reason"] == (
+        "standby is already at or below the lowest quarter of similar homes"
+    )
+
+
+def test_queries_do_not_grow_with_the_number_of_premises(town, django_assert_max_num_queries):
+    premises = [home[0] for home in town["homes"]]
+    generate_for(*premises)  # warm: the cohorts of the whole town are cached for the day
+    with django_assert_max_num_queries(12):
+        recommendations_generate(premise_ids=[p.pk for p in premises[:2]], today=TODAY)
+    with django_assert_max_num_queries(12):
+        recommendations_generate(premise_ids=[p.pk for p in premises], today=TODAY)
+
+
+# --- Templates --------------------------------------------------------------------------
+
+
+def test_default_templates_exist_after_migrate_in_japanese_and_english(db):
+    kinds = set(RecommendationTemplate.objects.values_list("kind", flat=True))
+    assert kinds == {
+        "standby",
+        "heating",
+        "peak_shift",
+        "high_usage",
+        "similar_homes",
+        "bill_forecast",
+    }
+
+
+def test_editing_a_template_changes_the_text_customers_see_in_both_languages(town, client):
+    premise, _, _ = home_in(town, standby_kwh_per_30min=0.15)
+    generate_for(premise, *[home[0] for home in town["homes"]])
+    recommendation = recommendations_of(premise, "standby").get()
+    staff = factories.UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    template = RecommendationTemplate.objects.get(kind="standby")
+
+    response = client.post(
+        reverse("admin:energy_recommendationtemplate_change", args=[template.pk]),
+        {
+            "title_ja": "待機電力で年{saving_value}{unit}の節約",
+            "body_ja": template.body_ja,
+            "title_en": "Standby: save {saving_value} {unit} a year",
+            "body_en": template.body_en,
+        },
+    )
+
+    assert response.status_code == 302
+    saving = f"{round(recommendation.saving_per_year):,}"
+    with translation.override("ja"):
+        assert recommendation_render(recommendation=recommendation).title == (
+            f"待機電力で年{saving}kWhの節約"
+        )
+    with translation.override("en"):
+        assert recommendation_render(recommendation=recommendation).title == (
+            f"Standby: save {saving} kWh a year"
+        )
+
+
+def test_an_unknown_placeholder_is_a_form_error_and_nothing_is_saved(db, client):
+    staff = factories.UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    template = RecommendationTemplate.objects.get(kind="standby")
+    before = template.title_en
+
+    response = client.post(
+        reverse("admin:energy_recommendationtemplate_change", args=[template.pk]),
+        {
+            "title_ja": template.title_ja,
+            "body_ja": template.body_ja,
+            "title_en": "Save {saving_yen} yen with {saving_dollars}",
+            "body_en": template.body_en,
+        },
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "Unknown placeholder {saving_dollars}" in errors["title_en"][0]
+    template.refresh_from_db()
+    assert template.title_en == before
+
+
+def test_staff_edits_survive_the_next_migrate(db):
+    from energy.savings.templates import templates_ensure
+
+    RecommendationTemplate.objects.filter(kind="standby").update(title_en="Our own wording")
+    RecommendationTemplate.objects.filter(kind="heating").delete()
+
+    created = templates_ensure()
+
+    assert created == 1
+    assert RecommendationTemplate.objects.get(kind="standby").title_en == "Our own wording"
+    assert RecommendationTemplate.objects.filter(kind="heating").exists()
+
+
+# --- Status API -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def standby_recommendation(town):
+    premise, _, _ = home_in(town, standby_kwh_per_30min=0.15)
+    generate_for(premise, *[home[0] for home in town["homes"]])
+    return recommendations_of(premise, "standby").get()
+
+
+def test_the_owner_marks_a_recommendation_will_do(standby_recommendation, token_client_for):
+    client = token_client_for(standby_recommendation.premise.owner)
+
+    response = client.post(
+        reverse("api:recommendation-status", args=[standby_recommendation.pk]),
+        {"status": "will_do"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "will_do"
+    standby_recommendation.refresh_from_db()
+    assert standby_recommendation.status == "will_do"
+    assert standby_recommendation.status_changed_at is not None
+
+
+def test_another_customers_recommendation_is_not_found(standby_recommendation, token_client_for):
+    stranger = factories.UserFactory()
+    client = token_client_for(stranger)
+
+    response = client.post(
+        reverse("api:recommendation-status", args=[standby_recommendation.pk]),
+        {"status": "done"},
+        format="json",
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    standby_recommendation.refresh_from_db()
+    assert standby_recommendation.status == "new"
+
+
+def test_an_unknown_status_is_a_400_with_the_standard_error_body(
+    standby_recommendation, token_client_for
+):
+    client = token_client_for(standby_recommendation.premise.owner)
+
+    response = client.post(
+        reverse("api:recommendation-status", args=[standby_recommendation.pk]),
+        {"status": "maybe"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert set(body) == {"code", "message", "details"}
+    assert "status" in body["details"]
+
+
+def test_session_login_works_and_the_list_is_in_the_request_language(
+    standby_recommendation, client
+):
+    client.force_login(standby_recommendation.premise.owner)
+    url = reverse("api:recommendations") + f"?premise={standby_recommendation.premise_id}"
+
+    japanese = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").json()["results"]
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+
+    kinds = {item["kind"] for item in english}
+    assert "standby" in kinds
+    standby_ja = next(item for item in japanese if item["kind"] == "standby")
+    standby_en = next(item for item in english if item["kind"] == "standby")
+    assert standby_ja["title"].startswith("待機電力を見直すと")
+    assert standby_en["title"].startswith("Cut standby power")
+
+
+def test_listing_another_customers_premise_is_not_found(standby_recommendation, client):
+    client.force_login(factories.UserFactory())
+
+    response = client.get(
+        reverse("api:recommendations") + f"?premise={standby_recommendation.premise_id}"
+    )
+
+    assert response.status_code == 404
