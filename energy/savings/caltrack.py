@@ -14,7 +14,8 @@ Follows the CalTRACK methods, version 2.0 (openeemeter/caltrack ``docs/methods.r
 - 4.3.2.2: CV(RMSE) with P - c degrees of freedom.
 
 Every fit is a closed-form solve over all candidate balance points at once (the 2x2 normal
-equations of the centred slopes), so a year of daily data fits in about 2 ms (bench/caltrack_fit.py).
+equations of the centred slopes), so a year of daily data fits in about 2 ms
+(bench/caltrack_fit.py).
 """
 
 from dataclasses import dataclass, field

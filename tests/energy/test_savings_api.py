@@ -134,7 +134,10 @@ def test_an_intervention_without_a_full_baseline_is_422_with_reasons(client):
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "insufficient_data"
-    assert "214 of 365 baseline days lack usage (214) or temperature (214)" in body["details"]["reasons"][0]
+    assert (
+        "214 of 365 baseline days lack usage (214) or temperature (214)"
+        in body["details"]["reasons"][0]
+    )
 
 
 @pytest.mark.django_db
