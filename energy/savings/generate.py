@@ -26,8 +26,10 @@ from energy.models import (
     WeatherObservation,
 )
 from energy.savings import recommend
-from energy.savings.climate import climate_normals
+from energy.savings.caltrack import DataInsufficient, baseline_fit
+from energy.savings.climate import climate_normals, normals_for
 from energy.savings.cohorts import CohortIndex, Home
+from energy.savings.services import daily_totals_filled
 
 logger = logging.getLogger(__name__)
 
@@ -151,25 +153,26 @@ def climate_load(*, today: date) -> Climate:
 
 
 def _daily_matrix(meter_ids: list[int], start: date, days: int):
-    """(total, baseload) as meters × days arrays (NaN where no row), one query."""
+    """(total, baseload, intervals) as meters × days arrays (NaN where no row), one query."""
     position = {meter_id: i for i, meter_id in enumerate(meter_ids)}
-    totals = np.full((len(meter_ids), days), np.nan)
-    baseloads = np.full((len(meter_ids), days), np.nan)
+    shape = (len(meter_ids), days)
+    totals, baseloads, intervals = np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape)
     rows = (
         DailyUsage.objects.filter(
             meter_id__in=meter_ids, date__gte=start, date__lt=start + timedelta(days=days)
         )
         .order_by("meter", "date")
-        .values_list("meter_id", "date", "total", "baseload")
+        .values_list("meter_id", "date", "total", "baseload", "intervals")
     )
     rows = list(rows)
     if rows:
-        meter_col, date_col, total_col, base_col = zip(*rows, strict=True)
+        meter_col, date_col, total_col, base_col, interval_col = zip(*rows, strict=True)
         m = np.fromiter((position[x] for x in meter_col), dtype=np.int64, count=len(rows))
         d = (np.array(date_col, dtype="datetime64[D]") - np.datetime64(start, "D")).astype(int)
         totals[m, d] = np.array(total_col, dtype=float)
         baseloads[m, d] = np.array(base_col, dtype=float)
-    return totals, baseloads
+        intervals[m, d] = np.array(interval_col, dtype=float)
+    return totals, baseloads, intervals
 
 
 def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -> list[MeterFacts]:
@@ -192,12 +195,18 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
     if not meters:
         return []
     start = today - timedelta(days=WINDOW_DAYS)
-    totals, baseloads = _daily_matrix([m[0] for m in meters], start, WINDOW_DAYS)
+    totals, baseloads, intervals = _daily_matrix([m[0] for m in meters], start, WINDOW_DAYS)
     year = slice(WINDOW_DAYS - YEAR_DAYS, WINDOW_DAYS)  # the last 365 days before today
+    model_year = slice(0, YEAR_DAYS)  # the 365 days before the last week
     standby = slice(WINDOW_DAYS - STANDBY_WINDOW_DAYS, WINDOW_DAYS)
     week = slice(WINDOW_DAYS - recommend.HIGH_USAGE_DAYS, WINDOW_DAYS)
     month_days = today.day - 1
     month = slice(WINDOW_DAYS - month_days, WINDOW_DAYS)
+    empty_window = np.full(WINDOW_DAYS, np.nan)
+    temperatures = {
+        region_id: climate.observed(region_id, start, WINDOW_DAYS)
+        for region_id in {meter[5] for meter in meters}
+    }
 
     facts = []
     for row, meter in enumerate(meters):
@@ -218,16 +227,34 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             fact.standby_kwh_per_day = recommend.standby_kwh_per_day(
                 baseload=window, intervals_per_day=1440 // interval
             )
-        year_usage = totals[row, year]
+        # Days with at most half their intervals missing, scaled up (CalTRACK 2.2.2.1). The
+        # expected count ignores DST days (a 23- or 25-hour day is off by one hour).
+        usage = daily_totals_filled(
+            totals=totals[row], intervals=intervals[row], expected=1440 // interval
+        )
+        year_usage = usage[year]
         present = np.isfinite(year_usage)
         fact.annual_coverage = float(present.mean())
-        if fact.annual_coverage >= ANNUAL_MIN_COVERAGE:
+        normals = climate.normals_c.get(region_id)
+        try:
+            fact.model = baseline_fit(
+                temperature_c=temperatures[region_id][model_year]
+                if region_id in temperatures
+                else np.full(YEAR_DAYS, np.nan),
+                usage=usage[model_year],
+                commodity=commodity,
+            )
+        except DataInsufficient as exc:
+            fact.model_reasons = list(exc.reasons)
+        if fact.model is not None and normals is not None and np.all(np.isfinite(normals)):
+            # Weather-normalised annual use: the model over a climate-normal year.
+            fact.annual_use = float(fact.model.predict(normals).sum())
+            fact.annual_normalised = True
+        elif fact.annual_coverage >= ANNUAL_MIN_COVERAGE:
             fact.annual_use = float(year_usage[present].mean()) * YEAR_DAYS
-        fact.week_usage = totals[row, week]
-        fact.week_temperature_c = climate.observed(
-            region_id, today - timedelta(days=recommend.HIGH_USAGE_DAYS), recommend.HIGH_USAGE_DAYS
-        )
-        fact.month_usage = totals[row, month] if month_days else np.empty(0)
+        fact.week_usage = usage[week]
+        fact.week_temperature_c = temperatures.get(region_id, empty_window)[week]
+        fact.month_usage = usage[month] if month_days else np.empty(0)
         facts.append(fact)
     return facts
 
@@ -328,6 +355,42 @@ def meter_estimates(
             coverage=fact.annual_coverage,
             cohort=cohort,
             cohort_reasons=reasons,
+        )
+    )
+    if fact.model is None:
+        reason = "no baseline model: " + "; ".join(fact.model_reasons)
+        for kind in (recommend.HEATING, recommend.HIGH_USAGE, recommend.BILL_FORECAST):
+            results.append(recommend.Skip(kind, reason))
+        return results
+    normals = climate.normals_c.get(fact.region_id)
+    if normals is None:
+        normals = np.full(YEAR_DAYS, np.nan)
+    cohort, _ = cohorts.heating[fact.commodity].cohort_for(**home)
+    if np.all(np.isfinite(normals)):
+        results.append(
+            recommend.heating_estimate(
+                model=fact.model, normal_temperature_c=normals, cohort=cohort
+            )
+        )
+    else:
+        results.append(recommend.Skip(recommend.HEATING, "no climate normal for some days"))
+    results.append(
+        recommend.high_usage_estimate(
+            model=fact.model,
+            usage=fact.week_usage,
+            temperature_c=fact.week_temperature_c,
+            first_day=today - timedelta(days=recommend.HIGH_USAGE_DAYS),
+        )
+    )
+    month_start = today.replace(day=1)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    month_dates = np.arange(np.datetime64(month_start), np.datetime64(next_month))
+    results.append(
+        recommend.bill_forecast_estimate(
+            model=fact.model,
+            month=month_start,
+            usage_to_date=fact.month_usage,
+            normal_temperature_month_c=normals_for(normals=normals, dates=month_dates),
         )
     )
     return results
