@@ -1,0 +1,47 @@
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from energy.savings.services import meter_savings_measure
+from energy.selectors import meters_for
+
+
+class MeterSavingsView(APIView):
+    """Measured savings of one meter since an intervention date (CalTRACK daily method).
+
+    ``GET /api/v1/meters/<serial>/savings/?intervention=YYYY-MM-DD[&reporting_end=YYYY-MM-DD]``
+    A customer sees their own meters; the data team every meter. When the data do not qualify
+    the answer is 422 ``insufficient_data`` with the reasons.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        intervention = serializers.DateField()
+        reporting_end = serializers.DateField(required=False)
+
+        def validate(self, attrs):
+            end = attrs.get("reporting_end")
+            if end and end < attrs["intervention"]:
+                raise serializers.ValidationError(
+                    {"reporting_end": "must be on or after the intervention date"}
+                )
+            if attrs["intervention"] > timezone.localdate():
+                raise serializers.ValidationError({"intervention": "is in the future"})
+            return attrs
+
+    def get(self, request: Request, serial: str) -> Response:
+        meter = get_object_or_404(
+            meters_for(user=request.user).select_related("premise__region"), serial=serial
+        )
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        savings = meter_savings_measure(meter=meter, **params.validated_data)
+        return Response(
+            {"meter": meter.serial, "commodity": meter.commodity, "unit": meter.unit}
+            | savings.as_dict()
+        )

@@ -1,0 +1,97 @@
+"""The savings engine over the database: a meter's daily series, measured savings."""
+
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+
+from energy.models import Commodity, DailyUsage, Meter, WeatherObservation
+from energy.savings.caltrack import BASELINE_DAYS, DataInsufficient
+from energy.savings.mv import MeasuredSavings, savings_measure
+
+# CalTRACK 2.2.2.1: a day counts when at most half of its intervals are missing.
+MIN_INTERVAL_SHARE = 0.5
+
+
+def expected_intervals(*, day: date, interval_minutes: int, time_zone: str) -> int:
+    """Intervals in a local day (a DST change makes a day 23 or 25 hours long)."""
+    tz = zoneinfo.ZoneInfo(time_zone)
+    # Subtract in UTC: Python subtracts wall-clock times within one time zone.
+    start = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
+    return int((end - start).total_seconds() // 60 // interval_minutes)
+
+
+def daily_totals_filled(
+    *, totals: np.ndarray, intervals: np.ndarray, expected: np.ndarray | int
+) -> np.ndarray:
+    """Daily totals scaled up for missing intervals; NaN where at most half are present.
+
+    CalTRACK 2.2.2.1: fill missing intervals with the mean of the present ones.
+    """
+    totals = np.asarray(totals, dtype=float)
+    intervals = np.asarray(intervals, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        filled = totals * (expected / intervals)
+    return np.where(intervals >= MIN_INTERVAL_SHARE * np.asarray(expected), filled, np.nan)
+
+
+def meter_daily_series(
+    *, meter: Meter, start: date, end: date
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dates, usage, temperature_c) for each local day from start to end inclusive.
+
+    Usage is the meter's DailyUsage total filled for missing intervals; NaN marks a day
+    without enough readings or without a temperature for the premise's region.
+    """
+    dates = np.arange(np.datetime64(start), np.datetime64(end) + 1)
+    index = {d: i for i, d in enumerate(dates.astype(date).tolist())}
+    usage = np.full(len(dates), np.nan)
+    temperature_c = np.full(len(dates), np.nan)
+    region = meter.premise.region
+    per_day = 1440 // meter.interval_minutes
+    rows = DailyUsage.objects.filter(meter=meter, date__range=(start, end)).values_list(
+        "date", "total", "intervals"
+    )
+    for day, total, intervals in rows:
+        expected = (
+            per_day
+            if region.time_zone == "Asia/Tokyo"  # no DST: skip the per-day calendar lookup
+            else expected_intervals(
+                day=day, interval_minutes=meter.interval_minutes, time_zone=region.time_zone
+            )
+        )
+        usage[index[day]] = daily_totals_filled(
+            totals=np.array([total]), intervals=np.array([intervals]), expected=expected
+        )[0]
+    weather = WeatherObservation.objects.filter(
+        region=region, date__range=(start, end)
+    ).values_list("date", "temperature_mean_c")
+    for day, temperature in weather:
+        temperature_c[index[day]] = temperature
+    return dates, usage, temperature_c
+
+
+def meter_savings_measure(
+    *, meter: Meter, intervention: date, reporting_end: date | None = None
+) -> MeasuredSavings:
+    """Measured savings of one meter since ``intervention`` (raises DataInsufficient)."""
+    last = DailyUsage.objects.filter(meter=meter).order_by("-date").values_list("date", flat=True)
+    last_day = last.first()
+    if last_day is None:
+        raise DataInsufficient([f"meter {meter.serial} has no daily usage yet"])
+    end = min(reporting_end or last_day, last_day)
+    if end < intervention:
+        raise DataInsufficient(
+            [f"meter {meter.serial} has no data on or after the intervention date {intervention}"]
+        )
+    dates, usage, temperature_c = meter_daily_series(
+        meter=meter, start=intervention - timedelta(days=BASELINE_DAYS), end=end
+    )
+    return savings_measure(
+        dates=dates,
+        usage=usage,
+        temperature_c=temperature_c,
+        intervention=intervention,
+        commodity=Commodity(meter.commodity).value,
+    )
