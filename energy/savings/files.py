@@ -128,8 +128,9 @@ def series_align(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Both series on one run of consecutive days, NaN where either has no value.
 
-    The run spans the first to the last day on which both have a value. Raises
-    ``SeriesFileInvalid`` when there is no such day.
+    The run spans every day either file lists, so a partial first or last day stays a missing
+    day of the baseline (CalTRACK counts it against 2.2.1.2) instead of shortening the data.
+    Raises ``SeriesFileInvalid`` when no day has both values.
     """
     usage_known = usage_dates[np.isfinite(usage)]
     temperature_known = temperature_dates[np.isfinite(temperature_c)]
@@ -147,7 +148,9 @@ def series_align(
             },
             source=usage_source,
         )
-    dates = np.arange(common[0], common[-1] + np.timedelta64(1, "D"), dtype="datetime64[D]")
+    first = min(usage_dates.min(), temperature_dates.min())
+    last = max(usage_dates.max(), temperature_dates.max())
+    dates = np.arange(first, last + np.timedelta64(1, "D"), dtype="datetime64[D]")
     return (
         dates,
         _on_days(dates, usage_dates, usage),
@@ -156,7 +159,10 @@ def series_align(
 
 
 def intervention_check(*, dates: np.ndarray, intervention: date, source: str) -> None:
-    """Raise unless ``intervention`` has at least one day of data before it and one from it on."""
+    """Raise unless ``intervention`` has a day of data before it and one from it on.
+
+    ``dates`` are the days with both usage and temperature.
+    """
     day = np.datetime64(intervention, "D")
     if dates.size == 0 or not dates[0] < day <= dates[-1]:
         raise SeriesFileInvalid(
@@ -167,6 +173,19 @@ def intervention_check(*, dates: np.ndarray, intervention: date, source: str) ->
             % {"intervention": intervention.isoformat(), "span": _span(dates)},
             source=source,
         )
+
+
+def series_summary(*, dates: np.ndarray, values: np.ndarray, source: str) -> dict:
+    """What a file held, JSON-ready: days listed, days with a value, first and last day."""
+    known = np.isfinite(values)
+    return {
+        "file": source,
+        "days": int(dates.size),
+        "days_with_value": int(known.sum()),
+        "days_missing": int(dates.size - known.sum()),
+        "first": str(dates.min()) if dates.size else None,
+        "last": str(dates.max()) if dates.size else None,
+    }
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -152,10 +152,16 @@ def test_series_align_gives_consecutive_days_with_nan_where_either_series_is_mis
         temperature_c=np.array([-30.0, -2.0, -3.0, -4.0]),
     )
 
-    # From the first to the last day on which both exist: 2 to 4 January.
-    assert list(dates) == days("2026-01-02", "2026-01-03", "2026-01-04")
-    assert usage[0] == 2.0 and np.isnan(usage[1]) and usage[2] == 4.0
-    assert list(temperature_c) == [-2.0, -3.0, -4.0]
+    # Every day either file lists: 30 December to 9 January.
+    assert dates[0] == np.datetime64("2025-12-30") and dates[-1] == np.datetime64("2026-01-09")
+    assert dates.size == 11
+    by_day = dict(zip(dates.astype(str), zip(usage, temperature_c, strict=True), strict=True))
+    assert by_day["2026-01-02"] == (2.0, -2.0)
+    assert by_day["2026-01-04"] == (4.0, -4.0)
+    assert np.isnan(by_day["2026-01-03"][0]) and by_day["2026-01-03"][1] == -3.0
+    assert np.isnan(by_day["2025-12-30"][0]) and by_day["2025-12-30"][1] == -30.0
+    assert np.isnan(by_day["2026-01-09"][1]) and by_day["2026-01-09"][0] == 9.0
+    assert np.isnan(by_day["2026-01-05"]).all()
 
 
 def test_series_align_without_a_common_day_says_which_days_each_file_covers():
