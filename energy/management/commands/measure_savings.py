@@ -1,0 +1,255 @@
+"""Measure an intervention's savings from usage and temperature CSV files, without a database."""
+
+import json
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from config.errors import ShoeneError, ValidationFailed
+from energy.savings.caltrack import DataInsufficient
+from energy.savings.files import (
+    intervention_check,
+    series_align,
+    series_summary,
+    temperature_daily_from_csv,
+    usage_daily_from_csv,
+)
+from energy.savings.mv import MeasuredSavings, savings_measure
+
+# The unit each commodity's usage is metered in (as energy.models.Unit; not imported, so the
+# command never loads the ORM).
+USAGE_UNITS = {"electricity": "kWh", "gas": "m³"}
+
+MODEL_KINDS = {
+    "intercept_only": gettext_lazy("intercept only (no weather dependence)"),
+    "hdd_only": gettext_lazy("heating degree days"),
+    "cdd_only": gettext_lazy("cooling degree days"),
+    "hdd_cdd": gettext_lazy("heating and cooling degree days"),
+}
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "Measure avoided energy use after an intervention (CalTRACK daily method) from a usage "
+        "CSV (date,value or ts,value) and a temperature CSV (date,temperature or "
+        "ts,temperature). Needs no database."
+    )
+    # Analysts run this on a laptop with no database configured: no checks, no ORM.
+    requires_system_checks = []
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--usage", type=Path, required=True, help=gettext_lazy("usage CSV file")
+        )
+        parser.add_argument(
+            "--temperature", type=Path, required=True, help=gettext_lazy("temperature CSV file")
+        )
+        parser.add_argument(
+            "--intervention",
+            required=True,
+            help=gettext_lazy("first day after the change, YYYY-MM-DD (local day)"),
+        )
+        parser.add_argument(
+            "--reporting-end",
+            default=None,
+            help=gettext_lazy("last day of the reporting period (default: the end of the data)"),
+        )
+        parser.add_argument(
+            "--commodity",
+            default="electricity",
+            help=gettext_lazy("electricity (kWh, default) or gas (m³; no cooling models)"),
+        )
+        parser.add_argument(
+            "--temperature-unit",
+            default="C",
+            help=gettext_lazy("unit of the temperature file: C (default) or F"),
+        )
+        parser.add_argument(
+            "--time-zone",
+            default="Asia/Tokyo",
+            help=gettext_lazy(
+                "zone of the local days and of naive timestamps (default Asia/Tokyo)"
+            ),
+        )
+        parser.add_argument(
+            "--json", action="store_true", help=gettext_lazy("print one JSON object instead")
+        )
+
+    def handle(self, *args, **options) -> None:
+        try:
+            payload, result = self._measure(options)
+        except DataInsufficient as exc:  # before ShoeneError, its base class
+            reasons = "\n".join(f"  - {reason}" for reason in exc.reasons)
+            raise CommandError(
+                _("Not enough data to measure savings:") + "\n" + reasons, returncode=2
+            ) from exc
+        except ShoeneError as exc:
+            raise CommandError(exc.message, returncode=2) from exc
+        if options["json"]:
+            self.stdout.write(json.dumps(_json_ready(payload), ensure_ascii=False, allow_nan=False))
+        else:
+            self.stdout.write(savings_report(result=result, inputs=payload["inputs"]))
+
+    def _measure(self, options: dict[str, Any]) -> tuple[dict[str, Any], MeasuredSavings]:
+        commodity = options["commodity"].strip().lower()
+        if commodity not in USAGE_UNITS:
+            raise ValidationFailed(
+                _("Unknown commodity %(commodity)r; use electricity or gas.")
+                % {"commodity": options["commodity"]}
+            )
+        intervention = _date_option(options["intervention"], "--intervention")
+        reporting_end = (
+            _date_option(options["reporting_end"], "--reporting-end")
+            if options["reporting_end"]
+            else None
+        )
+        if reporting_end is not None and reporting_end < intervention:
+            raise ValidationFailed(
+                _("--reporting-end %(end)s is before the intervention %(intervention)s.")
+                % {"end": reporting_end.isoformat(), "intervention": intervention.isoformat()}
+            )
+        usage_source, temperature_source = str(options["usage"]), str(options["temperature"])
+        usage_dates, usage = usage_daily_from_csv(
+            file=options["usage"], time_zone=options["time_zone"]
+        )
+        temperature_dates, temperature_c = temperature_daily_from_csv(
+            file=options["temperature"],
+            time_zone=options["time_zone"],
+            unit=options["temperature_unit"],
+        )
+        dates, usage_aligned, temperature_aligned = series_align(
+            usage_dates=usage_dates,
+            usage=usage,
+            temperature_dates=temperature_dates,
+            temperature_c=temperature_c,
+            usage_source=usage_source,
+            temperature_source=temperature_source,
+        )
+        both_known = np.isfinite(usage_aligned) & np.isfinite(temperature_aligned)
+        intervention_check(dates=dates[both_known], intervention=intervention, source=usage_source)
+        result = savings_measure(
+            dates=dates,
+            usage=usage_aligned,
+            temperature_c=temperature_aligned,
+            intervention=intervention,
+            commodity=commodity,
+            reporting_end=reporting_end,
+        )
+        inputs = {
+            "usage": series_summary(dates=usage_dates, values=usage, source=usage_source),
+            "temperature": {
+                **series_summary(
+                    dates=temperature_dates, values=temperature_c, source=temperature_source
+                ),
+                "unit": options["temperature_unit"].strip().upper().removeprefix("°"),
+            },
+            "commodity": commodity,
+            "usage_unit": USAGE_UNITS[commodity],
+            "time_zone": options["time_zone"],
+        }
+        return {**result.as_dict(), "inputs": inputs}, result
+
+
+def savings_report(*, result: MeasuredSavings, inputs: dict[str, Any]) -> str:
+    """The human-readable report: model, fit, reporting period, savings with uncertainty."""
+    unit = inputs["usage_unit"]
+    model = result.model
+    lines = [
+        _("Usage: %(file)s, %(days)d days (%(first)s to %(last)s), %(days_missing)d missing")
+        % inputs["usage"],
+        _("Temperature: %(file)s, %(days)d days (%(first)s to %(last)s), %(days_missing)d missing")
+        % inputs["temperature"],
+        "",
+        _("Baseline model: %(kind)s") % {"kind": MODEL_KINDS.get(model.kind, model.kind)},
+        "  " + _("base use: %(value).3f %(unit)s/day") % {"value": model.intercept, "unit": unit},
+    ]
+    if model.heating_balance_c is not None:
+        lines.append(
+            "  "
+            + _("heating: %(beta).4f %(unit)s per °C·day below %(balance).1f °C")
+            % {"beta": model.beta_hdd, "unit": unit, "balance": model.heating_balance_c}
+        )
+    if model.cooling_balance_c is not None:
+        lines.append(
+            "  "
+            + _("cooling: %(beta).4f %(unit)s per °C·day above %(balance).1f °C")
+            % {"beta": model.beta_cdd, "unit": unit, "balance": model.cooling_balance_c}
+        )
+    lines += [
+        _(
+            "Fit over %(days)d baseline days (%(start)s to %(end)s): R² %(r2).3f, "
+            "adjusted R² %(adj_r2).3f, CV(RMSE) %(cvrmse).1f %%, NMBE %(nmbe).2f %%"
+        )
+        % {
+            "days": model.n_days,
+            "start": result.baseline_start.isoformat(),
+            "end": result.baseline_end.isoformat(),
+            "r2": model.r_squared,
+            "adj_r2": model.adj_r_squared,
+            "cvrmse": 100 * model.cvrmse,
+            "nmbe": 100 * model.nmbe,
+        },
+        "",
+        _("Reporting period: %(start)s to %(end)s, %(days)d days with usage and temperature")
+        % {
+            "start": result.reporting_start.isoformat(),
+            "end": result.reporting_end.isoformat(),
+            "days": result.reporting_days,
+        },
+        "  "
+        + _("predicted (baseline): %(value).1f %(unit)s")
+        % {
+            "value": result.predicted,
+            "unit": unit,
+        },
+        "  " + _("observed: %(value).1f %(unit)s") % {"value": result.observed, "unit": unit},
+        "  "
+        + _("avoided: %(value).1f ± %(uncertainty).1f %(unit)s (90 %% confidence)")
+        % {"value": result.avoided, "uncertainty": result.avoided_uncertainty, "unit": unit},
+        "  "
+        + _(
+            "fractional savings: %(fraction).1f %% ± %(points).1f points (90 %% confidence; "
+            "fractional savings uncertainty %(fsu)s)"
+        )
+        % {
+            "fraction": 100 * result.fractional_savings,
+            # The same interval as the avoided use's, relative to the predicted use.
+            "points": 100 * result.avoided_uncertainty / result.predicted
+            if result.predicted > 0
+            else math.nan,
+            "fsu": f"{100 * result.fractional_savings_uncertainty:.0f} %"
+            if math.isfinite(result.fractional_savings_uncertainty)
+            else _("undefined, nothing was saved"),
+        },
+    ]
+    return "\n".join(lines)
+
+
+def _date_option(raw: str, option: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed(
+            _("%(option)s %(raw)r is not a date; use YYYY-MM-DD.") % {"option": option, "raw": raw}
+        ) from None
+
+
+def _json_ready(value: Any) -> Any:
+    """NaN and infinities as null (JSON has neither), dates as ISO text."""
+    if isinstance(value, dict):
+        return {str(key): _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _json_ready(value.item())
+    return value

@@ -1,0 +1,397 @@
+"""Read analysts' usage and temperature CSV files into daily series for the savings engine.
+
+Plain functions over text, returning numpy arrays: ``dates`` as ``datetime64[D]`` local days and
+values as ``float64`` with NaN for a day that is in the file but has too little data.
+Every problem is a ``SeriesFileInvalid`` naming the file, the line and what is wrong.
+"""
+
+import csv
+import io
+import math
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+from django.utils.translation import gettext as _
+
+from config.errors import ValidationFailed
+
+# CalTRACK 2.2.2.1 (interval usage) and 2.2.2.3 (hourly temperature): a day with less than half
+# of its intervals is missing; otherwise the missing intervals count as the mean of the others.
+MIN_DAY_COVERAGE = 0.5
+
+# Outside this range a daily mean temperature is not weather but a unit or column mix-up
+# (the coldest and hottest air temperatures ever recorded are about -89 °C and +57 °C).
+PLAUSIBLE_TEMPERATURE_C = (-90.0, 60.0)
+
+TEMPERATURE_UNITS = ("C", "F")
+
+
+class SeriesFileInvalid(ValidationFailed):
+    """A usage or temperature file that cannot be read; the message names file and line."""
+
+    code = "invalid_file"
+
+    def __init__(self, message: str, *, source: str, line: int | None = None) -> None:
+        where = f"{source}, line {line}" if line is not None else source
+        super().__init__(
+            f"{where}: {message}", details={"file": source, "line": line, "problem": message}
+        )
+        self.source = source
+        self.line = line
+
+
+def zone_from_name(name: str) -> ZoneInfo:
+    """The IANA time zone called ``name``, or ``ValidationFailed`` saying it is unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(
+            _("Unknown time zone %(zone)r; use an IANA name such as Asia/Tokyo.") % {"zone": name}
+        ) from None
+
+
+def usage_daily_from_csv(
+    *,
+    text: str | None = None,
+    file: Path | str | None = None,
+    time_zone: str = "Asia/Tokyo",
+    name: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily usage totals from ``date,value`` (daily) or ``ts,value`` (interval readings) CSV.
+
+    Interval readings are labelled by their start and summed per local day in ``time_zone``
+    (naive timestamps are read in that zone). Returns ``(dates, values)`` sorted by date.
+    """
+    source, text = _source_text(text=text, file=file, name=name)
+    zone = zone_from_name(time_zone)
+    time_column, rows = _rows(text, source=source, value_column="value")
+    values = np.array([_number(raw, source=source, line=line) for line, _time, raw in rows])
+    for (line, _time, raw), value in zip(rows, values, strict=True):
+        if value < 0:
+            raise SeriesFileInvalid(
+                _("usage %(value)s is negative.") % {"value": raw}, source=source, line=line
+            )
+    if time_column == "date":
+        return _daily(rows, values, source=source)
+    return _intervals_to_days(rows, values, zone=zone, source=source, aggregate="sum")
+
+
+def temperature_daily_from_csv(
+    *,
+    text: str | None = None,
+    file: Path | str | None = None,
+    time_zone: str = "Asia/Tokyo",
+    unit: str = "C",
+    name: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily mean temperature in °C from ``date,temperature`` or hourly ``ts,temperature`` CSV.
+
+    ``unit`` is the file's unit, ``C`` or ``F``; °F is converted to °C.
+    """
+    source, text = _source_text(text=text, file=file, name=name)
+    unit_key = unit.strip().upper().removeprefix("°")
+    if unit_key not in TEMPERATURE_UNITS:
+        raise ValidationFailed(_("Unknown temperature unit %(unit)r; use C or F.") % {"unit": unit})
+    zone = zone_from_name(time_zone)
+    time_column, rows = _rows(text, source=source, value_column="temperature")
+    values = np.array([_number(raw, source=source, line=line) for line, _time, raw in rows])
+    if unit_key == "F":
+        values = (values - 32.0) * (5.0 / 9.0)
+    low, high = PLAUSIBLE_TEMPERATURE_C
+    for (line, _time, raw), value_c in zip(rows, values, strict=True):
+        if math.isfinite(value_c) and not low <= value_c <= high:
+            raise SeriesFileInvalid(
+                _(
+                    "temperature %(value)s %(unit)s (%(value_c).1f °C) is not plausible; "
+                    "is --temperature-unit right?"
+                )
+                % {"value": raw, "unit": unit_key, "value_c": value_c},
+                source=source,
+                line=line,
+            )
+    if time_column == "date":
+        return _daily(rows, values, source=source)
+    return _intervals_to_days(rows, values, zone=zone, source=source, aggregate="mean")
+
+
+def series_align(
+    *,
+    usage_dates: np.ndarray,
+    usage: np.ndarray,
+    temperature_dates: np.ndarray,
+    temperature_c: np.ndarray,
+    usage_source: str = "usage",
+    temperature_source: str = "temperature",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both series on one run of consecutive days, NaN where either has no value.
+
+    The run spans every day either file lists, so a partial first or last day stays a missing
+    day of the baseline (CalTRACK counts it against 2.2.1.2) instead of shortening the data.
+    Raises ``SeriesFileInvalid`` when no day has both values.
+    """
+    usage_known = usage_dates[np.isfinite(usage)]
+    temperature_known = temperature_dates[np.isfinite(temperature_c)]
+    common = np.intersect1d(usage_known, temperature_known)
+    if common.size == 0:
+        raise SeriesFileInvalid(
+            _(
+                "no day has both usage and temperature: usage covers %(usage)s, "
+                "temperature (%(temperature_file)s) covers %(temperature)s."
+            )
+            % {
+                "usage": _span(usage_known),
+                "temperature": _span(temperature_known),
+                "temperature_file": temperature_source,
+            },
+            source=usage_source,
+        )
+    first = min(usage_dates.min(), temperature_dates.min())
+    last = max(usage_dates.max(), temperature_dates.max())
+    dates = np.arange(first, last + np.timedelta64(1, "D"), dtype="datetime64[D]")
+    return (
+        dates,
+        _on_days(dates, usage_dates, usage),
+        _on_days(dates, temperature_dates, temperature_c),
+    )
+
+
+def intervention_check(*, dates: np.ndarray, intervention: date, source: str) -> None:
+    """Raise unless ``intervention`` has a day of data before it and one from it on.
+
+    ``dates`` are the days with both usage and temperature.
+    """
+    day = np.datetime64(intervention, "D")
+    if dates.size == 0 or not dates[0] < day <= dates[-1]:
+        raise SeriesFileInvalid(
+            _(
+                "the intervention date %(intervention)s is outside the days both files cover "
+                "(%(span)s); the baseline is before it and the reporting period from it on."
+            )
+            % {"intervention": intervention.isoformat(), "span": _span(dates)},
+            source=source,
+        )
+
+
+def series_summary(*, dates: np.ndarray, values: np.ndarray, source: str) -> dict:
+    """What a file held, JSON-ready: days listed, days with a value, first and last day."""
+    known = np.isfinite(values)
+    return {
+        "file": source,
+        "days": int(dates.size),
+        "days_with_value": int(known.sum()),
+        "days_missing": int(dates.size - known.sum()),
+        "first": str(dates.min()) if dates.size else None,
+        "last": str(dates.max()) if dates.size else None,
+    }
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _source_text(*, text: str | None, file: Path | str | None, name: str | None) -> tuple[str, str]:
+    if (text is None) == (file is None):
+        raise TypeError("pass exactly one of text= or file=")
+    if text is not None:
+        return name or "<text>", text
+    path = Path(file)
+    source = name or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SeriesFileInvalid(_("no such file."), source=source) from None
+    except OSError as exc:
+        raise SeriesFileInvalid(
+            _("cannot be read: %(reason)s.") % {"reason": exc.strerror}, source=source
+        ) from None
+    try:
+        return source, raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SeriesFileInvalid(
+            _("is not UTF-8 text (invalid byte at offset %(offset)d).") % {"offset": exc.start},
+            source=source,
+            line=line,
+        ) from None
+
+
+def _rows(text: str, *, source: str, value_column: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """The time column's name and ``(line, time, value)`` per data row, as text."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    records = _records(reader, source=source)
+    try:
+        line, header = next(records)
+    except StopIteration:
+        raise SeriesFileInvalid(_("the file is empty."), source=source) from None
+    columns = [column.strip().lower() for column in header]
+    time_columns = [column for column in ("date", "ts") if column in columns]
+    if len(time_columns) != 1 or value_column not in columns:
+        raise SeriesFileInvalid(
+            _(
+                "the header must be date,%(value)s (one row per day) or ts,%(value)s "
+                "(timestamped readings); found %(header)s."
+            )
+            % {"value": value_column, "header": ",".join(header) or _("an empty line")},
+            source=source,
+            line=line,
+        )
+    time_index, value_index = columns.index(time_columns[0]), columns.index(value_column)
+    rows = []
+    for line, record in records:
+        if len(record) != len(columns):
+            raise SeriesFileInvalid(
+                _("expected %(expected)d fields as in the header, found %(found)d.")
+                % {"expected": len(columns), "found": len(record)},
+                source=source,
+                line=line,
+            )
+        rows.append((line, record[time_index].strip(), record[value_index].strip()))
+    if not rows:
+        raise SeriesFileInvalid(_("the file has a header but no data rows."), source=source)
+    return time_columns[0], rows
+
+
+def _records(reader, *, source: str) -> Iterator[tuple[int, list[str]]]:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise SeriesFileInvalid(
+                _("not valid CSV: %(reason)s.") % {"reason": exc},
+                source=source,
+                line=reader.line_num,
+            ) from None
+        if record and any(field.strip() for field in record):
+            yield reader.line_num, record
+
+
+def _number(raw: str, *, source: str, line: int) -> float:
+    """A finite number; an empty field is a missing value (NaN)."""
+    if raw == "":
+        return math.nan
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    else:
+        if math.isfinite(value):
+            return value
+    raise SeriesFileInvalid(
+        _("cannot read %(raw)r as a number.") % {"raw": raw}, source=source, line=line
+    )
+
+
+def _daily(
+    rows: list[tuple[int, str, str]], values: np.ndarray, *, source: str
+) -> tuple[np.ndarray, np.ndarray]:
+    first_line: dict[date, int] = {}
+    for line, raw, _value in rows:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise SeriesFileInvalid(
+                _("cannot read the date %(raw)r (expected YYYY-MM-DD).") % {"raw": raw},
+                source=source,
+                line=line,
+            ) from None
+        if day in first_line:
+            raise SeriesFileInvalid(
+                _("the date %(day)s appears again (first on line %(first)d).")
+                % {"day": day.isoformat(), "first": first_line[day]},
+                source=source,
+                line=line,
+            )
+        first_line[day] = line
+    dates = np.array(list(first_line), dtype="datetime64[D]")
+    order = np.argsort(dates, kind="stable")
+    return dates[order], values[order]
+
+
+def _intervals_to_days(
+    rows: list[tuple[int, str, str]],
+    values: np.ndarray,
+    *,
+    zone: ZoneInfo,
+    source: str,
+    aggregate: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per local day: the sum (usage) or mean (temperature) of timestamped readings.
+
+    The interval is the median spacing of the readings. A day with fewer than half of its
+    intervals (23, 24 or 25 hours' worth, by the zone's clock) is NaN; otherwise missing
+    intervals are filled with the mean of those present (CalTRACK 2.2.2.1, 2.2.2.3).
+    """
+    epoch_s = np.empty(len(rows), dtype=np.int64)
+    local_days = np.empty(len(rows), dtype="datetime64[D]")
+    first_line: dict[int, int] = {}
+    for index, (line, raw, _value) in enumerate(rows):
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            raise SeriesFileInvalid(
+                _(
+                    "cannot read the timestamp %(raw)r (expected ISO 8601 such as "
+                    "2026-01-15T00:30:00+09:00)."
+                )
+                % {"raw": raw},
+                source=source,
+                line=line,
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)  # naive means the analyst's --time-zone
+        seconds = int(moment.timestamp())
+        if seconds in first_line:
+            raise SeriesFileInvalid(
+                _("the timestamp %(raw)s appears again (first on line %(first)d).")
+                % {"raw": raw, "first": first_line[seconds]},
+                source=source,
+                line=line,
+            )
+        first_line[seconds] = line
+        epoch_s[index] = seconds
+        local_days[index] = np.datetime64(moment.astimezone(zone).date(), "D")
+    if len(rows) < 2:
+        raise SeriesFileInvalid(
+            _(
+                "one timestamped reading is not enough to tell the interval; "
+                "use a date column for daily data."
+            ),
+            source=source,
+        )
+    interval_s = float(np.median(np.diff(np.sort(epoch_s))))
+
+    days, day_index = np.unique(local_days, return_inverse=True)
+    known = np.isfinite(values)
+    present = np.bincount(day_index, weights=known, minlength=days.size)
+    totals = np.bincount(day_index, weights=np.where(known, values, 0.0), minlength=days.size)
+    expected = np.array([_day_length_s(day, zone) for day in days]) / interval_s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = totals / present
+    # A day's total counts its missing intervals at the mean of the present ones.
+    daily = totals + np.maximum(expected - present, 0.0) * mean if aggregate == "sum" else mean
+    daily[present < MIN_DAY_COVERAGE * np.round(expected)] = np.nan
+    return days, daily
+
+
+def _day_length_s(day: np.datetime64, zone: ZoneInfo) -> float:
+    """Seconds from local midnight to the next, by the zone's clock (23 or 25 h on DST days)."""
+    start = datetime.fromisoformat(str(day)).replace(tzinfo=zone)
+    end = start + timedelta(days=1)  # wall-clock arithmetic: the next local midnight
+    return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
+
+
+def _on_days(dates: np.ndarray, series_dates: np.ndarray, series: np.ndarray) -> np.ndarray:
+    aligned = np.full(dates.size, np.nan)
+    inside = (series_dates >= dates[0]) & (series_dates <= dates[-1])
+    aligned[(series_dates[inside] - dates[0]).astype(int)] = series[inside]
+    return aligned
+
+
+def _span(dates: np.ndarray) -> str:
+    if dates.size == 0:
+        return _("no day")
+    return _("%(first)s to %(last)s") % {"first": str(dates.min()), "last": str(dates.max())}
