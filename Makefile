@@ -44,5 +44,8 @@ bench-ingest: install
 bench-caltrack: install
 	$(BIN)/python bench/caltrack_fit.py
 
+bench-recommendations: install
+	$(BIN)/python bench/recommendations.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

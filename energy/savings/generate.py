@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+import orjson
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from energy.models import (
@@ -152,19 +153,34 @@ def climate_load(*, today: date) -> Climate:
     return Climate(start=start, temperature_c=temperature_c, normals_c=normals_c)
 
 
+_DAILY_SQL = """
+SELECT meter_id, date - %(start)s::date, total, baseload, intervals
+FROM energy_dailyusage
+WHERE meter_id = ANY(%(meter_ids)s) AND date >= %(start)s AND date < %(end)s
+ORDER BY meter_id, date
+"""
+
+
 def _daily_matrix(meter_ids: list[int], start: date, days: int):
     """(total, baseload, intervals) as meters × days arrays (NaN where no row), one query."""
     position = {meter_id: i for i, meter_id in enumerate(meter_ids)}
     shape = (len(meter_ids), days)
     totals, baseloads, intervals = np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape)
-    rows = (
-        DailyUsage.objects.filter(
-            meter_id__in=meter_ids, date__gte=start, date__lt=start + timedelta(days=days)
-        )
+    end = start + timedelta(days=days)
+    if connection.vendor == "postgresql":
+        # Day offsets computed by the database: no date objects per row in Python.
+        with connection.cursor() as cursor:
+            cursor.execute(_DAILY_SQL, {"start": start, "end": end, "meter_ids": meter_ids})
+            rows = np.array(cursor.fetchall(), dtype=float).reshape(-1, 5)
+        m = np.searchsorted(np.asarray(meter_ids), rows[:, 0].astype(np.int64))
+        d = rows[:, 1].astype(np.int64)
+        totals[m, d], baseloads[m, d], intervals[m, d] = rows[:, 2], rows[:, 3], rows[:, 4]
+        return totals, baseloads, intervals
+    rows = list(
+        DailyUsage.objects.filter(meter_id__in=meter_ids, date__gte=start, date__lt=end)
         .order_by("meter", "date")
         .values_list("meter_id", "date", "total", "baseload", "intervals")
     )
-    rows = list(rows)
     if rows:
         meter_col, date_col, total_col, base_col, interval_col = zip(*rows, strict=True)
         m = np.fromiter((position[x] for x in meter_col), dtype=np.int64, count=len(rows))
@@ -440,7 +456,7 @@ def _persist(
             "saving_co2_kg": None,
             "is_alert": result.is_alert,
             "confidence": result.confidence,
-            "basis": result.basis,
+            "basis": _json_ready(result.basis),
             "computed_at": now,
             "is_current": True,
         }
@@ -455,9 +471,43 @@ def _persist(
     with transaction.atomic():
         Recommendation.objects.bulk_create(to_create, batch_size=2000)
         if to_update:
-            Recommendation.objects.bulk_update(to_update, UPDATE_FIELDS, batch_size=2000)
+            _update(to_update)
     summary.created += len(to_create)
     summary.updated += sum(1 for r in to_update if r.is_current)
+
+
+def _json_ready(value: dict) -> dict:
+    """Plain JSON: numpy numbers as Python ones, NaN and infinity as null."""
+    return orjson.loads(orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY))
+
+
+_UPDATE_SQL = """
+UPDATE energy_recommendation AS r SET
+    unit = v.unit, saving_per_year = v.saving_per_year, saving_jpy = v.saving_jpy,
+    saving_co2_kg = v.saving_co2_kg, is_alert = v.is_alert, confidence = v.confidence,
+    basis = v.basis::jsonb, computed_at = v.computed_at, is_current = v.is_current
+FROM unnest(
+    %s::bigint[], %s::text[], %s::float8[], %s::float8[], %s::float8[], %s::bool[], %s::text[],
+    %s::text[], %s::timestamptz[], %s::bool[]
+) AS v(id, unit, saving_per_year, saving_jpy, saving_co2_kg, is_alert, confidence, basis,
+       computed_at, is_current)
+WHERE r.id = v.id
+"""
+
+
+def _update(recommendations: list[Recommendation]) -> None:
+    """Write the computed fields of existing rows: one statement on PostgreSQL.
+
+    Django's bulk_update builds a CASE per field and row, which cost ~9 s per 5,000 rows.
+    """
+    if connection.vendor != "postgresql":
+        Recommendation.objects.bulk_update(recommendations, UPDATE_FIELDS, batch_size=500)
+        return
+    columns = [[getattr(r, name) for r in recommendations] for name in UPDATE_FIELDS]
+    basis = UPDATE_FIELDS.index("basis")
+    columns[basis] = [orjson.dumps(value).decode() for value in columns[basis]]
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATE_SQL, [[r.pk for r in recommendations], *columns])
 
 
 def recommendations_generate(
