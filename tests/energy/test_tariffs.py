@@ -364,7 +364,10 @@ def test_bulk_marginal_prices_match_single_ones_in_a_constant_number_of_queries(
         )
     with django_assert_max_num_queries(4):
         gas_prices = tariffs.marginal_prices_for(
-            premise_ids=ids, commodity="gas", on=JAN, monthly_usage=dict(zip(ids, usage))
+            premise_ids=ids,
+            commodity="gas",
+            on=JAN,
+            monthly_usage=dict(zip(ids, usage, strict=True)),
         )
 
     for premise, kwh in zip(premises, usage, strict=True):
