@@ -8,16 +8,19 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 
 from config.errors import ValidationFailed
 from energy import tariffs
 from energy.models import (
+    DailyUsage,
     ElectricityTariffVersion,
     EmissionFactor,
     FuelCostAdjustment,
     GasTariff,
     GasTariffVersion,
+    Premise,
     TimeOfUseBand,
 )
 from tests import factories
@@ -583,3 +586,46 @@ def test_admin_change_pages_render_with_inlines(admin_client, time_of_use, gas):
         response = admin_client.get(url)
         assert response.status_code == 200
     assert FuelCostAdjustment.objects.filter(tariff=time_of_use).exists()
+
+
+# --- demo data ----------------------------------------------------------------------------------
+
+
+def test_seed_demo_prices_every_premise_and_costs_come_out_plausible(db):
+    call_command("seed_demo", premises=4, days=70, seed=11, verbosity=0)
+    call_command("seed_demo", premises=1, days=70, seed=12, verbosity=0)  # idempotent tariffs
+
+    premises = list(Premise.objects.order_by("pk"))
+    assert all(p.electricity_tariff_id and p.gas_tariff_id for p in premises)
+    assert premises[1].electricity_tariff.versions.first().bands.count() == 3
+    assert premises[0].electricity_tariff.versions.first().bands.count() == 0
+    last = DailyUsage.objects.latest("date").date
+    first_of_last_full_month = (last.replace(day=1) - timedelta(days=1)).replace(day=1)
+    month_end = last.replace(day=1) - timedelta(days=1)
+
+    on = last
+    ids = [p.pk for p in premises]
+    prices = tariffs.marginal_prices_for(
+        premise_ids=ids, commodity="electricity", on=on, monthly_usage=[250.0] * len(ids)
+    )
+    assert set(prices) == set(ids)
+    assert all(15 < price < 60 for price in prices.values())  # yen per kWh in Hokkaido
+
+    for premise, commodity in [(premises[0], "electricity"), (premises[2], "gas")]:
+        daily = dict(
+            DailyUsage.objects.filter(
+                meter__premise=premise,
+                meter__commodity=commodity,
+                date__range=(first_of_last_full_month, month_end),
+            ).values_list("date", "total")
+        )
+        result = tariffs.period_cost(
+            premise=premise,
+            commodity=commodity,
+            start=first_of_last_full_month,
+            end=month_end,
+            daily_totals=daily,
+        )
+        # A month's bill of a Hokkaido home: thousands of yen, not tens or millions.
+        assert 1_000 < result.cost_jpy < 100_000, (commodity, result.cost_jpy)
+        assert result.co2_kg > 0
