@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench-ingest bench-caltrack clean
+.PHONY: install run test lint format bench-ingest bench-caltrack bench-savings-accuracy bench-recommendations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-caltrack: install
 
 bench-recommendations: install
 	$(BIN)/python bench/recommendations.py
+
+bench-savings-accuracy: install
+	$(BIN)/python bench/savings_accuracy.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -81,7 +81,9 @@ def main() -> None:
         f"{summary.premises:,} premises, {summary.meters:,} meters: "
         f"{summary.created:,} recommendations created, {summary.updated:,} updated"
     )
-    print(f"recommendations_generate: {seconds:.1f} s, {summary.premises / seconds:,.0f} premises/s")
+    print(
+        f"recommendations_generate: {seconds:.1f} s, {summary.premises / seconds:,.0f} premises/s"
+    )
 
     started = time.perf_counter()
     summary = recommendations_generate(premise_ids=premise_ids, today=today)
@@ -116,7 +118,9 @@ def _populate(conn, n_premises: int, n_days: int, today: date, seed: int) -> lis
             conn,
             "energy_weatherobservation",
             ["region_id", "date", "temperature_mean_c"],
-            "".join(f"{region_id}\t{d}\t{t:.1f}\n" for d, t in zip(days, temps[region_id])),
+            "".join(
+                f"{region_id}\t{d}\t{t:.1f}\n" for d, t in zip(days, temps[region_id], strict=True)
+            ),
         )
 
     owners = 100

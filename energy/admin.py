@@ -1,10 +1,20 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from energy.models import (
     DailyUsage,
+    ElectricityTariff,
+    ElectricityTariffVersion,
+    EmissionFactor,
+    FuelCostAdjustment,
+    GasRawMaterialAdjustment,
+    GasTariff,
+    GasTariffVersion,
+    GasUsageBand,
     IngestBatch,
     Intervention,
     Meter,
@@ -12,7 +22,9 @@ from energy.models import (
     Recommendation,
     RecommendationTemplate,
     Region,
+    TimeOfUseBand,
     WeatherObservation,
+    band_hours,
 )
 from energy.savings.templates import placeholders_allowed, template_placeholder_errors
 
@@ -40,7 +52,7 @@ class PremiseAdmin(admin.ModelAdmin):
         "floor_area_m2",
         "household_size",
     ]
-    list_filter = ["region", "dwelling_type"]
+    list_filter = ["region", "dwelling_type", "electricity_tariff", "gas_tariff"]
     search_fields = ["name", "owner__username", "owner__email", "meters__serial"]
     list_select_related = ["owner", "region"]
     raw_id_fields = ["owner"]
@@ -190,3 +202,132 @@ class RecommendationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+def _kept_forms(formset):
+    return [
+        form
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+    ]
+
+
+class TimeOfUseBandFormSet(BaseInlineFormSet):
+    """The bands of one version must not share an hour."""
+
+    def clean(self) -> None:
+        super().clean()
+        taken: dict[int, str] = {}
+        for form in _kept_forms(self):
+            data = form.cleaned_data
+            if data.get("start_hour") is None or data.get("end_hour") is None:
+                continue
+            for hour in band_hours(data["start_hour"], data["end_hour"] % 24):
+                if hour in taken:
+                    raise ValidationError(
+                        _("Bands %(first)s and %(second)s both cover %(hour)02d:00."),
+                        params={"first": taken[hour], "second": data["name"], "hour": hour},
+                    )
+                taken[hour] = data["name"]
+
+
+class TimeOfUseBandInline(admin.TabularInline):
+    model = TimeOfUseBand
+    formset = TimeOfUseBandFormSet
+    extra = 0
+
+
+class GasUsageBandFormSet(BaseInlineFormSet):
+    """Distinct upper limits and at most one open-ended table per version."""
+
+    def clean(self) -> None:
+        super().clean()
+        limits = [form.cleaned_data.get("up_to_m3") for form in _kept_forms(self)]
+        if limits.count(None) > 1:
+            raise ValidationError(_("Only the last table may have no upper limit."))
+        bounded = [limit for limit in limits if limit is not None]
+        if len(set(bounded)) != len(bounded):
+            raise ValidationError(_("Two tables have the same upper limit."))
+
+
+class GasUsageBandInline(admin.TabularInline):
+    model = GasUsageBand
+    formset = GasUsageBandFormSet
+    extra = 0
+
+
+class FuelCostAdjustmentInline(admin.TabularInline):
+    model = FuelCostAdjustment
+    extra = 1
+
+
+class GasRawMaterialAdjustmentInline(admin.TabularInline):
+    model = GasRawMaterialAdjustment
+    extra = 1
+
+
+@admin.register(ElectricityTariff)
+class ElectricityTariffAdmin(admin.ModelAdmin):
+    list_display = ["name", "utility"]
+    search_fields = ["name", "utility"]
+    inlines = [FuelCostAdjustmentInline]
+
+
+@admin.register(ElectricityTariffVersion)
+class ElectricityTariffVersionAdmin(admin.ModelAdmin):
+    list_display = [
+        "tariff",
+        "valid_from",
+        "valid_until",
+        "basic_charge_jpy",
+        "tier1_price_jpy_per_kwh",
+        "tier2_price_jpy_per_kwh",
+        "tier3_price_jpy_per_kwh",
+        "renewable_levy_jpy_per_kwh",
+    ]
+    list_filter = ["tariff", "valid_from"]
+    search_fields = ["tariff__name"]
+    list_select_related = ["tariff"]
+    inlines = [TimeOfUseBandInline]
+
+
+@admin.register(FuelCostAdjustment)
+class FuelCostAdjustmentAdmin(admin.ModelAdmin):
+    list_display = ["tariff", "month", "jpy_per_kwh"]
+    list_filter = ["tariff"]
+    search_fields = ["tariff__name"]
+    date_hierarchy = "month"
+    list_select_related = ["tariff"]
+
+
+@admin.register(GasTariff)
+class GasTariffAdmin(admin.ModelAdmin):
+    list_display = ["name", "utility", "has_raw_material_adjustment"]
+    list_filter = ["has_raw_material_adjustment"]
+    search_fields = ["name", "utility"]
+    inlines = [GasRawMaterialAdjustmentInline]
+
+
+@admin.register(GasTariffVersion)
+class GasTariffVersionAdmin(admin.ModelAdmin):
+    list_display = ["tariff", "valid_from", "valid_until"]
+    list_filter = ["tariff", "valid_from"]
+    search_fields = ["tariff__name"]
+    list_select_related = ["tariff"]
+    inlines = [GasUsageBandInline]
+
+
+@admin.register(GasRawMaterialAdjustment)
+class GasRawMaterialAdjustmentAdmin(admin.ModelAdmin):
+    list_display = ["tariff", "month", "jpy_per_m3"]
+    list_filter = ["tariff"]
+    search_fields = ["tariff__name"]
+    date_hierarchy = "month"
+    list_select_related = ["tariff"]
+
+
+@admin.register(EmissionFactor)
+class EmissionFactorAdmin(admin.ModelAdmin):
+    list_display = ["commodity", "kg_co2_per_unit", "valid_from", "valid_until", "source"]
+    list_filter = ["commodity", "valid_from"]
+    search_fields = ["source"]

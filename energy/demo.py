@@ -27,6 +27,14 @@ from energy.ingest.services import batch_process, batch_receive
 from energy.models import (
     Commodity,
     DwellingType,
+    ElectricityTariff,
+    ElectricityTariffVersion,
+    EmissionFactor,
+    FuelCostAdjustment,
+    GasRawMaterialAdjustment,
+    GasTariff,
+    GasTariffVersion,
+    GasUsageBand,
     Intervention,
     Meter,
     Premise,
@@ -260,6 +268,8 @@ def demo_seed(
             update_fields=["temperature_mean_c"],
         )
 
+    demo_tariffs = tariffs_seed(start=all_days[0], end=end)
+
     region_names = list(CLIMATE_NORMALS_C)
     owners = [users["demo"], users["demo"], users["demo2"]]
     created_premises: list[Premise] = []
@@ -279,6 +289,12 @@ def demo_seed(
             dwelling_type=household.dwelling_type,
             floor_area_m2=household.floor_area_m2,
             household_size=household.household_size,
+            # Every third home (the demo customer's second one among them) is on the
+            # time-of-use tariff, so peak-shift advice has somewhere to apply.
+            electricity_tariff=(
+                demo_tariffs.time_of_use if index % 3 == 1 else demo_tariffs.standard
+            ),
+            gas_tariff=demo_tariffs.gas,
         )
         created_premises.append(premise)
         temps = temperatures[region_name]
@@ -333,6 +349,190 @@ def demo_seed(
         readings += batch.accepted_count + batch.duplicate_count + batch.corrected_count
         rejected += batch.rejected_count
     return SeedResult(len(created_premises), len(pending), readings, rejected, interventions)
+
+
+# --- Tariffs and emission factors ------------------------------------------------------------
+#
+# Approximate, for a demo only; staff enter the published figures in the admin.
+
+# Hokkaido Electric 従量電灯B, the June 2023 regulated tariff as listed for 2024 (e.g.
+# sfplan.jp "ほくでん電気料金プラン13種の単価比較表"): 402.6 JPY per 10 A a month (30 A here),
+# tiers up to 120 kWh / 121-280 kWh / above 280 kWh. Hokkaido's second limit is 280, not the
+# 300 most utilities use.
+STANDARD_TARIFF = {
+    "name": "従量電灯B 30A (ほくでん, approx.)",
+    "basic_charge_jpy": "1207.80",
+    "tier1_limit_kwh": 120,
+    "tier2_limit_kwh": 280,
+    "prices_jpy_per_kwh": ("35.35", "41.64", "45.36"),
+}
+# A three-band time-of-use tariff shaped like Hokkaido Electric's eタイム3プラス (peak in the
+# evening, cheap nights). Illustrative prices, not that plan's published ones.
+TIME_OF_USE_TARIFF = {
+    "name": "時間帯別 3区分 (illustrative)",
+    "basic_charge_jpy": "1207.80",
+    "bands": (
+        ("夜間 night", 22, 8, "28.00"),
+        ("昼間 day", 8, 17, "40.00"),
+        ("ピーク peak", 17, 22, "48.00"),
+    ),
+}
+# 再エネ賦課金, national, per fiscal year from May (METI announcements): FY2023 1.40, FY2024
+# 3.49, FY2025 3.98 JPY/kWh. The FY2025 version stays open until staff add FY2026's.
+RENEWABLE_LEVY_JPY_PER_KWH = [
+    (date(2023, 5, 1), "1.40"),
+    (date(2024, 5, 1), "3.49"),
+    (date(2025, 5, 1), "3.98"),
+]
+# 燃料費調整額 by calendar month, January first. Illustrative values of the size Hokkaido
+# Electric published for 従量電灯B in 2024-25 (negative, e.g. -8.06 JPY/kWh for one November),
+# not the published series; rounded to 0.5 JPY so nobody mistakes them for it.
+FUEL_ADJUSTMENT_JPY_PER_KWH = [
+    "-7.0", "-7.5", "-8.0", "-8.5", "-8.0", "-7.5", "-6.5", "-6.0", "-6.5", "-7.5", "-8.0", "-7.5",
+]  # fmt: skip
+# City-gas general tariff with the five usage tables of Hokkaido Gas's 一般料金 (A to E), prices
+# rounded from a published table that follows it ("ほくでんガスプラン for au [一般料金]",
+# au.com, 2025; tax included, before the raw-material adjustment). The tables are priced so the
+# bill is continuous at each limit (e.g. at 15 m³: 926 + 15 × 196.6 ≈ 1,424 + 15 × 163.4).
+GAS_TARIFF = {
+    "name": "一般料金 (北海道ガス型, approx.)",
+    "tables": (
+        ("A", "15", "926", "196.6"),
+        ("B", "50", "1424", "163.4"),
+        ("C", "200", "1972", "152.4"),
+        ("D", "800", "7545", "124.6"),
+        ("E", None, "9709", "121.9"),
+    ),
+}
+# 原料費調整額 by calendar month, January first: illustrative, not published values.
+GAS_ADJUSTMENT_JPY_PER_M3 = [
+    "14", "15", "15", "14", "13", "12", "11", "11", "12", "13", "14", "14",
+]  # fmt: skip
+# Electricity: about 0.55 kg-CO2/kWh, the order of Hokkaido Electric's adjusted emission factor
+# (調整後排出係数) in recent Ministry of the Environment lists (approximate).
+# Gas: 2.23 kg-CO2/m³ for 13A city gas = 44.8 MJ/m³ (the standard calorific value of city gas
+# under the GHG reporting rules) × 0.0499 kg-CO2/MJ; at Hokkaido Gas's 45 MJ/m³ it is 2.25.
+EMISSION_FACTORS = {
+    Commodity.ELECTRICITY: ("0.55", "Hokkaido Electric adjusted factor, approximate"),
+    Commodity.GAS: ("2.23", "13A city gas: 44.8 MJ/m³ × 0.0499 kg-CO2/MJ"),
+}
+
+
+@dataclass(frozen=True)
+class DemoTariffs:
+    standard: ElectricityTariff
+    time_of_use: ElectricityTariff
+    gas: GasTariff
+
+
+def _month_starts(start: date, end: date) -> list[date]:
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _electricity_tariff_seed(spec: dict, first_month: date) -> ElectricityTariff:
+    tariff, created = ElectricityTariff.objects.get_or_create(
+        name=spec["name"], defaults={"utility": "北海道電力 Hokkaido Electric (demo)"}
+    )
+    if created:
+        levies = list(RENEWABLE_LEVY_JPY_PER_KWH)
+        for index, (valid_from, levy) in enumerate(levies):
+            following = levies[index + 1][0] if index + 1 < len(levies) else None
+            prices = spec.get("prices_jpy_per_kwh", ("35.35", "41.64", "45.36"))
+            version = ElectricityTariffVersion.objects.create(
+                tariff=tariff,
+                # The demo extends the first version back so a long demo period has prices.
+                valid_from=min(valid_from, first_month) if index == 0 else valid_from,
+                valid_until=following - timedelta(days=1) if following else None,
+                basic_charge_jpy=spec["basic_charge_jpy"],
+                tier1_limit_kwh=spec.get("tier1_limit_kwh", 120),
+                tier2_limit_kwh=spec.get("tier2_limit_kwh", 280),
+                tier1_price_jpy_per_kwh=prices[0],
+                tier2_price_jpy_per_kwh=prices[1],
+                tier3_price_jpy_per_kwh=prices[2],
+                renewable_levy_jpy_per_kwh=levy,
+            )
+            for name, start_hour, end_hour, price in spec.get("bands", ()):
+                version.bands.create(
+                    name=name, start_hour=start_hour, end_hour=end_hour, price_jpy_per_kwh=price
+                )
+    else:
+        ElectricityTariffVersion.objects.filter(
+            tariff=tariff,
+            valid_from__gt=first_month,
+            pk=tariff.versions.order_by("valid_from").values("pk")[:1],
+        ).update(valid_from=first_month)
+    return tariff
+
+
+def tariffs_seed(*, start: date, end: date) -> DemoTariffs:
+    """Demo tariffs, monthly adjustments and emission factors covering ``start`` to ``end``.
+
+    Idempotent: existing tariffs are reused (their first version reaching back to ``start``),
+    monthly adjustments added where missing, emission factors created only if there are none.
+    """
+    # Two months past the end, so "this month" has its adjustment the day after the data ends.
+    months = _month_starts(start, end + timedelta(days=62))
+    standard = _electricity_tariff_seed(STANDARD_TARIFF, months[0])
+    time_of_use = _electricity_tariff_seed(TIME_OF_USE_TARIFF, months[0])
+    FuelCostAdjustment.objects.bulk_create(
+        [
+            FuelCostAdjustment(
+                tariff=tariff,
+                month=month,
+                jpy_per_kwh=FUEL_ADJUSTMENT_JPY_PER_KWH[month.month - 1],
+            )
+            for tariff in (standard, time_of_use)
+            for month in months
+        ],
+        ignore_conflicts=True,
+    )
+
+    gas, created = GasTariff.objects.get_or_create(
+        name=GAS_TARIFF["name"], defaults={"utility": "北海道ガス型 (demo)"}
+    )
+    if created:
+        version = GasTariffVersion.objects.create(tariff=gas, valid_from=months[0])
+        GasUsageBand.objects.bulk_create(
+            [
+                GasUsageBand(
+                    version=version,
+                    label=label,
+                    up_to_m3=up_to,
+                    basic_charge_jpy=basic,
+                    unit_price_jpy_per_m3=unit,
+                )
+                for label, up_to, basic, unit in GAS_TARIFF["tables"]
+            ]
+        )
+    else:
+        GasTariffVersion.objects.filter(
+            tariff=gas,
+            valid_from__gt=months[0],
+            pk=gas.versions.order_by("valid_from").values("pk")[:1],
+        ).update(valid_from=months[0])
+    GasRawMaterialAdjustment.objects.bulk_create(
+        [
+            GasRawMaterialAdjustment(
+                tariff=gas, month=month, jpy_per_m3=GAS_ADJUSTMENT_JPY_PER_M3[month.month - 1]
+            )
+            for month in months
+        ],
+        ignore_conflicts=True,
+    )
+
+    for commodity, (factor, source) in EMISSION_FACTORS.items():
+        earliest = EmissionFactor.objects.filter(commodity=commodity).order_by("valid_from").first()
+        if earliest is None:
+            EmissionFactor.objects.create(
+                commodity=commodity, kg_co2_per_unit=factor, valid_from=start, source=source
+            )
+        elif earliest.valid_from > start:
+            EmissionFactor.objects.filter(pk=earliest.pk).update(valid_from=start)
+    return DemoTariffs(standard=standard, time_of_use=time_of_use, gas=gas)
 
 
 def _demo_users() -> dict:

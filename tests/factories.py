@@ -1,10 +1,25 @@
 import hashlib
+from datetime import date
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from energy.models import IngestBatch, Meter, Premise, Region
+from energy.models import (
+    ElectricityTariff,
+    ElectricityTariffVersion,
+    EmissionFactor,
+    FuelCostAdjustment,
+    GasRawMaterialAdjustment,
+    GasTariff,
+    GasTariffVersion,
+    GasUsageBand,
+    IngestBatch,
+    Meter,
+    Premise,
+    Region,
+    TimeOfUseBand,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -67,3 +82,101 @@ class IngestBatchFactory(factory.django.DjangoModelFactory):
     payload_sha256 = factory.LazyAttribute(
         lambda batch: hashlib.sha256(batch.payload.encode()).hexdigest()
     )
+
+
+# Tariff factories: round prices so tests can compute bills by hand.
+
+
+class ElectricityTariffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ElectricityTariff
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Standard lighting B {n}")
+    utility = "Test Electric"
+
+
+class ElectricityTariffVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ElectricityTariffVersion
+
+    tariff = factory.SubFactory(ElectricityTariffFactory)
+    valid_from = date(2020, 1, 1)
+    valid_until = None
+    basic_charge_jpy = 1000
+    tier1_limit_kwh = 120
+    tier2_limit_kwh = 300
+    tier1_price_jpy_per_kwh = 30
+    tier2_price_jpy_per_kwh = 40
+    tier3_price_jpy_per_kwh = 50
+    renewable_levy_jpy_per_kwh = 3
+
+
+class TimeOfUseBandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeOfUseBand
+
+    version = factory.SubFactory(ElectricityTariffVersionFactory)
+    name = "peak"
+    start_hour = 17
+    end_hour = 21
+    price_jpy_per_kwh = 60
+
+
+class FuelCostAdjustmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FuelCostAdjustment
+
+    tariff = factory.SubFactory(ElectricityTariffFactory)
+    month = date(2025, 1, 1)
+    jpy_per_kwh = 2
+
+
+class GasTariffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GasTariff
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"General gas {n}")
+    utility = "Test Gas"
+    has_raw_material_adjustment = True
+
+
+class GasTariffVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GasTariffVersion
+
+    tariff = factory.SubFactory(GasTariffFactory)
+    valid_from = date(2020, 1, 1)
+    valid_until = None
+
+
+class GasUsageBandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GasUsageBand
+
+    version = factory.SubFactory(GasTariffVersionFactory)
+    label = "A"
+    up_to_m3 = None
+    basic_charge_jpy = 1000
+    unit_price_jpy_per_m3 = 200
+
+
+class GasRawMaterialAdjustmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GasRawMaterialAdjustment
+
+    tariff = factory.SubFactory(GasTariffFactory)
+    month = date(2025, 1, 1)
+    jpy_per_m3 = 10
+
+
+class EmissionFactorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmissionFactor
+
+    commodity = "electricity"
+    kg_co2_per_unit = "0.5"
+    valid_from = date(2020, 1, 1)
+    valid_until = None
+    source = "test"
