@@ -72,7 +72,21 @@ def main() -> None:
     import django
 
     django.setup()
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from energy.demo import tariffs_seed
+    from energy.models import Premise
     from energy.savings.generate import recommendations_generate
+
+    # The demo's Hokkaido-like tariffs and emission factors, so every figure is priced: a
+    # third of the premises on the time-of-use plan (as in the demo), the rest on tiers.
+    tariffs = tariffs_seed(start=today - timedelta(days=args.days), end=today)
+    Premise.objects.update(electricity_tariff=tariffs.standard, gas_tariff=tariffs.gas)
+    Premise.objects.annotate(third=F("pk") % 3).filter(third=0).update(
+        electricity_tariff=tariffs.time_of_use
+    )
 
     started = time.perf_counter()
     summary = recommendations_generate(premise_ids=premise_ids, today=today)

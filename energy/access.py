@@ -8,6 +8,24 @@ METER_GATEWAYS = "Meter gateways"
 BUSINESS_STAFF = "Business staff"
 DATA_TEAM = "Data team"
 
+# Tariffs and emission factors are data that business staff keep up to date (DESIGN.md), with
+# every part of a tariff: versions, bands, monthly adjustments.
+_STAFF_EDITS_TARIFFS = [
+    f"energy.{action}_{model}"
+    for model in (
+        "electricitytariff",
+        "electricitytariffversion",
+        "timeofuseband",
+        "fuelcostadjustment",
+        "gastariff",
+        "gastariffversion",
+        "gasusageband",
+        "gasrawmaterialadjustment",
+        "emissionfactor",
+    )
+    for action in ("view", "add", "change", "delete")
+]
+
 # group name -> "app_label.codename" permissions. Business staff may change flags and the
 # data they own (the flags issue extends this), never users or raw readings.
 GROUP_PERMISSIONS: dict[str, list[str]] = {
@@ -29,6 +47,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "energy.view_recommendationtemplate",
         "energy.change_recommendationtemplate",
         "energy.view_recommendation",
+        *_STAFF_EDITS_TARIFFS,
     ],
     DATA_TEAM: [
         "energy.view_region",

@@ -42,6 +42,7 @@ from energy.models import (
     Unit,
     WeatherObservation,
 )
+from energy.savings.generate import recommendations_generate
 
 # Monthly mean temperatures (°C), January to December. Sapporo: JMA 1991-2020 normals.
 # Asahikawa and Hakodate: approximate JMA normals, for variety across the region.
@@ -228,6 +229,7 @@ class SeedResult:
     readings: int
     rejected: int
     interventions: int
+    recommendations: int = 0
 
 
 def demo_seed(
@@ -348,7 +350,20 @@ def demo_seed(
         batch = batch_process(batch_id=batch.pk)
         readings += batch.accepted_count + batch.duplicate_count + batch.corrected_count
         rejected += batch.rejected_count
-    return SeedResult(len(created_premises), len(pending), readings, rejected, interventions)
+    # Recommendations for every premise as of the day after the data end (the nightly job's
+    # work), so the portal and API have them from the start.
+    summary = recommendations_generate(
+        premise_ids=list(Premise.objects.values_list("pk", flat=True)),
+        today=end + timedelta(days=1),
+    )
+    return SeedResult(
+        len(created_premises),
+        len(pending),
+        readings,
+        rejected,
+        interventions,
+        summary.created + summary.updated,
+    )
 
 
 # --- Tariffs and emission factors ------------------------------------------------------------

@@ -3,8 +3,9 @@
 A cohort is the set of homes a premise is compared with. The narrowest cohort is the same
 region, dwelling type and household size band; when it has fewer than ``MIN_COHORT_HOMES``
 homes with a value, the comparison falls back to region + dwelling type, then region alone,
-and says which cohort it used. Fewer than ``MIN_COHORT_HOMES`` even in the region: no cohort,
-no comparison (a percentile of a handful of homes is noise, not a benchmark).
+then the same dwelling type across the whole service area, and says which cohort it used.
+Fewer than ``MIN_COHORT_HOMES`` even there: no cohort, no comparison (a percentile of a
+handful of homes is noise, not a benchmark).
 """
 
 from collections import defaultdict
@@ -19,6 +20,8 @@ MIN_COHORT_HOMES = 10
 LEVEL_EXACT = "region_dwelling_size"
 LEVEL_DWELLING = "region_dwelling"
 LEVEL_REGION = "region"
+# Last resort: every home of the utility with the same dwelling type (a small or new region).
+LEVEL_SERVICE_AREA = "service_area_dwelling"
 
 
 def household_size_band(size: int) -> str:
@@ -75,7 +78,7 @@ class Cohort:
 
 
 class CohortIndex:
-    """Every home's value grouped at the three cohort levels, built once per run."""
+    """Every home's value grouped at the four cohort levels, built once per run."""
 
     def __init__(self, homes: list[Home], *, min_homes: int = MIN_COHORT_HOMES) -> None:
         self.min_homes = min_homes
@@ -87,6 +90,7 @@ class CohortIndex:
             groups[(LEVEL_EXACT, home.region, home.dwelling_type, band)].append(home.value)
             groups[(LEVEL_DWELLING, home.region, home.dwelling_type, None)].append(home.value)
             groups[(LEVEL_REGION, home.region, None, None)].append(home.value)
+            groups[(LEVEL_SERVICE_AREA, None, home.dwelling_type, None)].append(home.value)
         self._groups = {key: np.sort(np.asarray(values)) for key, values in groups.items()}
 
     def cohort_for(
@@ -98,6 +102,7 @@ class CohortIndex:
             (LEVEL_EXACT, region, dwelling_type, band),
             (LEVEL_DWELLING, region, dwelling_type, None),
             (LEVEL_REGION, region, None, None),
+            (LEVEL_SERVICE_AREA, None, dwelling_type, None),
         ]
         reasons = []
         for key in tried:

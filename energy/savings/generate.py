@@ -30,6 +30,15 @@ from energy.savings import recommend
 from energy.savings.caltrack import DataInsufficient, baseline_fit
 from energy.savings.climate import climate_normals, normals_for
 from energy.savings.cohorts import CohortIndex, Home
+from energy.savings.pricing import (
+    PEAK_WINDOW_DAYS,
+    BatchPricing,
+    batch_pricing_load,
+    emission_factors_load,
+    hourly_use_load,
+    hours_label,
+    peak_band,
+)
 from energy.savings.services import daily_totals_filled
 
 logger = logging.getLogger(__name__)
@@ -55,6 +64,7 @@ class MeterFacts:
     unit: str
     region_id: int
     region: str
+    time_zone: str
     dwelling_type: str
     household_size: int
     standby_kwh_per_day: float = float("nan")
@@ -67,6 +77,7 @@ class MeterFacts:
     week_usage: np.ndarray | None = None
     week_temperature_c: np.ndarray | None = None
     month_usage: np.ndarray | None = None
+    monthly_use: float = float("nan")  # a typical month's use, to find the marginal price
 
 
 @dataclass(frozen=True)
@@ -204,6 +215,7 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             "interval_minutes",
             "premise__region_id",
             "premise__region__name",
+            "premise__region__time_zone",
             "premise__dwelling_type",
             "premise__household_size",
         )
@@ -226,7 +238,18 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
 
     facts = []
     for row, meter in enumerate(meters):
-        meter_id, premise_id, commodity, unit, interval, region_id, region, dwelling, size = meter
+        (
+            meter_id,
+            premise_id,
+            commodity,
+            unit,
+            interval,
+            region_id,
+            region,
+            zone,
+            dwelling,
+            size,
+        ) = meter
         fact = MeterFacts(
             meter_id=meter_id,
             premise_id=premise_id,
@@ -234,6 +257,7 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             unit=unit,
             region_id=region_id,
             region=region,
+            time_zone=zone,
             dwelling_type=dwelling,
             household_size=size,
         )
@@ -268,6 +292,10 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             fact.annual_normalised = True
         elif fact.annual_coverage >= ANNUAL_MIN_COVERAGE:
             fact.annual_use = float(year_usage[present].mean()) * YEAR_DAYS
+        if np.isfinite(fact.annual_use):
+            fact.monthly_use = fact.annual_use / 12
+        elif present.any():
+            fact.monthly_use = float(year_usage[present].mean()) * YEAR_DAYS / 12
         fact.week_usage = usage[week]
         fact.week_temperature_c = temperatures.get(region_id, empty_window)[week]
         fact.month_usage = usage[month] if month_days else np.empty(0)
@@ -412,6 +440,36 @@ def meter_estimates(
     return results
 
 
+def _peak_shift(*, facts: list[MeterFacts], pricing: BatchPricing, today: date):
+    """Peak-shift estimates for electricity meters on a time-of-use tariff (a query per zone)."""
+    on_bands = defaultdict(list)
+    for fact in facts:
+        prices = (
+            pricing.electricity_prices(fact.premise_id) if fact.commodity == "electricity" else None
+        )
+        if prices is not None and prices.bands:
+            on_bands[fact.time_zone].append((fact, prices))
+    for zone, pairs in on_bands.items():
+        hourly = hourly_use_load(
+            meter_ids=[fact.meter_id for fact, _ in pairs], time_zone=zone, today=today
+        )
+        for fact, prices in pairs:
+            name, hours, _peak_price, difference = peak_band(prices)
+            use_by_hour, days_seen = hourly.get(fact.meter_id, (np.zeros(24), 0))
+            result = recommend.peak_shift_estimate(
+                peak_use=float(use_by_hour[hours].sum()),
+                days_with_data=days_seen,
+                window_days=PEAK_WINDOW_DAYS,
+                price_difference_jpy=difference,
+                peak_hours=f"{name} {hours_label(hours)}",
+            )
+            if isinstance(result, recommend.Estimate):
+                total = use_by_hour.sum()
+                # Carried to the bill forecast (a TOU bill needs use by hour), then dropped.
+                result.basis["_hourly_share"] = use_by_hour / total if total > 0 else None
+            yield fact, result
+
+
 UPDATE_FIELDS = [
     "unit",
     "saving_per_year",
@@ -425,11 +483,48 @@ UPDATE_FIELDS = [
 ]
 
 
+def _money(
+    *, fact: MeterFacts, result: recommend.Estimate, pricing: BatchPricing, hourly_share
+) -> tuple[float | None, float | None, dict]:
+    """(saving_jpy, saving_co2_kg, basis additions) for an estimate, from the tariffs."""
+    key = (fact.premise_id, fact.commodity)
+    price = pricing.marginal_jpy.get(key)
+    factor = pricing.co2_kg_per_unit.get(fact.commodity)
+    extra: dict = {}
+    if price is not None:
+        extra["price_jpy_per_unit"] = price
+    else:
+        extra["yen_missing_reason"] = pricing.why_not(*key) or "no price"
+    if factor is not None:
+        extra["co2_kg_per_unit"] = factor
+    if result.kind == recommend.PEAK_SHIFT:
+        # Shifting moves use to other hours; it saves yen, not kWh, so no CO2 is claimed.
+        return result.basis.get("saving_jpy"), None, extra
+    if result.kind == recommend.HIGH_USAGE and price is not None:
+        extra["excess_yen"] = result.priced_use * price
+    if result.kind == recommend.BILL_FORECAST:
+        bill = pricing.bill_jpy(
+            premise_id=fact.premise_id,
+            commodity=fact.commodity,
+            usage_total=result.priced_use,
+            hourly_share=hourly_share,
+        )
+        if bill is not None:
+            extra["forecast_yen"] = bill
+    if result.saving_per_year is None:
+        return None, None, extra
+    saving_jpy = result.saving_per_year * price if price is not None else None
+    saving_co2 = result.saving_per_year * factor if factor is not None else None
+    return saving_jpy, saving_co2, extra
+
+
 def _persist(
     *,
     premise_ids: list[int],
     results: dict[tuple[int, int, str], tuple[MeterFacts, recommend.Estimate | recommend.Skip]],
     summary: GenerateSummary,
+    pricing: BatchPricing,
+    hourly_shares: dict[int, np.ndarray],
 ) -> None:
     """Upsert the batch's recommendations; retire the ones no longer produced (3 queries)."""
     now = timezone.now()
@@ -449,14 +544,20 @@ def _persist(
                 to_update.append(current)
                 summary.retired += 1
             continue
+        saving_jpy, saving_co2, extra = _money(
+            fact=fact,
+            result=result,
+            pricing=pricing,
+            hourly_share=hourly_shares.get(fact.meter_id),
+        )
         values = {
             "unit": fact.unit,
             "saving_per_year": result.saving_per_year,
-            "saving_jpy": None,
-            "saving_co2_kg": None,
+            "saving_jpy": saving_jpy,
+            "saving_co2_kg": saving_co2,
             "is_alert": result.is_alert,
             "confidence": result.confidence,
-            "basis": _json_ready(result.basis),
+            "basis": _json_ready({**result.basis, **extra}),
             "computed_at": now,
             "is_current": True,
         }
@@ -531,15 +632,32 @@ def recommendations_generate(
     by_premise: dict[int, list[MeterFacts]] = defaultdict(list)
     for fact in facts:
         by_premise[fact.premise_id].append(fact)
+    co2_factors, co2_reasons = emission_factors_load(on=today)
     for chunk in _chunks(premise_ids, batch_size):
+        chunk_facts = [fact for premise_id in chunk for fact in by_premise.get(premise_id, [])]
+        monthly_use: dict[tuple[int, str], float] = defaultdict(float)
+        for fact in chunk_facts:
+            if np.isfinite(fact.monthly_use):
+                monthly_use[fact.premise_id, fact.commodity] += fact.monthly_use
+        pricing = batch_pricing_load(
+            monthly_use=monthly_use, on=today, co2_kg_per_unit=co2_factors, co2_reasons=co2_reasons
+        )
         results = {}
-        for premise_id in chunk:
-            for fact in by_premise.get(premise_id, []):
-                for result in meter_estimates(
-                    fact=fact, cohorts=cohorts, today=today, climate=climate
-                ):
-                    results[(premise_id, fact.meter_id, result.kind)] = (fact, result)
-        _persist(premise_ids=chunk, results=results, summary=summary)
+        for fact in chunk_facts:
+            for result in meter_estimates(fact=fact, cohorts=cohorts, today=today, climate=climate):
+                results[(fact.premise_id, fact.meter_id, result.kind)] = (fact, result)
+        hourly_shares = {}
+        for fact, result in _peak_shift(facts=chunk_facts, pricing=pricing, today=today):
+            results[(fact.premise_id, fact.meter_id, result.kind)] = (fact, result)
+            if isinstance(result, recommend.Estimate):
+                hourly_shares[fact.meter_id] = result.basis.pop("_hourly_share")
+        _persist(
+            premise_ids=chunk,
+            results=results,
+            summary=summary,
+            pricing=pricing,
+            hourly_shares=hourly_shares,
+        )
 
     summary.premises = len(premise_ids)
     summary.meters = len(facts)

@@ -229,7 +229,7 @@ def _cohort_label(cohort: dict | None, language: str) -> str:
         return "—"
     dwelling = DWELLING_LABELS[language].get(cohort.get("dwelling_type") or "", "")
     band = cohort.get("size_band")
-    region = cohort.get("region", "")
+    region = cohort.get("region") or ("供給エリア" if language == "ja" else "the service area")
     if language == "ja":
         label = f"{region}の{dwelling or '家庭'}"
         return f"{label}（{band}人世帯）" if band else label

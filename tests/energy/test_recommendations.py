@@ -139,6 +139,29 @@ def test_a_home_without_enough_similar_homes_falls_back_to_a_wider_cohort(town):
     assert recommendations_of(premise, "standby").get().confidence == "medium"
 
 
+def test_a_home_in_a_small_region_is_compared_across_the_service_area(town):
+    island = factories.RegionFactory(name="Rishiri")
+    weather_create(island, town["days"], town["temperature_c"])
+    premise, _, _ = home_create(
+        region=island,
+        temperature_c=town["temperature_c"],
+        days=town["days"],
+        standby_kwh_per_30min=0.2,
+    )
+
+    generate_for(premise, *[home[0] for home in town["homes"]])
+
+    basis = recommendations_of(premise, "standby").get().basis
+    assert basis["cohort"]["level"] == "service_area_dwelling"
+    assert basis["cohort"]["region"] is None
+    assert basis["cohort"]["n_homes"] == 13  # the 12 detached homes in Sapporo and this one
+    with translation.override("en"):
+        text = recommendation_render(
+            recommendation=recommendations_of(premise, "similar_homes").first()
+        )
+    assert "the service area" in text.title + text.body
+
+
 def test_no_cohort_at_all_means_no_comparison_and_the_reason_is_counted(db):
     region = factories.RegionFactory(name="Rishiri")
     days = days_before()

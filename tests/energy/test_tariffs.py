@@ -629,3 +629,21 @@ def test_seed_demo_prices_every_premise_and_costs_come_out_plausible(db):
         # A month's bill of a Hokkaido home: thousands of yen, not tens or millions.
         assert 1_000 < result.cost_jpy < 100_000, (commodity, result.cost_jpy)
         assert result.co2_kg > 0
+
+
+@pytest.mark.django_db
+def test_business_staff_edit_tariffs_and_emission_factors_but_not_users(client):
+    from energy.access import BUSINESS_STAFF
+
+    staff = factories.UserFactory(is_staff=True, groups=[BUSINESS_STAFF])
+    client.force_login(staff)
+
+    for url in (
+        "/admin/energy/electricitytariff/add/",
+        "/admin/energy/gastariff/add/",
+        "/admin/energy/emissionfactor/add/",
+        "/admin/energy/recommendationtemplate/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get("/admin/energy/ingestbatch/").status_code == 403

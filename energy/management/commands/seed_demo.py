@@ -37,8 +37,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Created {result.premises} premises, {result.meters} meters, "
-                    f"{result.readings:,} readings and {result.interventions} interventions "
-                    f"over {days} days."
+                    f"{result.readings:,} readings, {result.interventions} interventions "
+                    f"and {result.recommendations} recommendations over {days} days."
                 )
             )
         self.print_logins()
