@@ -235,6 +235,46 @@ def _overlapping(queryset, months: list[date]):
     return queryset.filter(valid_from__lte=last).exclude(valid_until__lt=first)
 
 
+def _versions_in_force(
+    *,
+    version_model,
+    adjustment_model,
+    adjustment_field: str,
+    label: str,
+    tariff_ids: Collection[int],
+    months: Collection[date],
+):
+    """Yield (tariff id, month, version, adjustment or None) for every pair, in three queries.
+
+    Raises ``TariffMissing`` for a (tariff, month) without a version in force.
+    """
+    month_list = sorted({_month_start(m) for m in months})
+    tariff_ids = set(tariff_ids)
+    if not month_list or not tariff_ids:
+        return
+    versions = (
+        _overlapping(version_model.objects.filter(tariff_id__in=tariff_ids), month_list)
+        .select_related("tariff")
+        .prefetch_related("bands")
+    )
+    by_month = _versions_by_month(versions, tariff_ids, month_list)
+    adjustments = {
+        (tariff_id, month): float(value)
+        for tariff_id, month, value in adjustment_model.objects.filter(
+            tariff_id__in=tariff_ids, month__in=month_list
+        ).values_list("tariff_id", "month", adjustment_field)
+    }
+    for tariff_id in tariff_ids:
+        for month in month_list:
+            version = by_month.get((tariff_id, month))
+            if version is None:
+                raise TariffMissing(
+                    f"{label} tariff {tariff_id} has no version in force on {month.isoformat()}.",
+                    details={"tariff_id": tariff_id, "month": month.isoformat()},
+                )
+            yield tariff_id, month, version, adjustments.get((tariff_id, month))
+
+
 def electricity_prices_load(
     *, tariff_ids: Collection[int], months: Collection[date]
 ) -> dict[tuple[int, date], ElectricityPrices]:
@@ -242,56 +282,39 @@ def electricity_prices_load(
 
     Raises ``TariffMissing`` / ``TariffDataMissing`` for any (tariff, month) without prices.
     """
-    month_list = sorted({_month_start(m) for m in months})
-    tariff_ids = set(tariff_ids)
-    if not month_list or not tariff_ids:
-        return {}
-    versions = (
-        _overlapping(ElectricityTariffVersion.objects.filter(tariff_id__in=tariff_ids), month_list)
-        .select_related("tariff")
-        .prefetch_related("bands")
-    )
-    by_month = _versions_by_month(versions, tariff_ids, month_list)
-    adjustments = {
-        (tariff_id, month): float(value)
-        for tariff_id, month, value in FuelCostAdjustment.objects.filter(
-            tariff_id__in=tariff_ids, month__in=month_list
-        ).values_list("tariff_id", "month", "jpy_per_kwh")
-    }
     prices = {}
-    for tariff_id in tariff_ids:
-        for month in month_list:
-            version = by_month.get((tariff_id, month))
-            if version is None:
-                raise TariffMissing(
-                    f"Electricity tariff {tariff_id} has no version in force on "
-                    f"{month.isoformat()}.",
-                    details={"tariff_id": tariff_id, "month": month.isoformat()},
-                )
-            if (tariff_id, month) not in adjustments:
-                raise TariffDataMissing(
-                    f"No fuel-cost adjustment (燃料費調整額) for {version.tariff.name} in "
-                    f"{month:%Y-%m}: enter it in the admin.",
-                    details={"tariff": version.tariff.name, "month": month.isoformat()},
-                )
-            prices[tariff_id, month] = ElectricityPrices(
-                tariff_name=version.tariff.name,
-                month=month,
-                basic_charge_jpy=float(version.basic_charge_jpy),
-                tier1_limit_kwh=float(version.tier1_limit_kwh),
-                tier2_limit_kwh=float(version.tier2_limit_kwh),
-                tier_prices_jpy=(
-                    float(version.tier1_price_jpy_per_kwh),
-                    float(version.tier2_price_jpy_per_kwh),
-                    float(version.tier3_price_jpy_per_kwh),
-                ),
-                fuel_adjustment_jpy_per_kwh=adjustments[tariff_id, month],
-                levy_jpy_per_kwh=float(version.renewable_levy_jpy_per_kwh),
-                bands=tuple(
-                    (band.name, tuple(band.hours), float(band.price_jpy_per_kwh))
-                    for band in version.bands.all()
-                ),
+    for tariff_id, month, version, adjustment in _versions_in_force(
+        version_model=ElectricityTariffVersion,
+        adjustment_model=FuelCostAdjustment,
+        adjustment_field="jpy_per_kwh",
+        label="Electricity",
+        tariff_ids=tariff_ids,
+        months=months,
+    ):
+        if adjustment is None:
+            raise TariffDataMissing(
+                f"No fuel-cost adjustment (燃料費調整額) for {version.tariff.name} in "
+                f"{month:%Y-%m}: enter it in the admin.",
+                details={"tariff": version.tariff.name, "month": month.isoformat()},
             )
+        prices[tariff_id, month] = ElectricityPrices(
+            tariff_name=version.tariff.name,
+            month=month,
+            basic_charge_jpy=float(version.basic_charge_jpy),
+            tier1_limit_kwh=float(version.tier1_limit_kwh),
+            tier2_limit_kwh=float(version.tier2_limit_kwh),
+            tier_prices_jpy=(
+                float(version.tier1_price_jpy_per_kwh),
+                float(version.tier2_price_jpy_per_kwh),
+                float(version.tier3_price_jpy_per_kwh),
+            ),
+            fuel_adjustment_jpy_per_kwh=adjustment,
+            levy_jpy_per_kwh=float(version.renewable_levy_jpy_per_kwh),
+            bands=tuple(
+                (band.name, tuple(band.hours), float(band.price_jpy_per_kwh))
+                for band in version.bands.all()
+            ),
+        )
     return prices
 
 
@@ -299,62 +322,46 @@ def gas_prices_load(
     *, tariff_ids: Collection[int], months: Collection[date]
 ) -> dict[tuple[int, date], GasPrices]:
     """Prices of these gas tariffs in these months (first days), in three queries."""
-    month_list = sorted({_month_start(m) for m in months})
-    tariff_ids = set(tariff_ids)
-    if not month_list or not tariff_ids:
-        return {}
-    versions = (
-        _overlapping(GasTariffVersion.objects.filter(tariff_id__in=tariff_ids), month_list)
-        .select_related("tariff")
-        .prefetch_related("bands")
-    )
-    by_month = _versions_by_month(versions, tariff_ids, month_list)
-    adjustments = {
-        (tariff_id, month): float(value)
-        for tariff_id, month, value in GasRawMaterialAdjustment.objects.filter(
-            tariff_id__in=tariff_ids, month__in=month_list
-        ).values_list("tariff_id", "month", "jpy_per_m3")
-    }
     prices = {}
-    for tariff_id in tariff_ids:
-        for month in month_list:
-            version = by_month.get((tariff_id, month))
-            if version is None:
-                raise TariffMissing(
-                    f"Gas tariff {tariff_id} has no version in force on {month.isoformat()}.",
-                    details={"tariff_id": tariff_id, "month": month.isoformat()},
-                )
-            tariff = version.tariff
-            if tariff.has_raw_material_adjustment and (tariff_id, month) not in adjustments:
-                raise TariffDataMissing(
-                    f"No raw-material cost adjustment (原料費調整額) for {tariff.name} in "
-                    f"{month:%Y-%m}: enter it in the admin.",
-                    details={"tariff": tariff.name, "month": month.isoformat()},
-                )
-            tables = sorted(
+    for tariff_id, month, version, adjustment in _versions_in_force(
+        version_model=GasTariffVersion,
+        adjustment_model=GasRawMaterialAdjustment,
+        adjustment_field="jpy_per_m3",
+        label="Gas",
+        tariff_ids=tariff_ids,
+        months=months,
+    ):
+        tariff = version.tariff
+        if tariff.has_raw_material_adjustment and adjustment is None:
+            raise TariffDataMissing(
+                f"No raw-material cost adjustment (原料費調整額) for {tariff.name} in "
+                f"{month:%Y-%m}: enter it in the admin.",
+                details={"tariff": tariff.name, "month": month.isoformat()},
+            )
+        tables = sorted(
+            (
                 (
-                    (
-                        band.label,
-                        math.inf if band.up_to_m3 is None else float(band.up_to_m3),
-                        float(band.basic_charge_jpy),
-                        float(band.unit_price_jpy_per_m3),
-                    )
-                    for band in version.bands.all()
-                ),
-                key=lambda table: table[1],
-            )
-            if not tables:
-                raise TariffMisconfigured(
-                    f"Gas tariff {tariff.name} has no usage bands in {version}.",
-                    details={"tariff": tariff.name, "month": month.isoformat()},
+                    band.label,
+                    math.inf if band.up_to_m3 is None else float(band.up_to_m3),
+                    float(band.basic_charge_jpy),
+                    float(band.unit_price_jpy_per_m3),
                 )
-            prices[tariff_id, month] = GasPrices(
-                tariff_name=tariff.name,
-                month=month,
-                tables=tuple(tables),
-                adjustment_jpy_per_m3=adjustments.get((tariff_id, month), 0.0),
-                has_adjustment=tariff.has_raw_material_adjustment,
+                for band in version.bands.all()
+            ),
+            key=lambda table: table[1],
+        )
+        if not tables:
+            raise TariffMisconfigured(
+                f"Gas tariff {tariff.name} has no usage bands in {version}.",
+                details={"tariff": tariff.name, "month": month.isoformat()},
             )
+        prices[tariff_id, month] = GasPrices(
+            tariff_name=tariff.name,
+            month=month,
+            tables=tuple(tables),
+            adjustment_jpy_per_m3=adjustment or 0.0,
+            has_adjustment=tariff.has_raw_material_adjustment,
+        )
     return prices
 
 
@@ -538,8 +545,11 @@ def premise_tariff_id(*, premise: Premise, commodity: str) -> int:
     return tariff_id
 
 
-def _prices_load(commodity: str, tariff_ids, months):
-    if commodity == Commodity.ELECTRICITY:
+def prices_load(
+    *, commodity: str, tariff_ids: Collection[int], months: Collection[date]
+) -> dict[tuple[int, date], ElectricityPrices | GasPrices]:
+    """``electricity_prices_load`` or ``gas_prices_load`` by commodity."""
+    if _commodity(commodity) == Commodity.ELECTRICITY:
         return electricity_prices_load(tariff_ids=tariff_ids, months=months)
     return gas_prices_load(tariff_ids=tariff_ids, months=months)
 
@@ -611,7 +621,7 @@ def period_cost(
         )
     tariff_id = premise_tariff_id(premise=premise, commodity=commodity)
     months = _months_between(start, end)
-    prices = _prices_load(commodity, [tariff_id], months)
+    prices = prices_load(commodity=commodity, tariff_ids=[tariff_id], months=months)
     factors = emission_factors_between(commodity=commodity, start=start, end=end)
 
     known_by_month: dict[date, list[float]] = defaultdict(list)
@@ -747,10 +757,25 @@ def marginal_price_jpy(
     usage = np.array([_check_usage(monthly_usage, "monthly_usage")])
     tariff_id = premise_tariff_id(premise=premise, commodity=commodity)
     month = _month_start(on)
-    prices = _prices_load(commodity, [tariff_id], [month])[tariff_id, month]
-    if commodity == Commodity.ELECTRICITY:
-        return float(_electricity_marginal(prices, usage, hour)[0])
-    return float(_gas_marginal(prices, usage)[0])
+    prices = prices_load(commodity=commodity, tariff_ids=[tariff_id], months=[month])[
+        tariff_id, month
+    ]
+    return float(marginal_prices_jpy(prices=prices, monthly_usage=usage, hour=hour)[0])
+
+
+def marginal_prices_jpy(
+    *,
+    prices: ElectricityPrices | GasPrices,
+    monthly_usage: np.ndarray,
+    hour: int | None = None,
+) -> np.ndarray:
+    """``marginal_price_jpy`` for many monthly uses on prices already loaded (no database)."""
+    usage = np.asarray(monthly_usage, dtype=float)
+    if isinstance(prices, ElectricityPrices):
+        values = _electricity_marginal(prices, usage, hour)
+    else:
+        values = _gas_marginal(prices, usage)
+    return np.broadcast_to(values, usage.shape)
 
 
 def marginal_prices_for(
@@ -792,16 +817,12 @@ def marginal_prices_for(
     for position, pid in enumerate(premise_ids):
         if tariff_of.get(pid) is not None:
             positions_by_tariff[tariff_of[pid]].append(position)
-    prices = _prices_load(commodity, positions_by_tariff.keys(), [month])
+    prices = prices_load(commodity=commodity, tariff_ids=positions_by_tariff.keys(), months=[month])
     result: dict[int, float] = {}
     for tariff_id, positions in positions_by_tariff.items():
-        group_usage = usage[positions]
-        if commodity == Commodity.ELECTRICITY:
-            values = _electricity_marginal(prices[tariff_id, month], group_usage, hour)
-        else:
-            values = _gas_marginal(prices[tariff_id, month], group_usage)
-        for position, value in zip(
-            positions, np.broadcast_to(values, group_usage.shape), strict=True
-        ):
+        values = marginal_prices_jpy(
+            prices=prices[tariff_id, month], monthly_usage=usage[positions], hour=hour
+        )
+        for position, value in zip(positions, values, strict=True):
             result[premise_ids[position]] = float(value)
     return result

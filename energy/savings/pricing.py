@@ -19,11 +19,10 @@ from energy.models import Premise, Reading
 from energy.tariffs import (
     ElectricityPrices,
     electricity_bill,
-    electricity_prices_load,
     emission_factor_kg,
     gas_bill,
-    gas_prices_load,
-    marginal_prices_for,
+    marginal_prices_jpy,
+    prices_load,
 )
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -86,45 +85,49 @@ def batch_pricing_load(
     co2_kg_per_unit: dict[str, float],
     co2_reasons: dict[str, str],
 ) -> BatchPricing:
-    """Marginal prices and this month's prices for (premise id, commodity) pairs."""
+    """Marginal prices and this month's prices for (premise id, commodity) pairs.
+
+    Per commodity: one query for the premises' tariffs and three for the month's prices.
+    """
     pricing = BatchPricing(month=on.replace(day=1), co2_kg_per_unit=co2_kg_per_unit)
     pricing.reasons.update(co2_reasons)
     for commodity in ("electricity", "gas"):
-        keys = [key for key in monthly_use if key[1] == commodity]
-        if not keys:
+        premise_ids = [premise_id for premise_id, kind in monthly_use if kind == commodity]
+        if not premise_ids:
             continue
-        premise_ids = [premise_id for premise_id, _ in keys]
-        field_name = f"{commodity}_tariff_id"
-        tariffs = dict(Premise.objects.filter(pk__in=premise_ids).values_list("pk", field_name))
+        tariffs = dict(
+            Premise.objects.filter(pk__in=premise_ids).values_list("pk", f"{commodity}_tariff_id")
+        )
+        by_tariff: dict[int, list[int]] = defaultdict(list)
         for premise_id in premise_ids:
             if tariffs.get(premise_id) is None:
                 pricing.reasons[premise_id, commodity] = f"no {commodity} tariff"
             else:
                 pricing.tariff_id[premise_id, commodity] = tariffs[premise_id]
-        priced = [pid for pid in premise_ids if (pid, commodity) in pricing.tariff_id]
-        if not priced:
+                by_tariff[tariffs[premise_id]].append(premise_id)
+        if not by_tariff:
             continue
         try:
-            marginal = marginal_prices_for(
-                premise_ids=priced,
-                commodity=commodity,
-                on=on,
-                monthly_usage=[monthly_use[pid, commodity] for pid in priced],
-                skip_missing=True,
-            )
-            loader = electricity_prices_load if commodity == "electricity" else gas_prices_load
-            prices = loader(
-                tariff_ids={pricing.tariff_id[pid, commodity] for pid in priced},
-                months=[pricing.month],
-            )
+            prices = prices_load(commodity=commodity, tariff_ids=by_tariff, months=[pricing.month])
         except ShoeneError as error:
-            for pid in priced:
-                pricing.reasons[pid, commodity] = error.message
+            for members in by_tariff.values():
+                for premise_id in members:
+                    pricing.reasons[premise_id, commodity] = error.message
             continue
-        for pid, price in marginal.items():
-            pricing.marginal_jpy[pid, commodity] = price
-        for (tariff, _month), month_prices in prices.items():
+        for tariff, members in by_tariff.items():
+            month_prices = prices[tariff, pricing.month]
             pricing.month_prices[commodity, tariff] = month_prices
+            try:
+                marginal = marginal_prices_jpy(
+                    prices=month_prices,
+                    monthly_usage=[monthly_use[premise_id, commodity] for premise_id in members],
+                )
+            except ShoeneError as error:  # e.g. a gas use beyond every table
+                for premise_id in members:
+                    pricing.reasons[premise_id, commodity] = error.message
+                continue
+            for premise_id, price in zip(members, marginal, strict=True):
+                pricing.marginal_jpy[premise_id, commodity] = float(price)
     return pricing
 
 
