@@ -44,7 +44,6 @@ from energy.savings.services import daily_totals_filled
 logger = logging.getLogger(__name__)
 
 BATCH_PREMISES = 500
-STANDBY_WINDOW_DAYS = 90
 YEAR_DAYS = 365
 # The baseline year ends before the high-usage week, so an unusual week cannot hide itself
 # by pulling the model up.
@@ -68,7 +67,8 @@ class MeterFacts:
     dwelling_type: str
     household_size: int
     standby_kwh_per_day: float = float("nan")
-    standby_days: int = 0
+    standby_days: int = 0  # weather-neutral days of the last year with a night minimum
+    standby_window_days: int = 0  # weather-neutral days of the last year
     annual_use: float = float("nan")
     annual_coverage: float = 0.0
     annual_normalised: bool = False
@@ -133,6 +133,25 @@ class Climate:
         if hi > lo:
             out[lo - offset : hi - offset] = series[lo:hi]
         return out
+
+
+# A day counts as weather-neutral when the model's heating and cooling part is under this
+# share of its weather-independent intercept.
+WEATHER_NEUTRAL_SHARE = 0.1
+
+
+def weather_neutral_days(*, model, temperature_c: np.ndarray) -> np.ndarray:
+    """Days on which the model expects (almost) no heating or cooling.
+
+    Without a model every day with a temperature counts (nothing says which days heat).
+    """
+    temperature_c = np.asarray(temperature_c, dtype=float)
+    neutral = np.isfinite(temperature_c)
+    if model is None:
+        return neutral
+    with np.errstate(invalid="ignore"):
+        weather_part = model.predict(temperature_c) - model.intercept
+        return neutral & (weather_part <= WEATHER_NEUTRAL_SHARE * model.intercept)
 
 
 def _chunks(values: list[int], size: int):
@@ -226,7 +245,6 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
     totals, baseloads, intervals = _daily_matrix([m[0] for m in meters], start, WINDOW_DAYS)
     year = slice(WINDOW_DAYS - YEAR_DAYS, WINDOW_DAYS)  # the last 365 days before today
     model_year = slice(0, YEAR_DAYS)  # the 365 days before the last week
-    standby = slice(WINDOW_DAYS - STANDBY_WINDOW_DAYS, WINDOW_DAYS)
     week = slice(WINDOW_DAYS - recommend.HIGH_USAGE_DAYS, WINDOW_DAYS)
     month_days = today.day - 1
     month = slice(WINDOW_DAYS - month_days, WINDOW_DAYS)
@@ -261,12 +279,6 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             dwelling_type=dwelling,
             household_size=size,
         )
-        if commodity == "electricity":
-            window = baseloads[row, standby]
-            fact.standby_days = int(np.isfinite(window).sum())
-            fact.standby_kwh_per_day = recommend.standby_kwh_per_day(
-                baseload=window, intervals_per_day=1440 // interval
-            )
         # Days with at most half their intervals missing, scaled up (CalTRACK 2.2.2.1). The
         # expected count ignores DST days (a 23- or 25-hour day is off by one hour).
         usage = daily_totals_filled(
@@ -286,6 +298,18 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             )
         except DataInsufficient as exc:
             fact.model_reasons = list(exc.reasons)
+        if commodity == "electricity":
+            # Standby is the night minimum on days without heating or cooling: on a cold night
+            # a heat pump's minimum is heating, not standby.
+            neutral = weather_neutral_days(
+                model=fact.model, temperature_c=temperatures[region_id][year]
+            )
+            window = baseloads[row, year][neutral]
+            fact.standby_window_days = int(neutral.sum())
+            fact.standby_days = int(np.isfinite(window).sum())
+            fact.standby_kwh_per_day = recommend.standby_kwh_per_day(
+                baseload=window, intervals_per_day=1440 // interval
+            )
         if fact.model is not None and normals is not None and np.all(np.isfinite(normals)):
             # Weather-normalised annual use: the model over a climate-normal year.
             fact.annual_use = float(fact.model.predict(normals).sum())
@@ -387,7 +411,7 @@ def meter_estimates(
             recommend.standby_estimate(
                 own_kwh_per_day=fact.standby_kwh_per_day,
                 days_with_data=fact.standby_days,
-                window_days=STANDBY_WINDOW_DAYS,
+                window_days=fact.standby_window_days,
                 cohort=cohort,
             )
         )

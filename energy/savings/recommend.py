@@ -92,7 +92,10 @@ def standby_estimate(
 ) -> Estimate | Skip:
     """Standby above the cohort's 25th percentile, times 365 days."""
     if not np.isfinite(own_kwh_per_day) or days_with_data == 0:
-        return Skip(STANDBY, f"no night readings in the last {window_days} days")
+        return Skip(
+            STANDBY,
+            f"no night readings on the last year's {window_days} days without heating or cooling",
+        )
     if cohort is None:
         return Skip(STANDBY, "no cohort of similar homes with enough homes")
     target = cohort.percentile_value(STANDBY_PERCENTILE)
@@ -104,8 +107,9 @@ def standby_estimate(
         saving_per_year=excess * DAYS_PER_YEAR,
         confidence=confidence_rate(coverage=days_with_data / window_days, cohort=cohort),
         basis={
-            "method": "median daily minimum interval × intervals per day, vs the cohort's "
-            "25th percentile; saving = (own − p25) × 365",
+            "method": "median daily minimum interval × intervals per day, on the last year's "
+            "days without heating or cooling, vs the cohort's 25th percentile; "
+            "saving = (own − p25) × 365",
             "own_kwh_per_day": own_kwh_per_day,
             "cohort_kwh_per_day": target,
             "days_with_data": days_with_data,

@@ -1,16 +1,19 @@
 """Recommendations on archetypal premises, through ``recommendations_generate`` and the API."""
 
+import numpy as np
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
 from energy.models import Recommendation, RecommendationStatus, RecommendationTemplate
-from energy.savings.generate import recommendations_generate
+from energy.savings.generate import climate_load, meter_facts_load, recommendations_generate
 from energy.savings.templates import recommendation_render
 from tests import factories
 from tests.energy.recommendation_homes import (
+    HEATING_BASE_C,
     TODAY,
+    daily_usage_create,
     days_before,
     home_create,
     neighbourhood_create,
@@ -70,6 +73,32 @@ def test_a_high_standby_home_is_told_what_cutting_standby_to_the_lowest_quarter_
     assert recommendation.confidence == "high"
     assert basis["cohort"]["level"] == "region_dwelling_size"
     assert basis["cohort"]["n_homes"] == 13
+
+
+def test_night_heating_is_not_taken_for_standby(town):
+    """A heat pump runs at night in winter: only nights without heating show the standby."""
+    premise = factories.PremiseFactory(region=town["region"], household_size=3)
+    meter = factories.MeterFactory(premise=premise, commodity="electricity", unit="kWh")
+    hdd = np.clip(HEATING_BASE_C - town["temperature_c"], 0, None)
+    standby_per_30min = 0.04  # as low as the lowest of the neighbours'
+    night_heating = 0.03 * hdd  # kWh in the coldest half hour of the night
+    daily_usage_create(
+        meter,
+        town["days"],
+        totals=48 * standby_per_30min + 8.0 + 0.8 * hdd,
+        baseloads=standby_per_30min + night_heating,
+    )
+
+    generate_for(premise, *[home[0] for home in town["homes"]])
+
+    facts = {
+        fact.meter_id: fact
+        for fact in meter_facts_load(
+            premise_ids=[premise.pk], today=TODAY, climate=climate_load(today=TODAY)
+        )
+    }
+    assert facts[meter.pk].standby_kwh_per_day == pytest.approx(standby_per_30min * 48)
+    assert not recommendations_of(premise, "standby").exists()
 
 
 def test_an_efficient_home_gets_no_standby_or_similar_homes_recommendation(town):
