@@ -1,4 +1,4 @@
-"""DailyUsage: each meter's readings rolled up per local day, recomputed in the database."""
+"""DailyUsage: readings rolled up per local day (SQL on PostgreSQL, Python elsewhere)."""
 
 import zoneinfo
 from collections import defaultdict
@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, Max, Min, Q, Sum, Window
-from django.db.models.functions import ExtractHour, RowNumber, TruncDate
 
 from energy.models import DailyUsage, Meter, Reading
 
@@ -76,11 +74,9 @@ def daily_usage_refresh(
         all_dates = {d for _, d in wanted}
         start = datetime.combine(min(all_dates), time(), tzinfo=tz)
         end = datetime.combine(max(all_dates) + timedelta(days=1), time(), tzinfo=tz)
-        rows = _aggregate(meter_ids, start, end, tz)
-        peaks = _peak_times(meter_ids, start, end, tz)
         objs = [
-            DailyUsage(meter_id=meter_id, date=day, peak_at=peaks[(meter_id, day)], **values)
-            for (meter_id, day), values in rows.items()
+            DailyUsage(meter_id=meter_id, date=day, **values)
+            for (meter_id, day), values in _aggregate(meter_ids, start, end, tz).items()
             if (meter_id, day) in wanted
         ]
         DailyUsage.objects.bulk_create(
@@ -102,54 +98,40 @@ def daily_usage_refresh(
     return written
 
 
-def _readings(meter_ids: list[int], start: datetime, end: datetime, tz: zoneinfo.ZoneInfo):
-    return Reading.objects.filter(meter_id__in=meter_ids, ts__gte=start, ts__lt=end).annotate(
-        day=TruncDate("ts", tzinfo=tz),
-    )
-
-
 def _aggregate(meter_ids, start, end, tz) -> dict[tuple[int, date], dict]:
-    night = Q(hour__gte=NIGHT_FIRST_HOUR, hour__lte=NIGHT_LAST_HOUR)
-    rows = (
-        _readings(meter_ids, start, end, tz)
-        .annotate(hour=ExtractHour("ts", tzinfo=tz))
-        .values("meter_id", "day")
-        .annotate(
-            total=Sum("value"),
-            baseload=Min("value"),
-            peak=Max("value"),
-            night=Sum("value", filter=night, default=0.0),
-            intervals=Count("*"),
-        )
+    """Each (meter, local day)'s rollup, computed in Python from one plain read of readings.
+
+    Grouping in the database would call SQLite's Python-level time zone functions twice per
+    reading; reading (meter, ts, value) once and grouping here is an order of magnitude faster.
+    """
+    readings = (
+        Reading.objects.filter(meter_id__in=meter_ids, ts__gte=start, ts__lt=end)
         .order_by()
+        .values_list("meter_id", "ts", "value")
     )
-    return {
-        (row["meter_id"], row["day"]): {
-            "total": row["total"],
-            "baseload": row["baseload"],
-            "peak": row["peak"],
-            "night_total": row["night"],
-            "intervals": row["intervals"],
-        }
-        for row in rows
-    }
-
-
-def _peak_times(meter_ids, start, end, tz) -> dict[tuple[int, date], datetime]:
-    """The start of each day's largest interval (the earliest, on a tie)."""
-    ranked = (
-        _readings(meter_ids, start, end, tz)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("meter_id"), F("day")],
-                order_by=[F("value").desc(), F("ts").asc()],
-            ),
-        )
-        .filter(rank=1)
-        .values_list("meter_id", "day", "ts")
-    )
-    return {(meter_id, day): ts for meter_id, day, ts in ranked}
+    days: dict[tuple[int, date], dict] = {}
+    for meter_id, ts, value in readings.iterator(chunk_size=20_000):
+        local = ts.astimezone(tz)
+        key = (meter_id, local.date())
+        day = days.get(key)
+        if day is None:
+            days[key] = day = {
+                "total": 0.0,
+                "baseload": value,
+                "peak": value,
+                "peak_at": ts,
+                "night_total": 0.0,
+                "intervals": 0,
+            }
+        day["total"] += value
+        day["intervals"] += 1
+        day["baseload"] = min(day["baseload"], value)
+        # The start of the day's largest interval, the earliest on a tie.
+        if value > day["peak"] or (value == day["peak"] and ts < day["peak_at"]):
+            day["peak"], day["peak_at"] = value, ts
+        if NIGHT_FIRST_HOUR <= local.hour <= NIGHT_LAST_HOUR:
+            day["night_total"] += value
+    return days
 
 
 # One statement per time zone: each wanted (meter, local day) is rebuilt from the readings in

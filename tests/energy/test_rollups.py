@@ -261,3 +261,28 @@ def test_night_hours_of_an_hourly_gas_meter(ingest):
 
     [(total, _, _, _, night_total, count)] = usage(meter).values()
     assert (total, night_total, count) == (24.0, 4.0, 24)
+
+
+@pytest.mark.parametrize("time_zone", ["Asia/Tokyo", "America/New_York"])
+def test_the_portable_rollup_matches_the_postgresql_statement(postgresql, ingest, time_zone):
+    tz = ZoneInfo(time_zone)
+    meter = meter_in(time_zone, "E-CMP")
+    days = [date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9)]  # New York's spring change
+    whens = [when for day in days for when in local_day(tz, day)]
+    # Varied values with ties for the peak, so the earliest-on-a-tie rule is exercised.
+    ingest([reading(meter, when, float((n * 7) % 11)) for n, when in enumerate(whens)])
+    wanted = {meter.pk: set(days)}
+
+    daily_usage_refresh(dates_by_meter=wanted, method="sql")
+    by_sql = usage(meter)
+    DailyUsage.objects.filter(meter=meter).delete()
+    daily_usage_refresh(dates_by_meter=wanted, method="portable")
+    portable = usage(meter)
+
+    assert set(portable) == set(by_sql) == set(days)
+    for day in days:
+        total, baseload, peak, peak_at, night_total, count = portable[day]
+        assert (total, baseload, peak, night_total, count) == pytest.approx(
+            by_sql[day][:3] + by_sql[day][4:]
+        )
+        assert peak_at == by_sql[day][3]
