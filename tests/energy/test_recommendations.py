@@ -16,28 +16,9 @@ from tests.energy.recommendation_homes import (
     daily_usage_create,
     days_before,
     home_create,
-    neighbourhood_create,
     seasonal_temperatures,
     weather_create,
 )
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def town(db):
-    """Sapporo with a year of weather and 12 ordinary detached 3–4 person homes."""
-    region = factories.RegionFactory(name="Sapporo")
-    days = days_before()
-    temperature_c = seasonal_temperatures(days)
-    weather_create(region, days, temperature_c)
-    homes = neighbourhood_create(region=region, temperature_c=temperature_c, days=days)
-    return {"region": region, "days": days, "temperature_c": temperature_c, "homes": homes}
 
 
 def recommendations_of(premise, kind=None):

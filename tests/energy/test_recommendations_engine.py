@@ -18,27 +18,9 @@ from tests.energy.recommendation_homes import (
     TODAY,
     days_before,
     home_create,
-    neighbourhood_create,
     seasonal_temperatures,
     weather_create,
 )
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def town(db):
-    region = factories.RegionFactory(name="Sapporo")
-    days = days_before()
-    temperature_c = seasonal_temperatures(days)
-    weather_create(region, days, temperature_c)
-    homes = neighbourhood_create(region=region, temperature_c=temperature_c, days=days)
-    return {"region": region, "days": days, "temperature_c": temperature_c, "homes": homes}
 
 
 def home_in(town, **fields):

@@ -5,38 +5,16 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 
 from energy.models import Reading, Recommendation
 from energy.savings.generate import recommendations_generate
 from tests import factories
 from tests.energy.recommendation_homes import (
     TODAY,
-    days_before,
     home_create,
-    neighbourhood_create,
-    seasonal_temperatures,
-    weather_create,
 )
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def town(db):
-    region = factories.RegionFactory(name="Sapporo")
-    days = days_before()
-    temperature_c = seasonal_temperatures(days)
-    weather_create(region, days, temperature_c)
-    homes = neighbourhood_create(region=region, temperature_c=temperature_c, days=days)
-    return {"region": region, "days": days, "temperature_c": temperature_c, "homes": homes}
 
 
 def flat_tariff(*, bands=()):
