@@ -234,7 +234,7 @@ class SeedResult:
 
 def demo_seed(
     *,
-    premises: int = 12,
+    premises: int = 24,
     days: int = 540,
     seed: int = 7,
     end: date | None = None,
