@@ -465,7 +465,8 @@ def meter_estimates(
 
 
 def _peak_shift(*, facts: list[MeterFacts], pricing: BatchPricing, today: date):
-    """Peak-shift estimates for electricity meters on a time-of-use tariff (a query per zone)."""
+    """(fact, peak-shift estimate or skip, share of use per local hour) for electricity meters
+    on a time-of-use tariff (a query per time zone)."""
     on_bands = defaultdict(list)
     for fact in facts:
         prices = (
@@ -487,11 +488,9 @@ def _peak_shift(*, facts: list[MeterFacts], pricing: BatchPricing, today: date):
                 price_difference_jpy=difference,
                 peak_hours=f"{name} {hours_label(hours)}",
             )
-            if isinstance(result, recommend.Estimate):
-                total = use_by_hour.sum()
-                # Carried to the bill forecast (a TOU bill needs use by hour), then dropped.
-                result.basis["_hourly_share"] = use_by_hour / total if total > 0 else None
-            yield fact, result
+            total = use_by_hour.sum()
+            # The bill forecast on a time-of-use tariff needs the month's use by hour.
+            yield fact, result, (use_by_hour / total if total > 0 else None)
 
 
 UPDATE_FIELDS = [
@@ -671,10 +670,9 @@ def recommendations_generate(
             for result in meter_estimates(fact=fact, cohorts=cohorts, today=today, climate=climate):
                 results[(fact.premise_id, fact.meter_id, result.kind)] = (fact, result)
         hourly_shares = {}
-        for fact, result in _peak_shift(facts=chunk_facts, pricing=pricing, today=today):
+        for fact, result, share in _peak_shift(facts=chunk_facts, pricing=pricing, today=today):
             results[(fact.premise_id, fact.meter_id, result.kind)] = (fact, result)
-            if isinstance(result, recommend.Estimate):
-                hourly_shares[fact.meter_id] = result.basis.pop("_hourly_share")
+            hourly_shares[fact.meter_id] = share
         _persist(
             premise_ids=chunk,
             results=results,
