@@ -397,3 +397,19 @@ def test_listing_another_customers_premise_is_not_found(standby_recommendation, 
     )
 
     assert response.status_code == 404
+
+
+def test_a_customer_logs_in_through_the_api_login_and_lists_their_recommendations(town, client):
+    owner = factories.UserFactory(password="correct-horse-battery")
+    premise, _, _ = home_in(town, owner=owner, standby_kwh_per_30min=0.15)
+    generate_for(premise, *[home[0] for home in town["homes"]])
+
+    login = client.post(
+        "/api/v1/auth/login/",
+        {"username": owner.username, "password": "correct-horse-battery", "next": "/api/v1/"},
+    )
+    listed = client.get(reverse("api:recommendations"), {"premise": premise.pk})
+
+    assert login.status_code == 302
+    assert listed.status_code == 200
+    assert "standby" in {row["kind"] for row in listed.json()["results"]}
