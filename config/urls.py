@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     # Session login for the browsable API (customers, the data team) until the portal has one.
     path("api/v1/auth/", include("rest_framework.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("dashboards.urls")),
 ]

@@ -1,9 +1,233 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The customer portal: thin views over dashboards.selectors, charts and presentation."""
 
-from dashboards.selectors import site_summary
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from config.errors import ValidationFailed
+from dashboards import charts, presentation, selectors
+from energy.models import RecommendationKind
+from energy.savings.lifecycle import recommendation_status_set
+from flags import services as flags
 
 
+def _portal_context(request: HttpRequest, premises, premise, **extra) -> dict:
+    """What every portal page shows around its content: premises, meters, flag slots."""
+    return {
+        "premises": premises,
+        "premise": premise,
+        "meters": list(premise.meters.all()) if premise else [],
+        "today": selectors.local_today(),
+        "portal_flags": flags.portal_flags(request=request),
+        **extra,
+    }
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """A starting page until the customer portal lands: where to go and what is loaded."""
-    return render(request, "dashboards/home.html", {"summary": site_summary()})
+    """Signed-in customers go to their first premise; others see how to sign in."""
+    if not request.user.is_authenticated:
+        return render(request, "dashboards/landing.html")
+    premises = selectors.customer_premises(user=request.user)
+    if not premises:
+        return render(request, "dashboards/no_premises.html", {"premises": []})
+    return redirect("dashboards:premise_home", premise_id=premises[0].pk)
+
+
+@login_required
+@require_GET
+def premise_home(request: HttpRequest, premise_id: int) -> HttpResponse:
+    premises = selectors.customer_premises(user=request.user)
+    premise = selectors.premise_pick(premises=premises, premise_id=premise_id)
+    today = selectors.local_today()
+    recommendations = selectors.premise_recommendations(premise=premise)
+    hourly_shares = {
+        r.meter_id: r.basis["hourly_share"]
+        for r in recommendations
+        if r.kind == RecommendationKind.BILL_FORECAST and r.basis.get("hourly_share")
+    }
+    framing = flags.recommendation_framing(request=request)
+    months = selectors.month_so_far(premise=premise, today=today, hourly_shares=hourly_shares)
+    comparisons = []
+    for index, month in enumerate(months):
+        figure = None
+        if month.this is not None:
+            rows = [
+                (_("This month"), month.this),
+                (_("Last month"), month.last_month),
+                (_("Last year"), month.last_year),
+            ]
+            figure = charts.figure_html(
+                charts.comparison_figure(
+                    title=_("%(commodity)s, days 1–%(days)d")
+                    % {
+                        "commodity": presentation.COMMODITY_LABELS[month.meter.commodity],
+                        "days": month.days,
+                    },
+                    labels=[str(label) for label, _f in rows],
+                    values=[f.use if f else None for _l, f in rows],
+                    value_title=presentation.unit_label(month.meter.commodity),
+                ),
+                div_id=f"chart-month-so-far-{index}",
+            )
+        comparisons.append(
+            {"view": presentation.month_so_far_view(month, today=today), "figure": figure}
+        )
+    cards = [presentation.recommendation_card(r, framing=framing) for r in recommendations]
+    context = _portal_context(
+        request,
+        premises,
+        premise,
+        active="home",
+        comparisons=comparisons,
+        month_so_far_headers=presentation.MONTH_SO_FAR_HEADERS,
+        alerts=[c for c in cards if c.recommendation.is_alert],
+        forecasts=[c for c in cards if c.recommendation.kind == RecommendationKind.BILL_FORECAST],
+        similar=[c for c in cards if c.recommendation.kind == RecommendationKind.SIMILAR_HOMES],
+        top=[c for c in cards if c.recommendation.kind in selectors.ACTION_KINDS][:3],
+    )
+    return render(request, "dashboards/premise_home.html", context)
+
+
+def _measure(request: HttpRequest) -> str | None:
+    measure = request.GET.get("measure", "use")
+    return measure if measure in selectors.MEASURES else None
+
+
+def _bad_measure() -> HttpResponse:
+    return HttpResponseBadRequest(
+        _("Unknown measure: use one of %(choices)s.") % {"choices": ", ".join(selectors.MEASURES)}
+    )
+
+
+@login_required
+@require_GET
+def meter_latest(request: HttpRequest, meter_id: int) -> HttpResponse:
+    premises = selectors.customer_premises(user=request.user)
+    selectors.meter_pick(premises=premises, meter_id=meter_id)
+    month = selectors.period_of("month", selectors.local_today() - timedelta(days=1))
+    return redirect("dashboards:usage", meter_id=meter_id, period="month", key=month.key)
+
+
+@login_required
+@require_GET
+def usage(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpResponse:
+    measure = _measure(request)
+    if measure is None:
+        return _bad_measure()
+    premises = selectors.customer_premises(user=request.user)
+    meter = selectors.meter_pick(premises=premises, meter_id=meter_id)
+    shown = selectors.period_parse(period, key)
+    series = selectors.usage_series(meter=meter, period=shown)
+    today = selectors.local_today()
+    following = shown.shifted(1)
+
+    def link(target, kind=None, to_measure=None):
+        return (
+            reverse(
+                "dashboards:usage",
+                kwargs={"meter_id": meter.pk, "period": kind or target.kind, "key": target.key},
+            )
+            + f"?measure={to_measure or measure}"
+        )
+
+    day_in_view = min(shown.end, today - timedelta(days=1))
+    context = _portal_context(
+        request,
+        premises,
+        meter.premise,
+        meter=meter,
+        series=series,
+        measure=measure,
+        title=presentation.usage_title(series, measure),
+        period_label=presentation.period_label(shown),
+        figure=charts.figure_html(presentation.usage_figure(series, measure), div_id="usage-chart"),
+        table=presentation.usage_table(series, measure),
+        total=presentation.value_text(series.total(measure), measure, meter.commodity),
+        previous_url=link(shown.shifted(-1)),
+        next_url=link(following) if following.start <= today else None,
+        period_links=[
+            (kind, presentation.PERIOD_LABELS[kind], link(selectors.period_of(kind, day_in_view)))
+            for kind in selectors.PERIODS
+        ],
+        measure_links=[
+            (choice, label, link(shown, to_measure=choice))
+            for choice, label in presentation.measure_choices(meter.commodity)
+        ],
+        csv_url=reverse(
+            "dashboards:usage_csv",
+            kwargs={"meter_id": meter.pk, "period": shown.kind, "key": shown.key},
+        )
+        + f"?measure={measure}",
+    )
+    return render(request, "dashboards/usage.html", context)
+
+
+@login_required
+@require_GET
+def usage_csv(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpResponse:
+    measure = _measure(request)
+    if measure is None:
+        return _bad_measure()
+    premises = selectors.customer_premises(user=request.user)
+    meter = selectors.meter_pick(premises=premises, meter_id=meter_id)
+    series = selectors.usage_series(meter=meter, period=selectors.period_parse(period, key))
+    response = HttpResponse(
+        presentation.usage_csv(series, measure), content_type="text/csv; charset=utf-8"
+    )
+    filename = presentation.usage_csv_filename(series, measure)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def recommendations(request: HttpRequest, premise_id: int) -> HttpResponse:
+    premises = selectors.customer_premises(user=request.user)
+    premise = selectors.premise_pick(premises=premises, premise_id=premise_id)
+    framing = flags.recommendation_framing(request=request)
+    cards = [
+        presentation.recommendation_card(r, framing=framing)
+        for r in selectors.premise_recommendations(premise=premise)
+    ]
+    context = _portal_context(
+        request,
+        premises,
+        premise,
+        active="recommendations",
+        cards=cards,
+        actionable_kinds=selectors.ACTION_KINDS,
+        statuses=[
+            (status, presentation.STATUS_LABELS[status])
+            for status in ("will_do", "done", "not_for_me")
+        ],
+    )
+    return render(request, "dashboards/recommendations.html", context)
+
+
+@login_required
+@require_POST
+def recommendation_status(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+    premises = selectors.customer_premises(user=request.user)
+    recommendation = selectors.premise_recommendation(
+        premises=premises, recommendation_id=recommendation_id
+    )
+    try:
+        recommendation_status_set(
+            recommendation=recommendation, status=request.POST.get("status", "")
+        )
+    except ValidationFailed:
+        messages.error(request, _("Choose “will do”, “done” or “not for me”."))
+    else:
+        messages.success(
+            request,
+            _("Saved: %(status)s.") % {"status": presentation.STATUS_LABELS[recommendation.status]},
+        )
+    url = reverse("dashboards:recommendations", kwargs={"premise_id": recommendation.premise_id})
+    return redirect(f"{url}#recommendation-{recommendation.pk}")

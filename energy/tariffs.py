@@ -826,3 +826,76 @@ def marginal_prices_for(
         for position, value in zip(positions, values, strict=True):
             result[premise_ids[position]] = float(value)
     return result
+
+
+@dataclass(frozen=True)
+class DayCost:
+    day: date
+    usage: float
+    cost_jpy: float
+    co2_kg: float
+
+
+def _month_bill(
+    prices: ElectricityPrices | GasPrices, month_usage: float, hourly_share: np.ndarray | None
+) -> MonthlyBill:
+    if isinstance(prices, GasPrices):
+        return gas_bill(prices=prices, usage_total=month_usage)
+    usage_by_hour = None
+    if prices.bands:
+        if hourly_share is None:
+            raise ValidationFailed(
+                f"{prices.tariff_name} has time-of-use bands: the premise's use by local hour "
+                "is needed to price it."
+            )
+        usage_by_hour = hourly_share * month_usage
+    return electricity_bill(prices=prices, usage_total=month_usage, usage_by_hour=usage_by_hour)
+
+
+def daily_costs(
+    *,
+    premise: Premise,
+    commodity: str,
+    daily_totals: Mapping[date, float],
+    hourly_share: Sequence[float] | None = None,
+) -> dict[date, DayCost]:
+    """Cost (JPY) and CO2 (kg) of each day's use, the days need not be contiguous.
+
+    The rule is ``period_cost``'s, day by day: each calendar month is billed at the mean of its
+    known days × its length, and a day carries the basic charge ÷ the days in the month plus the
+    rest of that bill × its share of the month's use. The days of a whole month therefore sum
+    to its bill. ``hourly_share``: 24 values (any scale), the premise's use by local hour, needed
+    on a time-of-use tariff. Four queries, whatever the number of days.
+    """
+    commodity = _commodity(commodity)
+    if not daily_totals:
+        return {}
+    share = None
+    if hourly_share is not None:
+        share = np.asarray(hourly_share, dtype=float)
+        if share.shape != (24,) or not np.all(np.isfinite(share)) or share.sum() <= 0:
+            raise ValidationFailed("hourly_share must be 24 finite values with a positive sum.")
+        share = share / share.sum()
+    by_month: dict[date, dict[date, float]] = defaultdict(dict)
+    for day, value in daily_totals.items():
+        by_month[_month_start(day)][day] = _check_usage(value, f"usage on {day}")
+    days = sorted(daily_totals)
+    tariff_id = premise_tariff_id(premise=premise, commodity=commodity)
+    prices = prices_load(commodity=commodity, tariff_ids=[tariff_id], months=list(by_month))
+    factors = emission_factors_between(commodity=commodity, start=days[0], end=days[-1])
+    costs = {}
+    for month, known in by_month.items():
+        days_in_month = _days_in_month(month)
+        month_usage = sum(known.values()) / len(known) * days_in_month
+        bill = _month_bill(prices[tariff_id, month], month_usage, share)
+        basic_per_day = bill.basic_charge_jpy / days_in_month
+        variable = bill.total_jpy - bill.basic_charge_jpy
+        for day, usage in known.items():
+            day_share = usage / month_usage if month_usage > 0 else 0.0
+            costs[day] = DayCost(
+                day=day,
+                usage=usage,
+                cost_jpy=basic_per_day + variable * day_share,
+                co2_kg=usage * _factor_on(factors, commodity, day),
+            )
+    return costs

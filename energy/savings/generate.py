@@ -534,6 +534,10 @@ def _money(
         )
         if bill is not None:
             extra["forecast_yen"] = bill
+        if hourly_share is not None:
+            # The portal prices a time-of-use premise's days with this share (no raw readings).
+            share = np.asarray(hourly_share, dtype=float)
+            extra["hourly_share"] = [round(float(v), 6) for v in share / share.sum()]
     if result.saving_per_year is None:
         return None, None, extra
     saving_jpy = result.saving_per_year * price if price is not None else None

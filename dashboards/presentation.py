@@ -1,0 +1,464 @@
+"""Words and shapes for the portal pages: labels, chart inputs, table rows and CSV rows built
+from the selectors' plain data, in the active language. No database access."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.utils import formats
+from django.utils.dates import MONTHS_3
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dashboards import charts
+from dashboards.selectors import Period, UsageSeries, point_value
+from energy.models import Commodity, Recommendation, RecommendationKind, RecommendationStatus
+from energy.savings.templates import recommendation_placeholder_values, recommendation_render
+
+COMMODITY_LABELS = {
+    Commodity.ELECTRICITY: gettext_lazy("Electricity"),
+    Commodity.GAS: gettext_lazy("Gas"),
+}
+PERIOD_LABELS = {
+    "day": gettext_lazy("Day"),
+    "month": gettext_lazy("Month"),
+    "year": gettext_lazy("Year"),
+}
+STATUS_LABELS = {
+    RecommendationStatus.NEW: gettext_lazy("New"),
+    RecommendationStatus.WILL_DO: gettext_lazy("Will do"),
+    RecommendationStatus.DONE: gettext_lazy("Done"),
+    RecommendationStatus.NOT_FOR_ME: gettext_lazy("Not for me"),
+}
+CONFIDENCE_LABELS = {
+    "low": gettext_lazy("low"),
+    "medium": gettext_lazy("medium"),
+    "high": gettext_lazy("high"),
+}
+# CSV column names stay English and stable: they are data for spreadsheets and scripts.
+CSV_MEASURE_COLUMNS = {"use": "use_{unit}", "yen": "cost_jpy", "co2": "co2_kg"}
+
+
+def unit_label(commodity: str) -> str:
+    return "kWh" if commodity == Commodity.ELECTRICITY else "m³"
+
+
+def measure_label(measure: str, commodity: str) -> str:
+    if measure == "use":
+        return unit_label(commodity)
+    if measure == "yen":
+        return _("yen")
+    return _("kg CO2")
+
+
+def measure_choices(commodity: str) -> list[tuple[str, str]]:
+    return [(m, measure_label(m, commodity)) for m in ("use", "yen", "co2")]
+
+
+def period_label(period: Period) -> str:
+    if period.kind == "day":
+        return formats.date_format(period.start, "DATE_FORMAT")
+    if period.kind == "month":
+        return formats.date_format(period.start, "YEAR_MONTH_FORMAT")
+    return str(period.start.year)
+
+
+def month_label(month: int) -> str:
+    return capfirst(str(MONTHS_3[month]))
+
+
+def value_text(value: float | None, measure: str, commodity: str, *, decimals: int = 1) -> str:
+    """A number with its unit for the page, or a dash when there is none."""
+    if value is None:
+        return "—"
+    if measure == "yen":
+        return _("¥%(amount)s") % {"amount": formats.number_format(round(value), 0, True, True)}
+    number = formats.number_format(round(value, decimals), decimals, True, True)
+    return f"{number} {measure_label(measure, commodity)}"
+
+
+# --- usage pages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableRow:
+    label: str
+    cells: list[str]
+
+
+@dataclass(frozen=True)
+class UsageTable:
+    caption: str
+    headers: list[str]
+    rows: list[TableRow]
+
+
+def usage_title(series: UsageSeries, measure: str) -> str:
+    commodity = series.meter.commodity
+    return _("%(commodity)s %(period)s (%(measure)s)") % {
+        "commodity": COMMODITY_LABELS[commodity],
+        "period": period_label(series.period),
+        "measure": measure_label(measure, commodity),
+    }
+
+
+def _point_label(series: UsageSeries, start: datetime | date) -> str:
+    if series.period.kind == "day":
+        return f"{start:%H:%M}"
+    if series.period.kind == "month":
+        return formats.date_format(start, "MONTH_DAY_FORMAT")
+    return month_label(start.month)
+
+
+def usage_figure(series: UsageSeries, measure: str):
+    commodity = series.meter.commodity
+    values = [point_value(p, measure) for p in series.points]
+    title = usage_title(series, measure)
+    value_title = measure_label(measure, commodity)
+    name = COMMODITY_LABELS[commodity]
+    if series.period.kind == "day":
+        return charts.day_figure(
+            title=title,
+            starts=[p.start for p in series.points],
+            values=values,
+            value_title=value_title,
+            series_name=str(name),
+        )
+    if series.period.kind == "month":
+        return charts.month_figure(
+            title=title,
+            days=[p.start for p in series.points],
+            values=values,
+            complete=[p.complete for p in series.points],
+            value_title=value_title,
+            series_name=str(name),
+            temperatures=[p.temperature_c for p in series.points],
+            temperature_title=_("Mean temperature (°C)"),
+        )
+    year = series.period.start.year
+    return charts.year_figure(
+        title=title,
+        month_labels=[month_label(p.start.month) for p in series.points],
+        values=values,
+        previous=[point_value(p, measure) for p in series.previous_year],
+        value_title=value_title,
+        this_name=str(year),
+        previous_name=str(year - 1),
+    )
+
+
+def usage_table(series: UsageSeries, measure: str) -> UsageTable:
+    """The chart's numbers as a table (for screen readers and anyone who prefers one)."""
+    commodity = series.meter.commodity
+    value_header = measure_label(measure, commodity)
+    kind = series.period.kind
+    if kind == "day":
+        headers = [_("Time"), value_header]
+    elif kind == "month":
+        headers = [_("Date"), value_header, _("Mean temperature (°C)")]
+    else:
+        year = series.period.start.year
+        headers = [_("Month"), f"{year} ({value_header})", f"{year - 1} ({value_header})"]
+    rows = []
+    for index, point in enumerate(series.points):
+        cells = [value_text(point_value(point, measure), measure, commodity, decimals=3)]
+        if kind == "month":
+            cells.append("—" if point.temperature_c is None else f"{point.temperature_c:.1f}")
+        if kind == "year":
+            previous = series.previous_year[index]
+            cells.append(value_text(point_value(previous, measure), measure, commodity))
+        rows.append(TableRow(_point_label(series, point.start), cells))
+    return UsageTable(caption=usage_title(series, measure), headers=headers, rows=rows)
+
+
+def _csv_number(value: float | None, decimals: int = 4) -> str:
+    return "" if value is None else f"{value:.{decimals}f}"
+
+
+def usage_csv(series: UsageSeries, measure: str) -> str:
+    """Exactly the chart's numbers as CSV: local period starts and the chosen measure."""
+    unit = "kwh" if series.meter.commodity == Commodity.ELECTRICITY else "m3"
+    column = CSV_MEASURE_COLUMNS[measure].format(unit=unit)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    kind = series.period.kind
+    if kind == "day":
+        writer.writerow(["interval_start_local", column])
+        for p in series.points:
+            writer.writerow([p.start.isoformat(), _csv_number(point_value(p, measure))])
+    elif kind == "month":
+        writer.writerow(["date", column, "temperature_mean_c"])
+        for p in series.points:
+            writer.writerow(
+                [
+                    p.start.isoformat(),
+                    _csv_number(point_value(p, measure)),
+                    _csv_number(p.temperature_c, 1),
+                ]
+            )
+    else:
+        year = series.period.start.year
+        writer.writerow(["month", f"{column}_{year}", f"{column}_{year - 1}"])
+        for p, previous in zip(series.points, series.previous_year, strict=True):
+            writer.writerow(
+                [
+                    f"{p.start:%m}",
+                    _csv_number(point_value(p, measure)),
+                    _csv_number(point_value(previous, measure)),
+                ]
+            )
+    return out.getvalue()
+
+
+def usage_csv_filename(series: UsageSeries, measure: str) -> str:
+    return f"{series.meter.serial}_{series.period.kind}_{series.period.key}_{measure}.csv"
+
+
+# --- recommendations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecommendationCard:
+    recommendation: Recommendation
+    title: str
+    body: str
+    kind_label: str
+    basis_lines: list[str]
+    headline: str  # the saving as framed for this customer (yen or kWh first)
+    secondary: list[str]
+    status_label: str
+    measured: str | None  # measured savings after "done", when available
+
+
+KIND_LABELS = {
+    RecommendationKind.STANDBY: gettext_lazy("Standby power"),
+    RecommendationKind.HEATING: gettext_lazy("Heating"),
+    RecommendationKind.PEAK_SHIFT: gettext_lazy("Peak shift"),
+    RecommendationKind.HIGH_USAGE: gettext_lazy("High usage"),
+    RecommendationKind.SIMILAR_HOMES: gettext_lazy("Similar homes"),
+    RecommendationKind.BILL_FORECAST: gettext_lazy("Bill forecast"),
+}
+
+BASIS_TEXT = {
+    RecommendationKind.STANDBY: [
+        gettext_lazy(
+            "Your standby use: %(own_kwh_per_day)s kWh a day (the night minimum, on "
+            "%(days_with_data)s days without heating or cooling)."
+        ),
+        gettext_lazy(
+            "Similar homes (%(cohort)s), 25th percentile: %(cohort_kwh_per_day)s kWh a day."
+        ),
+    ],
+    RecommendationKind.HEATING: [
+        gettext_lazy(
+            "Your heating: %(own_per_hdd)s %(unit)s per degree-day; the median of %(cohort)s: "
+            "%(cohort_per_hdd)s %(unit)s."
+        ),
+        gettext_lazy(
+            "A setpoint 1 °C lower, over the %(heating_days)s heating days of a normal year."
+        ),
+    ],
+    RecommendationKind.PEAK_SHIFT: [
+        gettext_lazy("Use in the peak hours (%(peak_hours)s): %(peak_use_per_year)s kWh a year."),
+        gettext_lazy(
+            "Moving %(shift_percent)s %% of it to the cheapest hours, ¥%(price_difference_yen)s "
+            "cheaper per kWh."
+        ),
+    ],
+    RecommendationKind.HIGH_USAGE: [
+        gettext_lazy(
+            "Last %(days)s days: %(week_value)s %(unit)s; expected for that weather: "
+            "%(expected_value)s %(unit)s."
+        ),
+    ],
+    RecommendationKind.SIMILAR_HOMES: [
+        gettext_lazy(
+            "Your last year: %(own_value)s %(unit)s; efficient similar homes (%(cohort)s, the "
+            "lowest 20 %%): %(efficient_value)s %(unit)s."
+        ),
+    ],
+    RecommendationKind.BILL_FORECAST: [
+        gettext_lazy(
+            "So far this month: %(to_date_value)s %(unit)s; the rest of the month at normal "
+            "weather; in all about %(forecast_value)s %(unit)s."
+        ),
+    ],
+}
+
+
+def _basis_values(recommendation: Recommendation) -> dict[str, str]:
+    values = recommendation_placeholder_values(recommendation=recommendation)
+    basis = recommendation.basis or {}
+    for name in ("days_with_data", "days", "heating_days"):
+        if name in basis and name not in values:
+            values[name] = str(basis[name])
+    return values
+
+
+def basis_lines(recommendation: Recommendation) -> list[str]:
+    """How we estimated this: the numbers used, in the active language."""
+    values = _basis_values(recommendation)
+    lines = []
+    for text in BASIS_TEXT.get(recommendation.kind, []):
+        try:
+            lines.append(str(text) % values)
+        except KeyError:  # an older basis without that number: leave the line out
+            continue
+    basis = recommendation.basis or {}
+    unit = unit_label(Commodity.GAS if recommendation.unit == "m3" else Commodity.ELECTRICITY)
+    if basis.get("price_jpy_per_unit") is not None:
+        lines.append(
+            _("Price used: ¥%(price)s per %(unit)s (your tariff, this month).")
+            % {"price": formats.number_format(basis["price_jpy_per_unit"], 2), "unit": unit}
+        )
+    elif recommendation.kind != RecommendationKind.PEAK_SHIFT:
+        lines.append(_("No yen figure: no tariff price is available for your premise yet."))
+    if basis.get("co2_kg_per_unit") is not None:
+        lines.append(
+            _("CO2: %(factor)s kg per %(unit)s (the supplier's emission factor).")
+            % {"factor": formats.number_format(basis["co2_kg_per_unit"], 3), "unit": unit}
+        )
+    lines.append(
+        _("Confidence: %(confidence)s.")
+        % {"confidence": CONFIDENCE_LABELS.get(recommendation.confidence, "")}
+    )
+    return lines
+
+
+def recommendation_card(recommendation: Recommendation, *, framing: str) -> RecommendationCard:
+    """One recommendation as shown; ``framing`` "kwh" puts the energy first, "yen" the money."""
+    rendered = recommendation_render(recommendation=recommendation)
+    unit = unit_label(Commodity.GAS if recommendation.unit == "m3" else Commodity.ELECTRICITY)
+    yen = (
+        _("¥%(amount)s a year")
+        % {"amount": formats.number_format(round(recommendation.saving_jpy), 0, True, True)}
+        if recommendation.saving_jpy is not None
+        else None
+    )
+    energy = (
+        _("%(amount)s %(unit)s a year")
+        % {
+            "amount": formats.number_format(round(recommendation.saving_per_year), 0, True, True),
+            "unit": unit,
+        }
+        if recommendation.saving_per_year is not None
+        else None
+    )
+    co2 = (
+        _("%(amount)s kg CO2 a year")
+        % {"amount": formats.number_format(round(recommendation.saving_co2_kg), 0, True, True)}
+        if recommendation.saving_co2_kg is not None
+        else None
+    )
+    figures = [energy, yen] if framing == "kwh" else [yen, energy]
+    figures = [f for f in [*figures, co2] if f]
+    measured = None
+    if (
+        recommendation.status == RecommendationStatus.DONE
+        and recommendation.measured_fractional_savings is not None
+    ):
+        measured = _("Measured since you did it: %(percent)s %% less (± %(band)s %%).") % {
+            "percent": formats.number_format(100 * recommendation.measured_fractional_savings, 1),
+            "band": formats.number_format(
+                100 * (recommendation.measured_fractional_savings_uncertainty or 0.0), 1
+            ),
+        }
+    elif recommendation.status == RecommendationStatus.DONE:
+        measured = _("We will measure your savings once 30 days of data have arrived.")
+    return RecommendationCard(
+        recommendation=recommendation,
+        title=rendered.title,
+        body=rendered.body,
+        kind_label=str(KIND_LABELS.get(recommendation.kind, recommendation.kind)),
+        basis_lines=basis_lines(recommendation),
+        headline=figures[0] if figures else "",
+        secondary=figures[1:],
+        status_label=str(STATUS_LABELS.get(recommendation.status, recommendation.status)),
+        measured=measured,
+    )
+
+
+# --- home: this month so far --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthSoFarView:
+    heading: str
+    rows: list[TableRow]
+    notes: list[str]
+
+
+def _change_text(now: float, before: float) -> str:
+    if before <= 0:
+        return "—"
+    change = 100.0 * (now - before) / before
+    return f"{change:+.0f} %"
+
+
+def month_so_far_view(month, *, today: date) -> MonthSoFarView:
+    """This month's figures against the same days of last month and last year, as words."""
+    commodity = month.meter.commodity
+    heading = _("%(commodity)s: this month so far") % {"commodity": COMMODITY_LABELS[commodity]}
+    if month.this is None:
+        return MonthSoFarView(
+            heading, [], [_("No complete day this month yet: figures appear from tomorrow.")]
+        )
+    rows = []
+    notes = [
+        _("Days %(first)s to %(last)s, compared with the same days earlier.")
+        % {
+            "first": formats.date_format(month.this.start, "MONTH_DAY_FORMAT"),
+            "last": formats.date_format(month.this.end, "MONTH_DAY_FORMAT"),
+        }
+    ]
+    for label, figures in (
+        (_("This month"), month.this),
+        (_("Last month"), month.last_month),
+        (_("Last year"), month.last_year),
+    ):
+        if figures is None:
+            rows.append(TableRow(label, ["—", "—", "—", "—", _("no data")]))
+            continue
+        rows.append(
+            TableRow(
+                label,
+                [
+                    value_text(figures.use, "use", commodity),
+                    value_text(figures.cost_jpy, "yen", commodity),
+                    value_text(figures.co2_kg, "co2", commodity),
+                    "—" if figures.temperature_c is None else f"{figures.temperature_c:.1f} °C",
+                    "" if figures is month.this else _change_text(month.this.use, figures.use),
+                ],
+            )
+        )
+    for label, figures in ((_("last month"), month.last_month), (_("last year"), month.last_year)):
+        if figures is None or figures.temperature_c is None or month.this.temperature_c is None:
+            continue
+        difference = month.this.temperature_c - figures.temperature_c
+        if abs(difference) < 0.5:
+            notes.append(_("About as warm as %(when)s.") % {"when": label})
+        elif difference > 0:
+            notes.append(
+                _("%(degrees)s °C warmer on average than %(when)s.")
+                % {"degrees": f"{difference:.1f}", "when": label}
+            )
+        else:
+            notes.append(
+                _("%(degrees)s °C colder on average than %(when)s.")
+                % {"degrees": f"{-difference:.1f}", "when": label}
+            )
+    if month.cost_problem:
+        notes.append(_("Yen and CO2 are not available: the tariff for these days is incomplete."))
+    return MonthSoFarView(heading, rows, notes)
+
+
+MONTH_SO_FAR_HEADERS = [
+    gettext_lazy("Period"),
+    gettext_lazy("Use"),
+    gettext_lazy("Cost"),
+    gettext_lazy("CO2"),
+    gettext_lazy("Mean temperature"),
+    gettext_lazy("Change"),
+]
