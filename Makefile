@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench-ingest bench-caltrack bench-savings-accuracy bench-recommendations clean
+.PHONY: install messages run test lint format bench-ingest bench-caltrack bench-savings-accuracy bench-recommendations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,13 +21,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# Translations: the .po catalogues are committed, the compiled .mo files are built here.
+# GNU gettext (msgfmt) comes from Debian's package where it is missing.
+messages: install
+	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+
+run: install messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, API: /api/v1/)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install messages
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

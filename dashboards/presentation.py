@@ -173,7 +173,7 @@ def usage_table(series: UsageSeries, measure: str) -> UsageTable:
     return UsageTable(caption=usage_title(series, measure), headers=headers, rows=rows)
 
 
-def _csv_number(value: float | None, decimals: int = 4) -> str:
+def _csv_number(value: float | None, decimals: int = 6) -> str:
     return "" if value is None else f"{value:.{decimals}f}"
 
 
@@ -327,9 +327,23 @@ def basis_lines(recommendation: Recommendation) -> list[str]:
     return lines
 
 
-def recommendation_card(recommendation: Recommendation, *, framing: str) -> RecommendationCard:
-    """One recommendation as shown; ``framing`` "kwh" puts the energy first, "yen" the money."""
-    rendered = recommendation_render(recommendation=recommendation)
+def recommendation_cards(
+    recommendations: list[Recommendation], *, templates: dict, framing: str
+) -> list[RecommendationCard]:
+    return [
+        recommendation_card(r, template=templates.get(r.kind), framing=framing)
+        for r in recommendations
+    ]
+
+
+def recommendation_card(
+    recommendation: Recommendation, *, template=None, framing: str
+) -> RecommendationCard:
+    """One recommendation as shown; ``framing`` "kwh" puts the energy first, "yen" the money.
+
+    ``template``: its kind's wording, when the caller loaded them all at once.
+    """
+    rendered = recommendation_render(recommendation=recommendation, template=template)
     unit = unit_label(Commodity.GAS if recommendation.unit == "m3" else Commodity.ELECTRICITY)
     yen = (
         _("¥%(amount)s a year")

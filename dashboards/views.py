@@ -79,7 +79,9 @@ def premise_home(request: HttpRequest, premise_id: int) -> HttpResponse:
         comparisons.append(
             {"view": presentation.month_so_far_view(month, today=today), "figure": figure}
         )
-    cards = [presentation.recommendation_card(r, framing=framing) for r in recommendations]
+    cards = presentation.recommendation_cards(
+        recommendations, templates=selectors.recommendation_templates(), framing=framing
+    )
     context = _portal_context(
         request,
         premises,
@@ -192,10 +194,11 @@ def recommendations(request: HttpRequest, premise_id: int) -> HttpResponse:
     premises = selectors.customer_premises(user=request.user)
     premise = selectors.premise_pick(premises=premises, premise_id=premise_id)
     framing = flags.recommendation_framing(request=request)
-    cards = [
-        presentation.recommendation_card(r, framing=framing)
-        for r in selectors.premise_recommendations(premise=premise)
-    ]
+    cards = presentation.recommendation_cards(
+        selectors.premise_recommendations(premise=premise),
+        templates=selectors.recommendation_templates(),
+        framing=framing,
+    )
     context = _portal_context(
         request,
         premises,

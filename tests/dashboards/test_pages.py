@@ -1,0 +1,288 @@
+"""The customer portal through its URLs: what a customer sees, and what they cannot reach."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from dashboards.selectors import period_of
+from energy.models import Recommendation
+from tests.dashboards.conftest import recommendations_create
+
+pytestmark = pytest.mark.django_db
+
+
+def usage_url(meter, period, key, measure="use", csv_file=False):
+    name = "dashboards:usage_csv" if csv_file else "dashboards:usage"
+    url = reverse(name, kwargs={"meter_id": meter.pk, "period": period, "key": key})
+    return f"{url}?measure={measure}"
+
+
+def csv_rows(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+# --- signing in ---------------------------------------------------------------------------------
+
+
+def test_a_visitor_sees_how_to_log_in_and_pages_send_them_to_the_login_form(client, home):
+    landing = client.get("/")
+    assert landing.status_code == 200
+    assert reverse("login").encode() in landing.content
+    page = client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
+    assert page.status_code == 302
+    assert page["Location"].startswith(reverse("login"))
+
+
+def test_logging_in_with_the_form_lands_on_the_customers_own_home(client, home):
+    response = client.post(
+        reverse("login"), {"username": "hanako", "password": "correct-horse-battery"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse(
+        "dashboards:premise_home", args=[home.premise.pk]
+    )
+    assert "HANAKO home" in response.content.decode()
+
+
+def test_a_wrong_password_is_a_form_error(client, home):
+    response = client.post(reverse("login"), {"username": "hanako", "password": "nope"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+
+
+# --- home ---------------------------------------------------------------------------------------
+
+
+def test_home_compares_this_month_so_far_with_the_same_days_before(customer_client, home):
+    recommendations_create(home)
+    days = (home.today - home.today.replace(day=1)).days
+    response = customer_client.get(
+        reverse("dashboards:premise_home", args=[home.premise.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    electricity = response.context["comparisons"][0]["view"]
+    if days == 0:  # the first of the month: no complete day yet, and the page says so
+        assert electricity.rows == []
+        assert "No complete day" in electricity.notes[0]
+        return
+    this, _last_month, last_year = electricity.rows
+    # 10 kWh a day recently; 12 kWh a day a year ago (see conftest).
+    assert this.cells[0] == f"{days * 10:,.1f} kWh"
+    assert last_year.cells[0] == f"{days * 12:,.1f} kWh"
+    assert last_year.cells[4] == f"{100 * (10 - 12) / 12:+.0f} %"
+    assert any("3.0" in note for note in electricity.notes)  # 5 °C now, 2 °C a year ago
+    body = response.content.decode()
+    assert 'id="chart-month-so-far-0"' in body
+    assert "Plotly.newPlot" in body
+
+
+def test_home_shows_the_forecast_the_comparison_the_alert_and_the_top_savings(
+    customer_client, home
+):
+    recommendations_create(home)
+    response = customer_client.get(
+        reverse("dashboards:premise_home", args=[home.premise.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    body = response.content.decode()
+    top = [card.recommendation.kind for card in response.context["top"]]
+    assert top == ["heating", "standby"]  # by yen a year; comparisons are not "savings"
+    assert [c.recommendation.kind for c in response.context["alerts"]] == ["high_usage"]
+    assert "13,300" in body  # the bill forecast's yen
+    assert "21 % more than efficient similar homes" in body
+
+
+def test_home_says_so_when_there_is_nothing_to_show_yet(customer_client, home):
+    response = customer_client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
+    assert response.status_code == 200
+    assert response.context["forecasts"] == []
+    assert response.context["top"] == []
+
+
+# --- usage explorer -----------------------------------------------------------------------------
+
+
+def test_month_view_bills_each_day_from_the_months_bill(customer_client, home):
+    month = period_of("month", home.today - timedelta(days=100))
+    response = customer_client.get(usage_url(home.electricity, "month", month.key, "yen"))
+    assert response.status_code == 200
+    days_in_month = (month.end - month.start).days + 1
+    kwh = 12.0 * days_in_month
+    # Tiers 120 × 30 + 180 × 40 + rest × 50 yen, fuel 2 + levy 3 yen/kWh, basic 1,000 yen.
+    energy = 120 * 30 + 180 * 40 + (kwh - 300) * 50
+    bill = 1000 + energy + kwh * 5
+    rows = csv_rows(
+        customer_client.get(usage_url(home.electricity, "month", month.key, "yen", True))
+    )
+    assert len(rows) == days_in_month
+    assert float(rows[0]["cost_jpy"]) == pytest.approx(bill / days_in_month, abs=1e-3)
+    assert sum(float(r["cost_jpy"]) for r in rows) == pytest.approx(bill, abs=1e-2)
+    assert rows[0]["temperature_mean_c"] == "2.0"
+
+
+def test_day_view_shows_the_half_hours_and_the_csv_matches_the_chart(customer_client, home):
+    yesterday = home.today - timedelta(days=1)
+    page = customer_client.get(usage_url(home.electricity, "day", yesterday.isoformat()))
+    assert page.status_code == 200
+    assert len(page.context["table"].rows) == 48
+    assert page.context["table"].rows[0].label == "00:00"
+    rows = csv_rows(
+        customer_client.get(
+            usage_url(home.electricity, "day", yesterday.isoformat(), csv_file=True)
+        )
+    )
+    assert len(rows) == 48
+    assert rows[0]["interval_start_local"].endswith("T00:00:00+09:00")
+    assert sum(float(r["use_kwh"]) for r in rows) == pytest.approx(10.0, abs=1e-3)
+    co2 = csv_rows(
+        customer_client.get(
+            usage_url(home.electricity, "day", yesterday.isoformat(), "co2", csv_file=True)
+        )
+    )
+    assert sum(float(r["co2_kg"]) for r in co2) == pytest.approx(5.0, abs=1e-3)  # 0.5 kg/kWh
+
+
+def test_year_view_puts_each_month_beside_the_same_month_a_year_before(customer_client, home):
+    year = home.today.year
+    rows = csv_rows(customer_client.get(usage_url(home.gas, "year", str(year), csv_file=True)))
+    assert [r["month"] for r in rows] == [f"{m:02d}" for m in range(1, 13)]
+    month = home.today.month - 1 or 1
+    days = period_of("month", home.today.replace(month=month, day=1)).end.day
+    assert float(rows[month - 1][f"use_m3_{year}"]) == pytest.approx(2.0 * days)
+
+
+def test_previous_and_next_move_by_the_period_and_stop_at_today(customer_client, home):
+    this_month = period_of("month", home.today)
+    page = customer_client.get(usage_url(home.gas, "month", this_month.key))
+    assert page.context["next_url"] is None
+    assert this_month.shifted(-1).key in page.context["previous_url"]
+    older = customer_client.get(usage_url(home.gas, "month", this_month.shifted(-3).key))
+    assert this_month.shifted(-2).key in older.context["next_url"]
+
+
+def test_a_meter_link_opens_this_months_view(customer_client, home):
+    response = customer_client.get(reverse("dashboards:meter_latest", args=[home.gas.pk]))
+    month = period_of("month", home.today - timedelta(days=1))
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "dashboards:usage", kwargs={"meter_id": home.gas.pk, "period": "month", "key": month.key}
+    )
+
+
+def test_a_bad_measure_is_a_400_with_the_choices_and_a_malformed_period_a_404(
+    customer_client, home
+):
+    bad = customer_client.get(usage_url(home.gas, "month", "2026-11", "watts"))
+    assert bad.status_code == 400
+    assert b"use, yen, co2" in bad.content
+    assert customer_client.get(usage_url(home.gas, "month", "2026-13")).status_code == 404
+    assert customer_client.get(usage_url(home.gas, "day", "yesterday")).status_code == 404
+
+
+def test_yen_says_why_it_is_missing_instead_of_inventing_a_number(customer_client, home):
+    home.premise.electricity_tariff = None
+    home.premise.save()
+    month = period_of("month", home.today - timedelta(days=40))
+    page = customer_client.get(usage_url(home.electricity, "month", month.key, "yen"))
+    assert page.status_code == 200
+    assert page.context["series"].cost_problem
+    assert page.context["total"] == "—"
+
+
+# --- recommendations ----------------------------------------------------------------------------
+
+
+def test_recommendations_list_shows_the_basis_and_records_will_do(customer_client, home):
+    made = recommendations_create(home)
+    page = customer_client.get(
+        reverse("dashboards:recommendations", args=[home.premise.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    body = page.content.decode()
+    assert "How we estimated this" in body
+    assert "Your heating: 0.35 m³ per degree-day" in body
+    response = customer_client.post(
+        reverse("dashboards:recommendation_status", args=[made["heating"].pk]),
+        {"status": "will_do"},
+    )
+    assert response.status_code == 302
+    made["heating"].refresh_from_db()
+    assert made["heating"].status == "will_do"
+
+
+def test_a_done_recommendation_shows_its_measured_saving(customer_client, home):
+    made = recommendations_create(home)
+    Recommendation.objects.filter(pk=made["standby"].pk).update(
+        status="done",
+        measured_fractional_savings=0.081,
+        measured_fractional_savings_uncertainty=0.02,
+    )
+    page = customer_client.get(
+        reverse("dashboards:recommendations", args=[home.premise.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "8.1 % less (± 2.0 %)" in page.content.decode()
+
+
+def test_an_unknown_status_is_refused_with_a_message(customer_client, home):
+    made = recommendations_create(home)
+    response = customer_client.post(
+        reverse("dashboards:recommendation_status", args=[made["standby"].pk]),
+        {"status": "maybe"},
+        follow=True,
+    )
+    made["standby"].refresh_from_db()
+    assert made["standby"].status == "new"
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+def test_status_forms_need_the_csrf_token(client, home):
+    made = recommendations_create(home)
+    client.handler.enforce_csrf_checks = True
+    client.force_login(home.customer)
+    response = client.post(
+        reverse("dashboards:recommendation_status", args=[made["standby"].pk]),
+        {"status": "done"},
+    )
+    assert response.status_code == 403
+
+
+# --- someone else's home ------------------------------------------------------------------------
+
+
+def test_another_customers_premise_meter_and_recommendation_are_404(customer_client, neighbour):
+    theirs = recommendations_create(neighbour)
+    month = period_of("month", neighbour.today).key
+    urls = [
+        reverse("dashboards:premise_home", args=[neighbour.premise.pk]),
+        reverse("dashboards:recommendations", args=[neighbour.premise.pk]),
+        reverse("dashboards:meter_latest", args=[neighbour.electricity.pk]),
+        usage_url(neighbour.electricity, "month", month),
+        usage_url(neighbour.electricity, "month", month, csv_file=True),
+    ]
+    for url in urls:
+        assert customer_client.get(url).status_code == 404, url
+    post = customer_client.post(
+        reverse("dashboards:recommendation_status", args=[theirs["standby"].pk]),
+        {"status": "done"},
+    )
+    assert post.status_code == 404
+    theirs["standby"].refresh_from_db()
+    assert theirs["standby"].status == "new"
+
+
+def test_a_customer_with_two_homes_can_switch_between_them(customer_client, home, sapporo):
+    from tests.dashboards.conftest import home_create
+
+    second = home_create(
+        region=sapporo,
+        owner=home.customer,
+        today=home.today,
+        serial_prefix="CABIN",
+        with_readings=False,
+    )
+    page = customer_client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
+    body = page.content.decode()
+    assert reverse("dashboards:premise_home", args=[second.premise.pk]) in body
+    other = customer_client.get(reverse("dashboards:premise_home", args=[second.premise.pk]))
+    assert other.status_code == 200
+    assert "CABIN home" in other.content.decode()
