@@ -7,7 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production
 
 WORKDIR /app
-RUN useradd --create-home --uid 1000 shoene
+RUN useradd --create-home --uid 1000 shoene \
+    && apt-get update && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
 COPY config ./config
@@ -17,7 +19,7 @@ COPY dashboards ./dashboards
 COPY manage.py ./
 RUN pip install . \
     && DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
-       python manage.py collectstatic --noinput
+       sh -c 'python manage.py collectstatic --noinput && python manage.py compilemessages -v 0'
 
 USER shoene
 EXPOSE 8000
