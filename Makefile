@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages run test lint format bench-ingest bench-caltrack bench-savings-accuracy bench-recommendations clean
+.PHONY: install messages browser run test lint format bench-ingest bench-caltrack bench-savings-accuracy bench-recommendations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,13 +27,31 @@ messages: install
 	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
+# The browser tests (tests/e2e) drive Debian's Chromium through Playwright, with a Japanese font
+# (without one, Japanese pages screenshot as empty boxes). Installed as root, each only when its
+# file is missing; `apt-get update` first only when the package lists don't know the package,
+# and again when installing from the lists we have fails (they went stale).
+CHROMIUM := /usr/bin/chromium
+JAPANESE_FONT := /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
+apt_install = apt-cache policy $(1) | grep -q 'Candidate: [0-9]' || apt-get update; \
+	$(APT_INSTALL) $(1) || { apt-get update && $(APT_INSTALL) $(1); }
+
+$(CHROMIUM):
+	$(call apt_install,chromium)
+
+$(JAPANESE_FONT):
+	$(call apt_install,fonts-ipafont-gothic)
+
+browser: $(CHROMIUM) $(JAPANESE_FONT)
+
 run: install messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, API: /api/v1/)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install messages
+test: install messages browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
