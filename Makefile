@@ -21,11 +21,6 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Translations: the .po catalogues are committed, the compiled .mo files are built here.
-# GNU gettext (msgfmt) comes from Debian's package where it is missing.
-messages: install
-	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
 # The browser tests (tests/e2e) drive Debian's Chromium through Playwright, with a Japanese font
 # (without one, Japanese pages screenshot as empty boxes). Installed as root, each only when its
@@ -44,6 +39,16 @@ $(JAPANESE_FONT):
 	$(call apt_install,fonts-ipafont-gothic)
 
 browser: $(CHROMIUM) $(JAPANESE_FONT)
+
+# Translations: the .po catalogues are committed, the compiled .mo files are built here with
+# GNU gettext's msgfmt (Debian's gettext package, installed where missing).
+MSGFMT := /usr/bin/msgfmt
+
+$(MSGFMT):
+	$(call apt_install,gettext)
+
+messages: install $(MSGFMT)
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
 run: install messages
 	$(BIN)/python manage.py migrate --noinput

@@ -105,6 +105,8 @@ def month_figure(
             "side": "right",
             "showgrid": False,
             "zeroline": True,
+            "tickmode": "auto",
+            "tickformat": ".0f",
         },
         margin={"r": 48},
     )

@@ -146,6 +146,7 @@ def usage(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpRes
         meter.premise,
         meter=meter,
         series=series,
+        has_incomplete=any(p.use is not None and not p.complete for p in series.points),
         measure=measure,
         title=presentation.usage_title(series, measure),
         period_label=presentation.period_label(shown),

@@ -207,18 +207,22 @@ def sapporo(db):
     return factories.RegionFactory(name="Sapporo", time_zone="Asia/Tokyo")
 
 
+def weather_and_factors_create(*, region, days: list[date], today: date) -> None:
+    WeatherObservation.objects.bulk_create(
+        WeatherObservation(region=region, date=day, temperature_mean_c=temperature_c(day, today))
+        for day in days
+    )
+    factories.EmissionFactorFactory(commodity="electricity", kg_co2_per_unit="0.5")
+    factories.EmissionFactorFactory(commodity="gas", kg_co2_per_unit="2.0")
+
+
 @pytest.fixture
 def home(sapporo):
     """The customer's home: a year and two months of rollups, yesterday's readings, weather."""
     today = timezone.localdate()
     owner = factories.UserFactory(username="hanako")
     home = home_create(region=sapporo, owner=owner, today=today, serial_prefix="HANAKO")
-    WeatherObservation.objects.bulk_create(
-        WeatherObservation(region=sapporo, date=day, temperature_mean_c=temperature_c(day, today))
-        for day in home.days
-    )
-    factories.EmissionFactorFactory(commodity="electricity", kg_co2_per_unit="0.5")
-    factories.EmissionFactorFactory(commodity="gas", kg_co2_per_unit="2.0")
+    weather_and_factors_create(region=sapporo, days=home.days, today=today)
     return home
 
 
@@ -235,3 +239,10 @@ def neighbour(home, sapporo):
 def customer_client(client, home):
     client.force_login(home.customer)
     return client
+
+
+@pytest.fixture
+def english_client(customer_client):
+    """The customer, having chosen English with the language switch (the cookie it sets)."""
+    customer_client.cookies["django_language"] = "en"
+    return customer_client

@@ -55,12 +55,10 @@ def test_a_wrong_password_is_a_form_error(client, home):
 # --- home ---------------------------------------------------------------------------------------
 
 
-def test_home_compares_this_month_so_far_with_the_same_days_before(customer_client, home):
+def test_home_compares_this_month_so_far_with_the_same_days_before(english_client, home):
     recommendations_create(home)
     days = (home.today - home.today.replace(day=1)).days
-    response = customer_client.get(
-        reverse("dashboards:premise_home", args=[home.premise.pk]), HTTP_ACCEPT_LANGUAGE="en"
-    )
+    response = english_client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
     assert response.status_code == 200
     electricity = response.context["comparisons"][0]["view"]
     if days == 0:  # the first of the month: no complete day yet, and the page says so
@@ -78,13 +76,9 @@ def test_home_compares_this_month_so_far_with_the_same_days_before(customer_clie
     assert "Plotly.newPlot" in body
 
 
-def test_home_shows_the_forecast_the_comparison_the_alert_and_the_top_savings(
-    customer_client, home
-):
+def test_home_shows_the_forecast_the_comparison_the_alert_and_the_top_savings(english_client, home):
     recommendations_create(home)
-    response = customer_client.get(
-        reverse("dashboards:premise_home", args=[home.premise.pk]), HTTP_ACCEPT_LANGUAGE="en"
-    )
+    response = english_client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
     body = response.content.decode()
     top = [card.recommendation.kind for card in response.context["top"]]
     assert top == ["heating", "standby"]  # by yen a year; comparisons are not "savings"
@@ -193,15 +187,13 @@ def test_yen_says_why_it_is_missing_instead_of_inventing_a_number(customer_clien
 # --- recommendations ----------------------------------------------------------------------------
 
 
-def test_recommendations_list_shows_the_basis_and_records_will_do(customer_client, home):
+def test_recommendations_list_shows_the_basis_and_records_will_do(english_client, home):
     made = recommendations_create(home)
-    page = customer_client.get(
-        reverse("dashboards:recommendations", args=[home.premise.pk]), HTTP_ACCEPT_LANGUAGE="en"
-    )
+    page = english_client.get(reverse("dashboards:recommendations", args=[home.premise.pk]))
     body = page.content.decode()
     assert "How we estimated this" in body
     assert "Your heating: 0.35 m³ per degree-day" in body
-    response = customer_client.post(
+    response = english_client.post(
         reverse("dashboards:recommendation_status", args=[made["heating"].pk]),
         {"status": "will_do"},
     )
@@ -210,16 +202,14 @@ def test_recommendations_list_shows_the_basis_and_records_will_do(customer_clien
     assert made["heating"].status == "will_do"
 
 
-def test_a_done_recommendation_shows_its_measured_saving(customer_client, home):
+def test_a_done_recommendation_shows_its_measured_saving(english_client, home):
     made = recommendations_create(home)
     Recommendation.objects.filter(pk=made["standby"].pk).update(
         status="done",
         measured_fractional_savings=0.081,
         measured_fractional_savings_uncertainty=0.02,
     )
-    page = customer_client.get(
-        reverse("dashboards:recommendations", args=[home.premise.pk]), HTTP_ACCEPT_LANGUAGE="en"
-    )
+    page = english_client.get(reverse("dashboards:recommendations", args=[home.premise.pk]))
     assert "8.1 % less (± 2.0 %)" in page.content.decode()
 
 

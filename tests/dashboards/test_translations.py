@@ -58,6 +58,8 @@ def test_the_compiled_catalogue_is_in_use():
 @pytest.mark.django_db
 def test_japanese_is_the_default_and_a_chosen_language_is_remembered(client):
     assert client.get("/").headers["Content-Language"] == "ja"
+    # An English browser still gets Japanese until the customer chooses English.
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en").headers["Content-Language"] == "ja"
     response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
     cookie = response.cookies["django_language"]
     assert cookie.value == "en"

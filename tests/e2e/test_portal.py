@@ -1,0 +1,142 @@
+"""The customer portal in a real browser: a customer's whole visit, on a desktop and a phone."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from dashboards.selectors import period_of
+from tests import factories
+from tests.dashboards.conftest import (
+    home_create,
+    recommendations_create,
+    weather_and_factors_create,
+)
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def town(live_server):
+    """Hanako's home with a year of data and recommendations, and her neighbour Taro's."""
+    today = timezone.localdate()
+    region = factories.RegionFactory(name="Sapporo", time_zone="Asia/Tokyo")
+    hanako = home_create(
+        region=region,
+        owner=factories.UserFactory(username="hanako"),
+        today=today,
+        serial_prefix="HANAKO",
+    )
+    taro = home_create(
+        region=region,
+        owner=factories.UserFactory(username="taro"),
+        today=today,
+        serial_prefix="TARO",
+        with_readings=False,
+    )
+    weather_and_factors_create(region=region, days=hanako.days, today=today)
+    return {"hanako": hanako, "taro": taro, "recommendations": recommendations_create(hanako)}
+
+
+def chart_traces(page, div_id: str) -> int:
+    """How many data traces plotly drew in the chart's div (0 when plotly did not run)."""
+    page.wait_for_selector(f"#{div_id} .main-svg")
+    return page.evaluate(f"document.getElementById('{div_id}').data.length")
+
+
+def test_a_customers_visit(page, login, screenshot, town):
+    hanako = town["hanako"]
+    login(page, username="hanako", password=PASSWORD, path="/accounts/login/")
+    # Home: this month so far with a rendered chart, in Japanese by default.
+    assert page.url.endswith(f"/premises/{hanako.premise.pk}/")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    assert page.get_by_role("heading", name="電気：今月これまで").is_visible()
+    if (hanako.today - hanako.today.replace(day=1)).days:
+        assert chart_traces(page, "chart-month-so-far-0") >= 1
+    screenshot(page, "home")
+
+    # Usage: the month view (daily bars and the temperature line), then day and year.
+    page.get_by_role("navigation").get_by_role("link", name="電気").click()
+    page.wait_for_url("**/month/**")
+    assert chart_traces(page, "usage-chart") == 2
+    screenshot(page, "month")
+    page.locator('a[data-period="day"]').click()
+    page.wait_for_url("**/day/**")
+    assert chart_traces(page, "usage-chart") == 1
+    page.locator("#previous-link").click()
+    two_days_ago = hanako.today - timedelta(days=2)
+    page.wait_for_url(f"**/day/{two_days_ago.isoformat()}/**")
+    page.locator('a[data-period="year"]').click()
+    page.wait_for_url("**/year/**")
+    assert chart_traces(page, "usage-chart") == 2  # this year and the year before
+    page.locator('a[data-measure="yen"]').click()
+    page.wait_for_url("**/year/**measure=yen")
+    chart_traces(page, "usage-chart")
+    screenshot(page, "year-yen")
+
+    # The CSV holds exactly what the chart shows: this month's days, in yen (still chosen).
+    page.locator('a[data-period="month"]').click()
+    page.wait_for_url("**/month/**measure=yen")
+    chart_traces(page, "usage-chart")
+    chart_yen = page.evaluate("document.getElementById('usage-chart').data[0].y")
+    with page.expect_download() as download:
+        page.locator("#csv-link").click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    month = period_of("month", hanako.today - timedelta(days=1))
+    assert len(rows) == (month.end - month.start).days + 1
+    assert rows[0]["date"] == month.start.isoformat()
+    assert [float(r["cost_jpy"]) if r["cost_jpy"] else None for r in rows] == pytest.approx(
+        chart_yen
+    )
+
+    # English and back: the choice sticks across pages.
+    page.select_option("#language-select", "en")
+    page.locator("#language-submit").click()
+    page.wait_for_selector("html[lang=en]")
+    page.get_by_role("link", name="Recommendations").click()
+    page.wait_for_url("**/recommendations/")
+    assert page.get_by_role("heading", name="Recommendations", exact=True).is_visible()
+    screenshot(page, "recommendations-en")
+
+    # "Will do" on the heating recommendation.
+    heating = town["recommendations"]["heating"]
+    card = page.locator(f"#recommendation-{heating.pk}")
+    card.locator('button[data-status="will_do"]').click()
+    page.wait_for_selector(
+        f"#recommendation-{heating.pk} button[data-status=will_do][aria-pressed=true]"
+    )
+    card = page.locator(f"#recommendation-{heating.pk}")
+    assert card.locator('button[data-status="will_do"]').get_attribute("aria-pressed") == "true"
+    assert card.locator(".status").inner_text() == "Will do"
+    heating.refresh_from_db()
+    assert heating.status == "will_do"
+
+    page.select_option("#language-select", "ja")
+    page.locator("#language-submit").click()
+    page.wait_for_selector("html[lang=ja]")
+
+    # Taro's meter is not Hanako's business.
+    response = page.goto(f"/meters/{town['taro'].electricity.pk}/")
+    assert response.status == 404
+    assert page.get_by_role("heading", name="ページが見つかりません").is_visible()
+
+
+def test_the_portal_fits_a_phone(phone_page, login, screenshot, town):
+    hanako = town["hanako"]
+    login(phone_page, username="hanako", password=PASSWORD, path="/accounts/login/")
+    month = period_of("month", hanako.today - timedelta(days=1))
+    for name, path in (
+        ("phone-home", f"/premises/{hanako.premise.pk}/"),
+        ("phone-month", f"/meters/{hanako.electricity.pk}/month/{month.key}/"),
+        ("phone-recommendations", f"/premises/{hanako.premise.pk}/recommendations/"),
+    ):
+        phone_page.goto(path)
+        # Nothing wider than the screen: the page never scrolls sideways.
+        width = phone_page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, (path, width)
+        screenshot(phone_page, name)
+    phone_page.goto(f"/meters/{hanako.electricity.pk}/month/{month.key}/")
+    chart = phone_page.locator("#usage-chart")
+    assert chart.bounding_box()["width"] <= 375
