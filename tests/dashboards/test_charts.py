@@ -1,0 +1,86 @@
+"""Chart builders: valid plotly figures, titled, with units, in local time."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import plotly.graph_objects as go
+
+from dashboards import charts
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def valid(figure: dict) -> go.Figure:
+    """plotly's own validation: raises on any property it does not know."""
+    return go.Figure(figure)
+
+
+def test_day_figure_draws_local_wall_clock_times():
+    midnight_utc = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 00:00 on the 26th in Tokyo
+    starts = [(midnight_utc + timedelta(minutes=30 * i)).astimezone(TOKYO) for i in range(48)]
+    figure = valid(
+        charts.day_figure(
+            title="Electricity 26 Nov",
+            starts=starts,
+            values=[0.2] * 48,
+            value_title="kWh",
+            series_name="Electricity",
+        )
+    )
+    assert figure.data[0].x[0] == "2026-11-26T00:00"
+    assert figure.data[0].x[-1] == "2026-11-26T23:30"
+    assert figure.layout.title.text == "Electricity 26 Nov"
+    assert figure.layout.yaxis.title.text == "kWh"
+
+
+def test_month_figure_has_bars_a_temperature_line_and_marks_incomplete_days():
+    days = [date(2026, 11, d) for d in range(1, 31)]
+    figure = valid(
+        charts.month_figure(
+            title="t",
+            days=days,
+            values=[10.0] * 30,
+            complete=[True] * 29 + [False],
+            value_title="kWh",
+            series_name="Electricity",
+            temperatures=[1.0] * 30,
+            temperature_title="Mean temperature (°C)",
+        )
+    )
+    bars, line = figure.data
+    assert bars.marker.color[-1] == charts.INCOMPLETE_COLOUR
+    assert line.yaxis == "y2"
+    assert figure.layout.yaxis2.title.text == "Mean temperature (°C)"
+
+
+def test_year_and_comparison_figures_are_valid():
+    valid(
+        charts.year_figure(
+            title="t",
+            month_labels=["Jan"] * 12,
+            values=[1.0] * 12,
+            previous=[None] * 12,
+            value_title="m³",
+            this_name="2026",
+            previous_name="2025",
+        )
+    )
+    figure = valid(
+        charts.comparison_figure(
+            title="t",
+            labels=["This month", "Last month", "Last year"],
+            values=[260.0, None, 312.0],
+            value_title="kWh",
+        )
+    )
+    assert figure.data[0].text == ("260", None, "312")
+
+
+def test_html_loads_no_plotly_bundle_of_its_own():
+    html = charts.figure_html(
+        charts.comparison_figure(title="t", labels=["a"], values=[1.0], value_title="kWh"),
+        div_id="chart-x",
+    )
+    assert 'id="chart-x"' in html
+    assert "Plotly.newPlot" in html
+    assert "<script src" not in html
