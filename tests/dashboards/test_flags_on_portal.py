@@ -1,0 +1,27 @@
+"""Staff switch portal elements with waffle flags; the portal asks flags.services only."""
+
+import pytest
+from django.urls import reverse
+from waffle.testutils import override_flag
+
+from tests.dashboards.conftest import recommendations_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_winter_tips_appear_only_with_their_flag(customer_client, home):
+    url = reverse("dashboards:premise_home", args=[home.premise.pk])
+    assert 'id="winter-tips"' not in customer_client.get(url).content.decode()
+    with override_flag("portal_winter_tips", active=True):
+        assert 'id="winter-tips"' in customer_client.get(url).content.decode()
+
+
+def test_energy_first_framing_leads_with_kwh(english_client, home):
+    recommendations_create(home)
+    url = reverse("dashboards:recommendations", args=[home.premise.pk])
+    cards = {c.recommendation.kind: c for c in english_client.get(url).context["cards"]}
+    assert cards["standby"].headline == "¥7,380 a year"
+    with override_flag("recommendations_energy_first", active=True):
+        cards = {c.recommendation.kind: c for c in english_client.get(url).context["cards"]}
+    assert cards["standby"].headline == "180 kWh a year"
+    assert cards["standby"].secondary == ["¥7,380 a year", "90 kg CO2 a year"]
