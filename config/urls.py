@@ -10,9 +10,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
-    # Session login for the browsable API (customers, the data team) until the portal has one.
+    # Session login for the browsable API (the data team exploring the API in a browser).
     path("api/v1/auth/", include("rest_framework.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("dashboards.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("dashboards.urls")),
 ]

@@ -20,7 +20,7 @@ BAR_COLOUR = "#0b6e4f"
 PREVIOUS_COLOUR = "#9bb8ad"
 INCOMPLETE_COLOUR = "#c9a227"
 TEMPERATURE_COLOUR = "#c0392b"
-HALF_HOUR_MS = 30 * 60 * 1000
+MINUTE_MS = 60 * 1000
 DAY_MS = 24 * 60 * 60 * 1000
 
 Figure = dict
@@ -52,6 +52,8 @@ def _local(value: datetime | date) -> str:
 def day_figure(
     *,
     title: str,
+    interval_minutes: int,
+    time_title: str,
     starts: Sequence[datetime],
     values: Sequence[float | None],
     value_title: str,
@@ -59,7 +61,12 @@ def day_figure(
 ) -> Figure:
     """Bars per interval of one local day (x: interval start, local time)."""
     layout = _layout(title=title, value_title=value_title)
-    layout["xaxis"] = {"type": "date", "tickformat": "%H:%M", "dtick": 3 * 60 * 60 * 1000}
+    layout["xaxis"] = {
+        "type": "date",
+        "tickformat": "%H:%M",
+        "dtick": 3 * 60 * 60 * 1000,
+        "title": {"text": time_title},
+    }
     return {
         "data": [
             {
@@ -71,7 +78,7 @@ def day_figure(
                 "hovertemplate": "%{x|%H:%M}: %{y:,.3f}<extra></extra>",
                 # A bar covers its interval: it starts at the interval's start.
                 "offset": 0,
-                "width": [HALF_HOUR_MS * 0.9] * len(starts),
+                "width": [interval_minutes * MINUTE_MS * 0.9] * len(starts),
             }
         ],
         "layout": layout,
@@ -88,20 +95,24 @@ def month_figure(
     series_name: str,
     temperatures: Sequence[float | None],
     temperature_title: str,
+    day_title: str,
 ) -> Figure:
     """Daily bars with the region's daily mean temperature as a line on a second axis."""
     x = [_local(d) for d in days]
     layout = _layout(title=title, value_title=value_title)
     layout["margin"]["r"] = 48
-    layout["xaxis"] = {"type": "date", "tickformat": "%d", "dtick": 7 * DAY_MS}
+    layout["xaxis"] = {
+        "type": "date",
+        "tickformat": "%d",
+        "dtick": 7 * DAY_MS,
+        "title": {"text": day_title},
+    }
     layout["yaxis2"] = {
         "title": {"text": temperature_title},
         "overlaying": "y",
         "side": "right",
         "showgrid": False,
         "zeroline": True,
-        "tickmode": "auto",
-        "tickformat": ".0f",
     }
     return {
         "data": [

@@ -3,6 +3,7 @@ from the selectors' plain data, in the active language. No database access."""
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -39,6 +40,38 @@ CONFIDENCE_LABELS = {
 }
 # CSV column names stay English and stable: they are data for spreadsheets and scripts.
 CSV_MEASURE_COLUMNS = {"use": "use_{unit}", "yen": "cost_jpy", "co2": "co2_kg"}
+
+
+COST_PROBLEM_NOTES = {
+    "tariff_missing": gettext_lazy(
+        "Yen is not shown: no tariff is set for your premise for some of these days."
+    ),
+    "tariff_data_missing": gettext_lazy(
+        "Yen is not shown for some months: the tariff's monthly adjustment is not entered yet."
+    ),
+    "tariff_misconfigured": gettext_lazy(
+        "Yen is not shown: the tariff has a problem our staff have to fix."
+    ),
+    "hourly_use_missing": gettext_lazy(
+        "Yen is not shown yet: a time-of-use plan is priced with your use by hour, which the "
+        "nightly update adds."
+    ),
+    "emission_factor_missing": gettext_lazy(
+        "CO2 is not shown for some days: the emission factor is not entered yet."
+    ),
+}
+
+
+def cost_problem_notes(codes: list[str]) -> list[str]:
+    """Why some yen or CO2 is missing, in words, once per reason."""
+    notes = []
+    for code in dict.fromkeys(codes):
+        note = COST_PROBLEM_NOTES.get(
+            code, gettext_lazy("Yen and CO2 are not shown for some days.")
+        )
+        if str(note) not in notes:
+            notes.append(str(note))
+    return notes
 
 
 def unit_label(commodity: str) -> str:
@@ -121,6 +154,8 @@ def usage_figure(series: UsageSeries, measure: str):
     if series.period.kind == "day":
         return charts.day_figure(
             title=title,
+            interval_minutes=series.meter.interval_minutes,
+            time_title=_("Time (local)"),
             starts=[p.start for p in series.points],
             values=values,
             value_title=value_title,
@@ -136,6 +171,7 @@ def usage_figure(series: UsageSeries, measure: str):
             series_name=str(name),
             temperatures=[p.temperature_c for p in series.points],
             temperature_title=_("Mean temperature (°C)"),
+            day_title=_("Day of the month"),
         )
     year = series.period.start.year
     return charts.year_figure(
@@ -161,14 +197,17 @@ def usage_table(series: UsageSeries, measure: str) -> UsageTable:
     else:
         year = series.period.start.year
         headers = [_("Month"), f"{year} ({value_header})", f"{year - 1} ({value_header})"]
+    decimals = {"day": 3, "month": 2, "year": 1}[kind]
     rows = []
     for index, point in enumerate(series.points):
-        cells = [value_text(point_value(point, measure), measure, commodity, decimals=3)]
+        cells = [value_text(point_value(point, measure), measure, commodity, decimals=decimals)]
         if kind == "month":
             cells.append("—" if point.temperature_c is None else f"{point.temperature_c:.1f}")
         if kind == "year":
             previous = series.previous_year[index]
-            cells.append(value_text(point_value(previous, measure), measure, commodity))
+            cells.append(
+                value_text(point_value(previous, measure), measure, commodity, decimals=decimals)
+            )
         rows.append(TableRow(_point_label(series, point.start), cells))
     return UsageTable(caption=usage_title(series, measure), headers=headers, rows=rows)
 
@@ -297,23 +336,30 @@ def _basis_values(recommendation: Recommendation) -> dict[str, str]:
     return values
 
 
+_NAMED = re.compile(r"%\((\w+)\)s")
+# Placeholders that are not numbers from the basis (always available).
+_NOT_FROM_BASIS = {"unit", "saving_value", "saving_yen", "saving_co2_kg", "confidence"}
+
+
 def basis_lines(recommendation: Recommendation) -> list[str]:
-    """How we estimated this: the numbers used, in the active language."""
+    """How we estimated this: the numbers used, in the active language.
+
+    A line is left out when the basis lacks any number it needs (older or partial bases).
+    """
     values = _basis_values(recommendation)
+    basis = recommendation.basis or {}
     lines = []
     for text in BASIS_TEXT.get(recommendation.kind, []):
-        try:
+        needed = set(_NAMED.findall(str(text))) - _NOT_FROM_BASIS
+        if all(basis.get(name) is not None for name in needed):
             lines.append(str(text) % values)
-        except KeyError:  # an older basis without that number: leave the line out
-            continue
-    basis = recommendation.basis or {}
     unit = unit_label(Commodity.GAS if recommendation.unit == "m3" else Commodity.ELECTRICITY)
     if basis.get("price_jpy_per_unit") is not None:
         lines.append(
             _("Price used: ¥%(price)s per %(unit)s (your tariff, this month).")
             % {"price": formats.number_format(basis["price_jpy_per_unit"], 2), "unit": unit}
         )
-    elif recommendation.kind != RecommendationKind.PEAK_SHIFT:
+    elif recommendation.saving_jpy is None and recommendation.saving_per_year is not None:
         lines.append(_("No yen figure: no tariff price is available for your premise yet."))
     if basis.get("co2_kg_per_unit") is not None:
         lines.append(
@@ -373,12 +419,17 @@ def recommendation_card(
         recommendation.status == RecommendationStatus.DONE
         and recommendation.measured_fractional_savings is not None
     ):
-        measured = _("Measured since you did it: %(percent)s %% less (± %(band)s %%).") % {
-            "percent": formats.number_format(100 * recommendation.measured_fractional_savings, 1),
+        fraction = recommendation.measured_fractional_savings
+        values = {
+            "percent": formats.number_format(100 * abs(fraction), 1),
             "band": formats.number_format(
                 100 * (recommendation.measured_fractional_savings_uncertainty or 0.0), 1
             ),
         }
+        if fraction >= 0:
+            measured = _("Measured since you did it: %(percent)s %% less (± %(band)s %%).") % values
+        else:
+            measured = _("Measured since you did it: %(percent)s %% more (± %(band)s %%).") % values
     elif recommendation.status == RecommendationStatus.DONE:
         measured = _("We will measure your savings once 30 days of data have arrived.")
     return RecommendationCard(
@@ -420,13 +471,22 @@ def month_so_far_view(month, *, today: date) -> MonthSoFarView:
             heading, [], [_("No complete day this month yet: figures appear from tomorrow.")]
         )
     rows = []
-    notes = [
-        _("Days %(first)s to %(last)s, compared with the same days earlier.")
-        % {
-            "first": formats.date_format(month.this.start, "MONTH_DAY_FORMAT"),
-            "last": formats.date_format(month.this.end, "MONTH_DAY_FORMAT"),
-        }
-    ]
+    first, last = month.this.start, month.this.end
+    dates = {
+        "first": formats.date_format(first, "MONTH_DAY_FORMAT"),
+        "last": formats.date_format(last, "MONTH_DAY_FORMAT"),
+        "days": month.days,
+    }
+    if month.days == (last - first).days + 1:
+        notes = [_("Days %(first)s to %(last)s, compared with the same days earlier.") % dates]
+    else:
+        notes = [
+            _(
+                "The %(days)s complete days between %(first)s and %(last)s, compared with the "
+                "same days earlier."
+            )
+            % dates
+        ]
     for label, figures in (
         (_("This month"), month.this),
         (_("Last month"), month.last_month),
@@ -463,8 +523,7 @@ def month_so_far_view(month, *, today: date) -> MonthSoFarView:
                 _("%(degrees)s °C colder on average than %(when)s.")
                 % {"degrees": f"{-difference:.1f}", "when": label}
             )
-    if month.cost_problem:
-        notes.append(_("Yen and CO2 are not available: the tariff for these days is incomplete."))
+    notes.extend(cost_problem_notes(month.cost_problems))
     return MonthSoFarView(heading, rows, notes)
 
 
@@ -476,3 +535,44 @@ MONTH_SO_FAR_HEADERS = [
     gettext_lazy("Mean temperature"),
     gettext_lazy("Change"),
 ]
+
+
+@dataclass(frozen=True)
+class HomeCards:
+    alerts: list[RecommendationCard]
+    forecasts: list[RecommendationCard]
+    similar: list[RecommendationCard]
+    top: list[RecommendationCard]  # the three most valuable savings still open
+
+
+def home_cards(cards: list[RecommendationCard], *, action_kinds) -> HomeCards:
+    """Cards (most valuable first) sorted into the home page's places."""
+    closed = {RecommendationStatus.DONE, RecommendationStatus.NOT_FOR_ME}
+    return HomeCards(
+        alerts=[c for c in cards if c.recommendation.is_alert],
+        forecasts=[c for c in cards if c.recommendation.kind == RecommendationKind.BILL_FORECAST],
+        similar=[c for c in cards if c.recommendation.kind == RecommendationKind.SIMILAR_HOMES],
+        top=[
+            c
+            for c in cards
+            if c.recommendation.kind in action_kinds and c.recommendation.status not in closed
+        ][:3],
+    )
+
+
+def month_so_far_figure(month) -> dict | None:
+    """Bars of this month so far, last month and last year on the same days (use)."""
+    if month.this is None:
+        return None
+    rows = [
+        (_("This month"), month.this),
+        (_("Last month"), month.last_month),
+        (_("Last year"), month.last_year),
+    ]
+    return charts.comparison_figure(
+        title=_("%(commodity)s, the same %(days)d days")
+        % {"commodity": COMMODITY_LABELS[month.meter.commodity], "days": month.days},
+        labels=[str(label) for label, _figures in rows],
+        values=[figures.use if figures else None for _label, figures in rows],
+        value_title=unit_label(month.meter.commodity),
+    )

@@ -15,7 +15,6 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
-from config.errors import ShoeneError
 from energy.models import (
     Commodity,
     DailyUsage,
@@ -30,6 +29,7 @@ from energy.models import (
 from energy.tariffs import daily_costs
 
 PERIODS = ("day", "month", "year")
+FIRST_YEAR = 2000  # no meter data before this; earlier periods are not pages
 MEASURES = ("use", "yen", "co2")
 # Kinds a customer can act on; the "top three" on the home page come from these.
 ACTION_KINDS = (
@@ -125,14 +125,17 @@ def period_parse(kind: str, key: str) -> Period:
         day = datetime.strptime(key, formats[kind]).date()  # noqa: DTZ007 - a calendar key
     except ValueError as error:
         raise Http404("Malformed period.") from error
-    if not 2000 <= day.year <= 2100:
-        raise Http404("Period out of range.")
-    return period_of(kind, day)
+    period = period_of(kind, day)
+    if period.key != key or day.year < FIRST_YEAR:
+        raise Http404("Not a period's name.")  # one URL per page: 2026-01, not 2026-1
+    return period
 
 
-def local_today() -> date:
-    """Today in the service's display time zone (Asia/Tokyo)."""
-    return timezone.localdate()
+def local_today(*, premise: Premise | None = None) -> date:
+    """Today where the premise is (its region's time zone), else in the display time zone."""
+    if premise is None:
+        return timezone.localdate()
+    return timezone.localdate(timezone=premise.region.tzinfo)
 
 
 # --- usage series -------------------------------------------------------------------------------
@@ -157,8 +160,8 @@ class UsageSeries:
     points: list[UsagePoint]
     # Year view: the same months a year earlier, aligned with ``points``.
     previous_year: list[UsagePoint] = field(default_factory=list)
-    # Why yen (or CO2) could not be computed, in words for the page; None when they were.
-    cost_problem: str | None = None
+    # Why some yen or CO2 could not be computed (error codes); empty when all were.
+    cost_problems: list[str] = field(default_factory=list)
 
     @property
     def unit(self) -> str:
@@ -186,20 +189,15 @@ def hourly_share_for(*, meter: Meter) -> list[float] | None:
     return (basis or {}).get("hourly_share")
 
 
-def _costs(*, meter: Meter, totals: dict[date, float], hourly_share) -> tuple[dict, str | None]:
-    """Per-day costs, or the reason they are not available (tariff missing, …)."""
-    try:
-        return (
-            daily_costs(
-                premise=meter.premise,
-                commodity=meter.commodity,
-                daily_totals=totals,
-                hourly_share=hourly_share,
-            ),
-            None,
-        )
-    except ShoeneError as error:
-        return {}, error.message
+def _costs(*, meter: Meter, totals: dict[date, float], hourly_share) -> tuple[dict, list[str]]:
+    """Per-day costs (None where a day could not be priced) and the problems' codes."""
+    costs = daily_costs(
+        premise=meter.premise,
+        commodity=meter.commodity,
+        daily_totals=totals,
+        hourly_share=hourly_share,
+    )
+    return costs.days, [code for code, _message in costs.problems]
 
 
 def _daily_rows(
@@ -250,10 +248,10 @@ def usage_day(*, meter: Meter, day: date) -> UsageSeries:
         d: total
         for d, (total, _n) in _daily_rows([meter.pk], [(month.start, month.end)])[meter.pk].items()
     }
-    costs, problem = (
+    costs, problems = (
         _costs(meter=meter, totals=totals, hourly_share=hourly_share_for(meter=meter))
         if day in totals
-        else ({}, None)
+        else ({}, [])
     )
     day_cost = costs.get(day)
     step = timedelta(minutes=meter.interval_minutes)
@@ -264,11 +262,11 @@ def usage_day(*, meter: Meter, day: date) -> UsageSeries:
         cost = co2 = None
         if value is not None and day_cost is not None:
             share = value / day_cost.usage if day_cost.usage > 0 else 0.0
-            cost = day_cost.cost_jpy * share
-            co2 = day_cost.co2_kg * share
+            cost = None if day_cost.cost_jpy is None else day_cost.cost_jpy * share
+            co2 = None if day_cost.co2_kg is None else day_cost.co2_kg * share
         points.append(UsagePoint(start=slot.astimezone(tz), use=value, cost_jpy=cost, co2_kg=co2))
         slot += step
-    return UsageSeries(meter=meter, period=period, points=points, cost_problem=problem)
+    return UsageSeries(meter=meter, period=period, points=points, cost_problems=problems)
 
 
 def usage_month(*, meter: Meter, month: date) -> UsageSeries:
@@ -276,7 +274,7 @@ def usage_month(*, meter: Meter, month: date) -> UsageSeries:
     period = period_of("month", month)
     rows = _daily_rows([meter.pk], [(period.start, period.end)])[meter.pk]
     temperatures = _temperatures(meter.premise.region_id, [(period.start, period.end)])
-    costs, problem = _costs(
+    costs, problems = _costs(
         meter=meter,
         totals={d: total for d, (total, _n) in rows.items()},
         hourly_share=hourly_share_for(meter=meter),
@@ -297,38 +295,27 @@ def usage_month(*, meter: Meter, month: date) -> UsageSeries:
                 complete=total is None or intervals >= expected,
             )
         )
-    return UsageSeries(meter=meter, period=period, points=points, cost_problem=problem)
+    return UsageSeries(meter=meter, period=period, points=points, cost_problems=problems)
 
 
 def _months(rows: dict[date, tuple[float, int]], costs: dict, year: int) -> list[UsagePoint]:
-    sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0])
-    costed: dict[int, int] = defaultdict(int)
-    for day, (total, _n) in rows.items():
-        if day.year != year:
-            continue
-        entry = sums[day.month]
-        entry[0] += total
-        entry[3] += 1
-        cost = costs.get(day)
-        if cost is not None:
-            entry[1] += cost.cost_jpy
-            entry[2] += cost.co2_kg
-            costed[day.month] += 1
+    """Each month's sums; yen (CO2) only where every day with use has yen (CO2)."""
     points = []
     for month in range(1, 13):
-        entry = sums.get(month)
-        days = calendar.monthrange(year, month)[1]
-        if entry is None:
+        days = [d for d in rows if d.year == year and d.month == month]
+        if not days:
             points.append(UsagePoint(start=date(year, month, 1), use=None))
             continue
-        priced = costed[month] == entry[3]
+        day_costs = [costs.get(d) for d in days]
+        yen = [c.cost_jpy if c else None for c in day_costs]
+        co2 = [c.co2_kg if c else None for c in day_costs]
         points.append(
             UsagePoint(
                 start=date(year, month, 1),
-                use=entry[0],
-                cost_jpy=entry[1] if priced else None,
-                co2_kg=entry[2] if priced else None,
-                complete=entry[3] >= days,
+                use=sum(rows[d][0] for d in days),
+                cost_jpy=None if None in yen else sum(yen),
+                co2_kg=None if None in co2 else sum(co2),
+                complete=len(days) >= calendar.monthrange(year, month)[1],
             )
         )
     return points
@@ -338,7 +325,7 @@ def usage_year(*, meter: Meter, year: int) -> UsageSeries:
     """Each month of the year and of the year before, summed from DailyUsage."""
     period = period_of("year", date(year, 1, 1))
     rows = _daily_rows([meter.pk], [(date(year - 1, 1, 1), period.end)])[meter.pk]
-    costs, problem = _costs(
+    costs, problems = _costs(
         meter=meter,
         totals={d: total for d, (total, _n) in rows.items()},
         hourly_share=hourly_share_for(meter=meter),
@@ -348,7 +335,7 @@ def usage_year(*, meter: Meter, year: int) -> UsageSeries:
         period=period,
         points=_months(rows, costs, year),
         previous_year=_months(rows, costs, year - 1),
-        cost_problem=problem,
+        cost_problems=problems,
     )
 
 
@@ -367,6 +354,7 @@ def usage_series(*, meter: Meter, period: Period) -> UsageSeries:
 class PeriodFigures:
     start: date
     end: date
+    days: int
     use: float
     cost_jpy: float | None
     co2_kg: float | None
@@ -375,88 +363,109 @@ class PeriodFigures:
 
 @dataclass(frozen=True)
 class MonthSoFar:
-    """This month's complete days against the same days of last month and of last year."""
+    """This month's complete days against the same days of last month and of last year.
+
+    The same day numbers are compared in all three months: days of this month that are
+    complete (every interval there), up to yesterday and within the shorter earlier month.
+    """
 
     meter: Meter
-    days: int  # complete days so far (0: none yet this month)
-    this: PeriodFigures | None
-    last_month: PeriodFigures | None  # None: those days are not all there
+    day_numbers: list[int]
+    this: PeriodFigures | None  # None: no complete day yet this month
+    last_month: PeriodFigures | None  # None: one of those days is missing or incomplete
     last_year: PeriodFigures | None
-    cost_problem: str | None
+    cost_problems: list[str]
+
+    @property
+    def days(self) -> int:
+        return len(self.day_numbers)
 
     @property
     def unit(self) -> str:
         return "kWh" if self.meter.commodity == Commodity.ELECTRICITY else "m³"
 
 
-def _same_days(month_start: date, months_back: int, days: int) -> tuple[date, date]:
+def _month_back(month_start: date, months_back: int) -> date:
     index = month_start.year * 12 + month_start.month - 1 - months_back
-    first = date(index // 12, index % 12 + 1, 1)
-    last_day = min(days, calendar.monthrange(first.year, first.month)[1])
-    return first, first.replace(day=last_day)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _whole_month(month: date) -> tuple[date, date]:
+    return month, month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def _figures(
     rows: dict[date, tuple[float, int]],
     costs: dict,
     temperatures: dict[date, float],
-    start: date,
-    end: date,
+    days: list[date],
+    expected: int,
 ) -> PeriodFigures | None:
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    if any(day not in rows for day in days):
+    if any(day not in rows or rows[day][1] < expected for day in days):
         return None
-    priced = all(day in costs for day in days)
+    yen = [costs[day].cost_jpy if day in costs else None for day in days]
+    co2 = [costs[day].co2_kg if day in costs else None for day in days]
     temps = [temperatures[day] for day in days if day in temperatures]
     return PeriodFigures(
-        start=start,
-        end=end,
+        start=days[0],
+        end=days[-1],
+        days=len(days),
         use=sum(rows[day][0] for day in days),
-        cost_jpy=sum(costs[day].cost_jpy for day in days) if priced else None,
-        co2_kg=sum(costs[day].co2_kg for day in days) if priced else None,
+        cost_jpy=None if None in yen else sum(yen),
+        co2_kg=None if None in co2 else sum(co2),
         temperature_c=sum(temps) / len(temps) if len(temps) == len(days) else None,
     )
+
+
+def hourly_shares(recommendations: list[Recommendation]) -> dict[int, list[float]]:
+    """Meter id -> use by local hour, from the bill forecasts (time-of-use pricing)."""
+    return {
+        r.meter_id: r.basis["hourly_share"]
+        for r in recommendations
+        if r.kind == RecommendationKind.BILL_FORECAST and (r.basis or {}).get("hourly_share")
+    }
 
 
 def month_so_far(
     *, premise: Premise, today: date, hourly_shares: dict[int, list]
 ) -> list[MonthSoFar]:
-    """For each meter of the premise: days 1 to yesterday (or the last day with data)."""
+    """For each meter of the premise: this month's complete days so far, compared."""
     meters = list(premise.meters.all())
-    if not meters:
-        return []
     month_start = today.replace(day=1)
-    days = (today - month_start).days  # complete days: up to yesterday
-    if not days:
-        return [MonthSoFar(meter, 0, None, None, None, None) for meter in meters]
+    earlier = [_month_back(month_start, 1), _month_back(month_start, 12)]
+    # Up to yesterday, and no day number the shorter earlier month lacks.
+    last_number = min((today - month_start).days, *(_whole_month(m)[1].day for m in earlier))
+    if not meters or last_number < 1:
+        return [MonthSoFar(meter, [], None, None, None, []) for meter in meters]
     # Whole earlier months, so each is billed at its whole month's use (its tier or table).
-    months = [
-        (month_start, today - timedelta(days=1)),
-        _same_days(month_start, 1, 31),
-        _same_days(month_start, 12, 31),
+    ranges = [
+        (month_start, month_start.replace(day=last_number)),
+        *(_whole_month(m) for m in earlier),
     ]
-    rows_by_meter = _daily_rows([m.pk for m in meters], months)
-    temperatures = _temperatures(premise.region_id, months)
+    rows_by_meter = _daily_rows([m.pk for m in meters], ranges)
+    temperatures = _temperatures(premise.region_id, ranges)
     result = []
     for meter in meters:
         rows = rows_by_meter.get(meter.pk, {})
-        # The month so far ends on the last day with data (a late delivery shortens it).
-        this_days = 0
-        while this_days < days and month_start + timedelta(days=this_days) in rows:
-            this_days += 1
-        if not this_days:
-            result.append(MonthSoFar(meter, 0, None, None, None, None))
+        expected = _intervals_per_day(meter)
+        numbers = [
+            n
+            for n in range(1, last_number + 1)
+            if rows.get(month_start.replace(day=n), (0, 0))[1] >= expected
+        ]
+        if not numbers:
+            result.append(MonthSoFar(meter, [], None, None, None, []))
             continue
-        costs, problem = _costs(
+        costs, problems = _costs(
             meter=meter,
             totals={d: total for d, (total, _n) in rows.items()},
             hourly_share=hourly_shares.get(meter.pk),
         )
         figures = [
-            _figures(rows, costs, temperatures, *_same_days(month_start, back, this_days))
-            for back in (0, 1, 12)
+            _figures(rows, costs, temperatures, [m.replace(day=n) for n in numbers], expected)
+            for m in (month_start, *earlier)
         ]
-        result.append(MonthSoFar(meter, this_days, *figures, problem))
+        result.append(MonthSoFar(meter, numbers, *figures, problems))
     return result
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,19 +12,30 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import ValidationFailed
 from dashboards import charts, presentation, selectors
-from energy.models import RecommendationKind
 from energy.savings.lifecycle import recommendation_status_set
 from flags import services as flags
 
 
+def _meter_links(meters) -> list[tuple]:
+    """(meter, label) for the navigation; the serial is added where a kind repeats."""
+    kinds = [m.commodity for m in meters]
+    return [
+        (
+            meter,
+            presentation.COMMODITY_LABELS[meter.commodity]
+            if kinds.count(meter.commodity) == 1
+            else f"{presentation.COMMODITY_LABELS[meter.commodity]} {meter.serial}",
+        )
+        for meter in meters
+    ]
+
+
 def _portal_context(request: HttpRequest, premises, premise, **extra) -> dict:
-    """What every portal page shows around its content: premises, meters, flag slots."""
+    """What every portal page shows around its content: the premises and their meters."""
     return {
         "premises": premises,
         "premise": premise,
-        "meters": list(premise.meters.all()) if premise else [],
-        "today": selectors.local_today(),
-        "portal_flags": flags.portal_flags(request=request),
+        "meter_links": _meter_links(list(premise.meters.all())) if premise else [],
         **extra,
     }
 
@@ -45,42 +56,26 @@ def home(request: HttpRequest) -> HttpResponse:
 def premise_home(request: HttpRequest, premise_id: int) -> HttpResponse:
     premises = selectors.customer_premises(user=request.user)
     premise = selectors.premise_pick(premises=premises, premise_id=premise_id)
-    today = selectors.local_today()
+    today = selectors.local_today(premise=premise)
     recommendations = selectors.premise_recommendations(premise=premise)
-    hourly_shares = {
-        r.meter_id: r.basis["hourly_share"]
-        for r in recommendations
-        if r.kind == RecommendationKind.BILL_FORECAST and r.basis.get("hourly_share")
-    }
-    framing = flags.recommendation_framing(request=request)
-    months = selectors.month_so_far(premise=premise, today=today, hourly_shares=hourly_shares)
+    months = selectors.month_so_far(
+        premise=premise, today=today, hourly_shares=selectors.hourly_shares(recommendations)
+    )
     comparisons = []
     for index, month in enumerate(months):
-        figure = None
-        if month.this is not None:
-            rows = [
-                (_("This month"), month.this),
-                (_("Last month"), month.last_month),
-                (_("Last year"), month.last_year),
-            ]
-            figure = charts.figure_html(
-                charts.comparison_figure(
-                    title=_("%(commodity)s, days 1–%(days)d")
-                    % {
-                        "commodity": presentation.COMMODITY_LABELS[month.meter.commodity],
-                        "days": month.days,
-                    },
-                    labels=[str(label) for label, _f in rows],
-                    values=[f.use if f else None for _l, f in rows],
-                    value_title=presentation.unit_label(month.meter.commodity),
-                ),
-                div_id=f"chart-month-so-far-{index}",
-            )
+        figure = presentation.month_so_far_figure(month)
         comparisons.append(
-            {"view": presentation.month_so_far_view(month, today=today), "figure": figure}
+            {
+                "view": presentation.month_so_far_view(month, today=today),
+                "figure": figure
+                and charts.figure_html(figure, div_id=f"chart-month-so-far-{index}"),
+                "div_id": f"chart-month-so-far-{index}",
+            }
         )
     cards = presentation.recommendation_cards(
-        recommendations, templates=selectors.recommendation_templates(), framing=framing
+        recommendations,
+        templates=selectors.recommendation_templates(),
+        framing=flags.recommendation_framing(request=request),
     )
     context = _portal_context(
         request,
@@ -89,10 +84,7 @@ def premise_home(request: HttpRequest, premise_id: int) -> HttpResponse:
         active="home",
         comparisons=comparisons,
         month_so_far_headers=presentation.MONTH_SO_FAR_HEADERS,
-        alerts=[c for c in cards if c.recommendation.is_alert],
-        forecasts=[c for c in cards if c.recommendation.kind == RecommendationKind.BILL_FORECAST],
-        similar=[c for c in cards if c.recommendation.kind == RecommendationKind.SIMILAR_HOMES],
-        top=[c for c in cards if c.recommendation.kind in selectors.ACTION_KINDS][:3],
+        cards=presentation.home_cards(cards, action_kinds=selectors.ACTION_KINDS),
     )
     return render(request, "dashboards/premise_home.html", context)
 
@@ -112,8 +104,9 @@ def _bad_measure() -> HttpResponse:
 @require_GET
 def meter_latest(request: HttpRequest, meter_id: int) -> HttpResponse:
     premises = selectors.customer_premises(user=request.user)
-    selectors.meter_pick(premises=premises, meter_id=meter_id)
-    month = selectors.period_of("month", selectors.local_today() - timedelta(days=1))
+    meter = selectors.meter_pick(premises=premises, meter_id=meter_id)
+    today = selectors.local_today(premise=meter.premise)
+    month = selectors.period_of("month", today - timedelta(days=1))
     return redirect("dashboards:usage", meter_id=meter_id, period="month", key=month.key)
 
 
@@ -126,9 +119,12 @@ def usage(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpRes
     premises = selectors.customer_premises(user=request.user)
     meter = selectors.meter_pick(premises=premises, meter_id=meter_id)
     shown = selectors.period_parse(period, key)
+    today = selectors.local_today(premise=meter.premise)
+    if shown.start > today:
+        raise Http404("No data from the future.")
     series = selectors.usage_series(meter=meter, period=shown)
-    today = selectors.local_today()
     following = shown.shifted(1)
+    preceding = shown.shifted(-1)
 
     def link(target, kind=None, to_measure=None):
         return (
@@ -153,7 +149,9 @@ def usage(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpRes
         figure=charts.figure_html(presentation.usage_figure(series, measure), div_id="usage-chart"),
         table=presentation.usage_table(series, measure),
         total=presentation.value_text(series.total(measure), measure, meter.commodity),
-        previous_url=link(shown.shifted(-1)),
+        previous_url=link(preceding) if preceding.start.year >= selectors.FIRST_YEAR else None,
+        cost_notes=presentation.cost_problem_notes(series.cost_problems),
+        chart_title=presentation.usage_title(series, measure),
         next_url=link(following) if following.start <= today else None,
         period_links=[
             (kind, presentation.PERIOD_LABELS[kind], link(selectors.period_of(kind, day_in_view)))
@@ -180,7 +178,10 @@ def usage_csv(request: HttpRequest, meter_id: int, period: str, key: str) -> Htt
         return _bad_measure()
     premises = selectors.customer_premises(user=request.user)
     meter = selectors.meter_pick(premises=premises, meter_id=meter_id)
-    series = selectors.usage_series(meter=meter, period=selectors.period_parse(period, key))
+    shown = selectors.period_parse(period, key)
+    if shown.start > selectors.local_today(premise=meter.premise):
+        raise Http404("No data from the future.")
+    series = selectors.usage_series(meter=meter, period=shown)
     response = HttpResponse(
         presentation.usage_csv(series, measure), content_type="text/csv; charset=utf-8"
     )
@@ -194,11 +195,10 @@ def usage_csv(request: HttpRequest, meter_id: int, period: str, key: str) -> Htt
 def recommendations(request: HttpRequest, premise_id: int) -> HttpResponse:
     premises = selectors.customer_premises(user=request.user)
     premise = selectors.premise_pick(premises=premises, premise_id=premise_id)
-    framing = flags.recommendation_framing(request=request)
     cards = presentation.recommendation_cards(
         selectors.premise_recommendations(premise=premise),
         templates=selectors.recommendation_templates(),
-        framing=framing,
+        framing=flags.recommendation_framing(request=request),
     )
     context = _portal_context(
         request,
@@ -222,16 +222,17 @@ def recommendation_status(request: HttpRequest, recommendation_id: int) -> HttpR
     recommendation = selectors.premise_recommendation(
         premises=premises, recommendation_id=recommendation_id
     )
+    if recommendation.kind not in selectors.ACTION_KINDS:
+        return HttpResponseBadRequest(_("This is information, not something to do."))
     try:
         recommendation_status_set(
             recommendation=recommendation, status=request.POST.get("status", "")
         )
     except ValidationFailed:
-        messages.error(request, _("Choose “will do”, “done” or “not for me”."))
-    else:
-        messages.success(
-            request,
-            _("Saved: %(status)s.") % {"status": presentation.STATUS_LABELS[recommendation.status]},
-        )
+        return HttpResponseBadRequest(_("Choose “will do”, “done” or “not for me”."))
+    messages.success(
+        request,
+        _("Saved: %(status)s.") % {"status": presentation.STATUS_LABELS[recommendation.status]},
+    )
     url = reverse("dashboards:recommendations", kwargs={"premise_id": recommendation.premise_id})
     return redirect(f"{url}#recommendation-{recommendation.pk}")

@@ -830,10 +830,19 @@ def marginal_prices_for(
 
 @dataclass(frozen=True)
 class DayCost:
+    """One day's use with its cost and CO2; None where that day could not be priced."""
+
     day: date
     usage: float
-    cost_jpy: float
-    co2_kg: float
+    cost_jpy: float | None
+    co2_kg: float | None
+
+
+@dataclass(frozen=True)
+class DailyCosts:
+    days: dict[date, DayCost]
+    # Why some days have no cost or CO2: (error code, message) per problem, in month order.
+    problems: list[tuple[str, str]]
 
 
 def _month_bill(
@@ -846,10 +855,32 @@ def _month_bill(
         if hourly_share is None:
             raise ValidationFailed(
                 f"{prices.tariff_name} has time-of-use bands: the premise's use by local hour "
-                "is needed to price it."
+                "is needed to price it.",
+                code="hourly_use_missing",
             )
         usage_by_hour = hourly_share * month_usage
     return electricity_bill(prices=prices, usage_total=month_usage, usage_by_hour=usage_by_hour)
+
+
+def _prices_by_month(
+    commodity: str, tariff_id: int, months: list[date], problems: list
+) -> dict[date, ElectricityPrices | GasPrices]:
+    """Every month's prices in three queries; when one month fails, each month on its own, so
+    one missing adjustment leaves only its own month unpriced."""
+    try:
+        loaded = prices_load(commodity=commodity, tariff_ids=[tariff_id], months=months)
+        return {month: loaded[tariff_id, month] for month in months}
+    except ShoeneError:
+        pass
+    found = {}
+    for month in months:
+        try:
+            found[month] = prices_load(commodity=commodity, tariff_ids=[tariff_id], months=[month])[
+                tariff_id, month
+            ]
+        except ShoeneError as error:
+            problems.append((error.code, error.message))
+    return found
 
 
 def daily_costs(
@@ -858,18 +889,21 @@ def daily_costs(
     commodity: str,
     daily_totals: Mapping[date, float],
     hourly_share: Sequence[float] | None = None,
-) -> dict[date, DayCost]:
-    """Cost (JPY) and CO2 (kg) of each day's use, the days need not be contiguous.
+) -> DailyCosts:
+    """Cost (JPY) and CO2 (kg) of each day's use; the days need not be contiguous.
 
     The rule is ``period_cost``'s, day by day: each calendar month is billed at the mean of its
     known days × its length, and a day carries the basic charge ÷ the days in the month plus the
     rest of that bill × its share of the month's use. The days of a whole month therefore sum
     to its bill. ``hourly_share``: 24 values (any scale), the premise's use by local hour, needed
-    on a time-of-use tariff. Four queries, whatever the number of days.
+    on a time-of-use tariff. CO2 is each day's use × the emission factor valid that day.
+
+    Nothing is invented: a month without a tariff price (or a day without an emission factor)
+    gets None, and ``problems`` says why. Four queries when everything is priced.
     """
     commodity = _commodity(commodity)
     if not daily_totals:
-        return {}
+        return DailyCosts({}, [])
     share = None
     if hourly_share is not None:
         share = np.asarray(hourly_share, dtype=float)
@@ -880,22 +914,41 @@ def daily_costs(
     for day, value in daily_totals.items():
         by_month[_month_start(day)][day] = _check_usage(value, f"usage on {day}")
     days = sorted(daily_totals)
-    tariff_id = premise_tariff_id(premise=premise, commodity=commodity)
-    prices = prices_load(commodity=commodity, tariff_ids=[tariff_id], months=list(by_month))
+    problems: list[tuple[str, str]] = []
     factors = emission_factors_between(commodity=commodity, start=days[0], end=days[-1])
+    co2 = {}
+    for day in days:
+        try:
+            co2[day] = daily_totals[day] * _factor_on(factors, commodity, day)
+        except ShoeneError as error:
+            co2[day] = None
+            if (error.code, error.message) not in problems:
+                problems.append((error.code, error.message))
+    try:
+        tariff_id = premise_tariff_id(premise=premise, commodity=commodity)
+    except ShoeneError as error:
+        problems.append((error.code, error.message))
+        prices = {}
+    else:
+        prices = _prices_by_month(commodity, tariff_id, sorted(by_month), problems)
     costs = {}
-    for month, known in by_month.items():
+    for month, known in sorted(by_month.items()):
         days_in_month = _days_in_month(month)
         month_usage = sum(known.values()) / len(known) * days_in_month
-        bill = _month_bill(prices[tariff_id, month], month_usage, share)
-        basic_per_day = bill.basic_charge_jpy / days_in_month
-        variable = bill.total_jpy - bill.basic_charge_jpy
+        bill = None
+        if month in prices:
+            try:
+                bill = _month_bill(prices[month], month_usage, share)
+            except ShoeneError as error:
+                if (error.code, error.message) not in problems:
+                    problems.append((error.code, error.message))
         for day, usage in known.items():
-            day_share = usage / month_usage if month_usage > 0 else 0.0
-            costs[day] = DayCost(
-                day=day,
-                usage=usage,
-                cost_jpy=basic_per_day + variable * day_share,
-                co2_kg=usage * _factor_on(factors, commodity, day),
-            )
-    return costs
+            cost = None
+            if bill is not None:
+                day_share = usage / month_usage if month_usage > 0 else 0.0
+                cost = (
+                    bill.basic_charge_jpy / days_in_month
+                    + (bill.total_jpy - bill.basic_charge_jpy) * day_share
+                )
+            costs[day] = DayCost(day=day, usage=usage, cost_jpy=cost, co2_kg=co2[day])
+    return DailyCosts(costs, problems)

@@ -7,6 +7,7 @@ kind may use is listed in ``PLACEHOLDERS``. Numbers are formatted for the active
 
 import string
 from dataclasses import dataclass
+from datetime import date
 
 from django.utils import formats, translation
 
@@ -224,6 +225,15 @@ def _number(value, decimals: int) -> str:
     return formats.number_format(round(float(value), decimals), decimals, force_grouping=True)
 
 
+def _month_label(value: str) -> str:
+    """ "2026-11" as the active language writes a month (2026年11月, November 2026)."""
+    try:
+        month = date.fromisoformat(f"{value}-01")
+    except ValueError:
+        return value
+    return formats.date_format(month, "YEAR_MONTH_FORMAT")
+
+
 def _cohort_label(cohort: dict | None, language: str) -> str:
     if not cohort:
         return "—"
@@ -251,6 +261,8 @@ def recommendation_placeholder_values(*, recommendation) -> dict[str, str]:
     for name, decimals in PLACEHOLDERS[recommendation.kind].items():
         if name == "cohort":
             values[name] = _cohort_label(basis.get("cohort"), language)
+        elif name == "month" and basis.get("month"):
+            values[name] = _month_label(basis["month"])
         elif decimals is None:
             values[name] = str(basis.get(name, "—"))
         else:

@@ -20,6 +20,9 @@ def test_logout_is_a_post_and_ends_the_session(customer_client, home):
 
 
 def test_changing_the_password(customer_client, home):
+    form = customer_client.get(reverse("password_change"))
+    assert "dashboards/accounts/password_change_form.html" in [t.name for t in form.templates]
+    assert "/static/admin/" not in form.content.decode()  # the portal's page, not the admin's
     response = customer_client.post(
         reverse("password_change"),
         {
@@ -37,6 +40,7 @@ def test_a_reset_link_by_email_sets_a_new_password(client, home):
     response = client.post(reverse("password_reset"), {"email": home.customer.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Shoene：パスワードの再設定"
     link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
     form = client.get(link, follow=True)
     assert form.context["validlink"]

@@ -21,6 +21,8 @@ def test_day_figure_draws_local_wall_clock_times():
     figure = valid(
         charts.day_figure(
             title="Electricity 26 Nov",
+            interval_minutes=30,
+            time_title="Time",
             starts=starts,
             values=[0.2] * 48,
             value_title="kWh",
@@ -29,6 +31,7 @@ def test_day_figure_draws_local_wall_clock_times():
     )
     assert figure.data[0].x[0] == "2026-11-26T00:00"
     assert figure.data[0].x[-1] == "2026-11-26T23:30"
+    assert figure.data[0].width[0] == 0.9 * 30 * 60 * 1000  # a bar covers its half-hour
     assert figure.layout.title.text == "Electricity 26 Nov"
     assert figure.layout.yaxis.title.text == "kWh"
 
@@ -45,6 +48,7 @@ def test_month_figure_has_bars_a_temperature_line_and_marks_incomplete_days():
             series_name="Electricity",
             temperatures=[1.0] * 30,
             temperature_title="Mean temperature (°C)",
+            day_title="Day",
         )
     )
     bars, line = figure.data
@@ -84,3 +88,19 @@ def test_html_loads_no_plotly_bundle_of_its_own():
     assert 'id="chart-x"' in html
     assert "Plotly.newPlot" in html
     assert "<script src" not in html
+
+
+def test_an_hourly_gas_day_draws_bars_an_hour_wide():
+    starts = [datetime(2026, 11, 26, h, tzinfo=TOKYO) for h in range(24)]
+    figure = valid(
+        charts.day_figure(
+            title="Gas",
+            interval_minutes=60,
+            time_title="Time",
+            starts=starts,
+            values=[0.1] * 24,
+            value_title="m³",
+            series_name="Gas",
+        )
+    )
+    assert figure.data[0].width[0] == 0.9 * 60 * 60 * 1000

@@ -36,16 +36,16 @@ def test_home(customer_client, home, django_assert_num_queries):
 @pytest.mark.parametrize("period", ["day", "month", "year"])
 def test_usage_views(customer_client, home, django_assert_num_queries, period):
     key = period_of(period, home.today - timedelta(days=1)).key
-    # + the portal flag, rollups, the bill forecast's hourly share, prices; the month view
-    # adds the weather, the day view the half-hours.
+    # + rollups, the bill forecast's hourly share, prices; the month view adds the weather,
+    # the day view the half-hours. (No flag: these pages read none.)
     extra = {"day": 1, "month": 1, "year": 0}[period]
-    with django_assert_num_queries(BASE + 1 + 1 + 1 + PRICED + extra):
+    with django_assert_num_queries(BASE + 1 + 1 + PRICED + extra):
         assert customer_client.get(usage(home.electricity, period, key, "yen")).status_code == 200
 
 
 def test_recommendations(customer_client, home, django_assert_num_queries):
     recommendations_create(home)
     url = reverse("dashboards:recommendations", args=[home.premise.pk])
-    # + two flags, the recommendations and their wording.
-    with django_assert_num_queries(BASE + 2 + 1 + 1):
+    # + the framing flag, the recommendations and their wording.
+    with django_assert_num_queries(BASE + 1 + 1 + 1):
         assert customer_client.get(url).status_code == 200

@@ -1,0 +1,70 @@
+"""Month so far: the same complete day numbers in all three months."""
+
+from datetime import date
+
+import pytest
+
+from dashboards import selectors
+from energy.models import DailyUsage
+from tests import factories
+from tests.dashboards.conftest import home_create
+
+pytestmark = pytest.mark.django_db
+
+
+def make_home(today: date):
+    region = factories.RegionFactory(name="Sapporo")
+    return home_create(
+        region=region,
+        owner=factories.UserFactory(),
+        today=today,
+        serial_prefix="X",
+        with_readings=False,
+    )
+
+
+def test_the_end_of_march_is_compared_on_februarys_days_only():
+    today = date(2026, 3, 31)
+    home = make_home(today)
+    [electricity, _gas] = selectors.month_so_far(
+        premise=home.premise, today=today, hourly_shares={}
+    )
+    assert electricity.day_numbers == list(range(1, 29))  # February 2026 has 28 days
+    assert electricity.this.end == date(2026, 3, 28)
+    assert electricity.last_month.end == date(2026, 2, 28)
+    assert electricity.this.days == electricity.last_month.days == electricity.last_year.days
+
+
+def test_a_partly_delivered_day_is_left_out_of_every_period():
+    today = date(2026, 11, 27)
+    home = make_home(today)
+    DailyUsage.objects.filter(meter=home.electricity, date=date(2026, 11, 26)).update(
+        intervals=10, total=2.0
+    )
+    DailyUsage.objects.filter(meter=home.electricity, date=date(2026, 11, 3)).delete()
+    electricity = selectors.month_so_far(premise=home.premise, today=today, hourly_shares={})[0]
+    assert electricity.day_numbers == [n for n in range(1, 26) if n != 3]
+    assert electricity.this.use == pytest.approx(10.0 * 24)
+
+
+def test_on_the_first_of_the_month_there_is_nothing_to_compare_yet():
+    today = date(2026, 11, 1)
+    home = make_home(today)
+    electricity = selectors.month_so_far(premise=home.premise, today=today, hourly_shares={})[0]
+    assert electricity.this is None and electricity.day_numbers == []
+
+
+def test_last_year_missing_is_none_not_zero():
+    today = date(2026, 11, 27)
+    home = make_home(today)
+    DailyUsage.objects.filter(meter=home.gas, date=date(2025, 11, 5)).delete()
+    gas = selectors.month_so_far(premise=home.premise, today=today, hourly_shares={})[1]
+    assert gas.last_year is None
+    assert gas.last_month is not None and gas.this is not None
+
+
+def test_periods_step_across_year_ends():
+    january = selectors.period_parse("month", "2026-01")
+    assert january.shifted(-1).key == "2025-12"
+    assert selectors.period_parse("day", "2026-01-01").shifted(-1).key == "2025-12-31"
+    assert january.shifted(12).key == "2027-01"
