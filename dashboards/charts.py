@@ -147,17 +147,18 @@ def year_figure(
     month_labels: Sequence[str],
     values: Sequence[float | None],
     previous: Sequence[float | None],
+    complete: Sequence[bool],
     value_title: str,
     this_name: str,
     previous_name: str,
 ) -> Figure:
-    """Monthly bars, this year beside the year before."""
+    """Monthly bars, this year beside the year before; this year's incomplete months marked."""
     layout = _layout(title=title, value_title=value_title)
     layout["barmode"] = "group"
     layout["xaxis"] = {"type": "category"}
     bars = [
         (previous_name, previous, PREVIOUS_COLOUR),
-        (this_name, values, BAR_COLOUR),
+        (this_name, values, [BAR_COLOUR if ok else INCOMPLETE_COLOUR for ok in complete]),
     ]
     return {
         "data": [

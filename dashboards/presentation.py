@@ -179,6 +179,7 @@ def usage_figure(series: UsageSeries, measure: str):
         month_labels=[month_label(p.start.month) for p in series.points],
         values=values,
         previous=[point_value(p, measure) for p in series.previous_year],
+        complete=[p.complete for p in series.points],
         value_title=value_title,
         this_name=str(year),
         previous_name=str(year - 1),

@@ -58,17 +58,19 @@ def test_month_figure_has_bars_a_temperature_line_and_marks_incomplete_days():
 
 
 def test_year_and_comparison_figures_are_valid():
-    valid(
+    year = valid(
         charts.year_figure(
             title="t",
             month_labels=["Jan"] * 12,
             values=[1.0] * 12,
             previous=[None] * 12,
+            complete=[True] * 11 + [False],
             value_title="m³",
             this_name="2026",
             previous_name="2025",
         )
     )
+    assert year.data[1].marker.color[-1] == charts.INCOMPLETE_COLOUR  # this year's last month
     figure = valid(
         charts.comparison_figure(
             title="t",
