@@ -8,10 +8,13 @@ STAMP := $(VENV)/.installed
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+# The portal benchmark's data set (~52 M readings) is built once in its own database and kept.
+BENCH_PORTAL_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene_portal_bench
+BENCH_PORTAL_REDIS_URL ?= redis://127.0.0.1:6379/11
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser run test lint format bench-ingest bench-caltrack bench-savings-accuracy bench-recommendations clean
+.PHONY: install messages browser run test lint format bench-ingest bench-caltrack bench-savings-accuracy bench-recommendations bench-portal clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,6 +78,10 @@ bench-caltrack: install
 
 bench-recommendations: install
 	$(BIN)/python bench/recommendations.py
+
+bench-portal: install messages
+	$(BIN)/python bench/portal.py --database-url $(BENCH_PORTAL_DATABASE_URL) \
+		--redis-url $(BENCH_PORTAL_REDIS_URL) $(BENCH_PORTAL_ARGS)
 
 bench-savings-accuracy: install
 	$(BIN)/python bench/savings_accuracy.py
