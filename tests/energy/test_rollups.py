@@ -286,3 +286,23 @@ def test_the_portable_rollup_matches_the_postgresql_statement(postgresql, ingest
             by_sql[day][:3] + by_sql[day][4:]
         )
         assert peak_at == by_sql[day][3]
+
+
+def test_a_refresh_split_into_several_statements_rolls_up_every_day(
+    postgresql, ingest, monkeypatch
+):
+    """Large refreshes go in chunks of meter-days (the planner's limit); none is left out."""
+    from energy import rollups
+
+    tz = ZoneInfo("Asia/Tokyo")
+    meter = meter_in("Asia/Tokyo", "E-CHUNK")
+    days = [date(2026, 3, d) for d in range(1, 8)]
+    ingest([reading(meter, when, 1.0) for day in days for when in local_day(tz, day)])
+    DailyUsage.objects.filter(meter=meter).delete()
+    monkeypatch.setattr(rollups, "REFRESH_PAIRS_PER_STATEMENT", 3)
+
+    written = daily_usage_refresh(dates_by_meter={meter.pk: set(days)}, method="sql")
+
+    assert written == 7
+    assert sorted(usage(meter)) == days
+    assert {values[0] for values in usage(meter).values()} == {48.0}
