@@ -56,7 +56,7 @@ messages: install $(MSGFMT)
 run: install messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, API: /api/v1/)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (portal: /  log in as demo; admin: /admin/; API: /api/v1/)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install messages browser
