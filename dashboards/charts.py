@@ -29,13 +29,13 @@ Figure = dict
 def _layout(*, title: str, value_title: str, height: int = 320) -> dict:
     return {
         "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
-        "margin": {"l": 48, "r": 16, "t": 48, "b": 40},
+        "margin": {"l": 48, "r": 16, "t": 48, "b": 56},
         "height": height,
         "autosize": True,
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
         "font": {"family": "system-ui, sans-serif", "size": 12},
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},
         "bargap": 0.15,
         "hovermode": "x unified",
         "xaxis": {},
@@ -99,7 +99,7 @@ def month_figure(
 ) -> Figure:
     """Daily bars with the region's daily mean temperature as a line on a second axis."""
     x = [_local(d) for d in days]
-    layout = _layout(title=title, value_title=value_title)
+    layout = _layout(title=title, value_title=value_title, height=360)
     layout["margin"]["r"] = 48
     layout["xaxis"] = {
         "type": "date",
@@ -112,7 +112,10 @@ def month_figure(
         "overlaying": "y",
         "side": "right",
         "showgrid": False,
-        "zeroline": True,
+        "zeroline": False,
+        # Its own round ticks, not the bar axis's grid positions (11.28, 4.5, …).
+        "tickmode": "auto",
+        "nticks": 6,
     }
     return {
         "data": [
