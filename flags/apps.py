@@ -1,8 +1,37 @@
 from django.apps import AppConfig
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
+
+
+def _changed(sender, **kwargs) -> None:
+    from flags.evaluation import snapshot_forget, snapshot_invalidate
+
+    snapshot_forget()  # this process (and its open transaction) sees the change at once
+    transaction.on_commit(snapshot_invalidate)  # the others once it is committed
 
 
 class FlagsConfig(AppConfig):
     name = "flags"
     verbose_name = _("Feature flags and experiments")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from waffle.models import Switch
+
+        from flags import checks  # noqa: F401 - registers the expiry check
+        from flags.models import Experiment, Flag, Variant
+
+        # Any change to what evaluation reads makes every process reload its snapshot.
+        for model in (Flag, Switch, Experiment, Variant):
+            post_save.connect(_changed, sender=model, dispatch_uid=f"flags-{model.__name__}-save")
+            post_delete.connect(
+                _changed, sender=model, dispatch_uid=f"flags-{model.__name__}-delete"
+            )
+        for relation in (
+            Flag.users.through,
+            Flag.groups.through,
+            Experiment.target_regions.through,
+            Experiment.target_groups.through,
+        ):
+            m2m_changed.connect(_changed, sender=relation, dispatch_uid=f"flags-{relation}")

@@ -32,6 +32,18 @@ def _tasks_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_flag_snapshot():
+    """Flag evaluation keeps a process-wide snapshot; each test starts from its own data."""
+    from flags import evaluation
+
+    evaluation.snapshot_forget()
+    evaluation.exposures_forget()
+    yield
+    evaluation.snapshot_forget()
+    evaluation.exposures_forget()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Users made by factories get a cheap hash; the default costs about a second each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
