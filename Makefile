@@ -14,7 +14,7 @@ BENCH_PORTAL_REDIS_URL ?= redis://127.0.0.1:6379/11
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser run test lint format bench-ingest bench-caltrack bench-savings-accuracy bench-recommendations bench-portal clean
+.PHONY: install messages browser run test lint format bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,7 @@ messages: install $(MSGFMT)
 
 run: install messages
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py sync_flags
 	$(BIN)/python manage.py seed_demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)/  (portal: /  log in as demo; admin: /admin/; API: /api/v1/)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -72,6 +73,9 @@ format: install
 
 bench-ingest: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/ingest.py
+
+bench-flags: install
+	$(BIN)/python bench/flags.py
 
 bench-caltrack: install
 	$(BIN)/python bench/caltrack_fit.py

@@ -4,7 +4,10 @@ from django.urls import include, path
 
 from config.health import healthz
 
-api_patterns = ([path("", include("energy.api.urls"))], "api")
+api_patterns = (
+    [path("", include("energy.api.urls")), path("", include("flags.api.urls"))],
+    "api",
+)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

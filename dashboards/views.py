@@ -31,7 +31,11 @@ def _meter_links(meters) -> list[tuple]:
 
 
 def _portal_context(request: HttpRequest, premises, premise, **extra) -> dict:
-    """What every portal page shows around its content: the premises and their meters."""
+    """What every portal page shows around its content: the premises and their meters.
+
+    It also counts the customer's visit for the day (an experiment metric; one write a day).
+    """
+    flags.portal_visit_record(user=request.user)
     return {
         "premises": premises,
         "premise": premise,

@@ -26,6 +26,23 @@ _STAFF_EDITS_TARIFFS = [
     for action in ("view", "add", "change", "delete")
 ]
 
+# Experiments: staff design and run them; everyone who reads them sees exposures and results.
+_EXPERIMENTS_READ = [
+    "flags.view_experiment",
+    "flags.view_variant",
+    "flags.view_exposure",
+    "flags.view_experimentresult",
+]
+_STAFF_RUNS_EXPERIMENTS = [
+    *_EXPERIMENTS_READ,
+    "flags.add_experiment",
+    "flags.change_experiment",
+    "flags.delete_experiment",
+    "flags.add_variant",
+    "flags.change_variant",
+    "flags.delete_variant",
+]
+
 # group name -> "app_label.codename" permissions. Business staff may change flags and the
 # data they own (the flags issue extends this), never users or raw readings.
 GROUP_PERMISSIONS: dict[str, list[str]] = {
@@ -48,6 +65,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "energy.change_recommendationtemplate",
         "energy.view_recommendation",
         *_STAFF_EDITS_TARIFFS,
+        *_STAFF_RUNS_EXPERIMENTS,
     ],
     DATA_TEAM: [
         "energy.view_region",
@@ -58,6 +76,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "energy.view_ingestbatch",
         "energy.view_intervention",
         "energy.view_recommendation",
+        *_EXPERIMENTS_READ,
     ],
 }
 

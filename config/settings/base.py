@@ -131,6 +131,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Households that marked a recommendation "done" get their measured savings updated
     # with the new day's data, after the recomputation above.
+    # Experiment results for staff follow the data: recomputed every hour for running
+    # experiments (exposures arrive all day; energy metrics change after the night's ingest).
+    "experiments-results-hourly": {
+        "task": "flags.tasks.experiment_results_compute_running",
+        "schedule": crontab(minute=15),
+    },
     "recommendations-measure-done": {
         "task": "energy.tasks.recommendations_measure_done",
         "schedule": crontab(hour=4, minute=30),

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from flags.api.experiments import ExperimentListView, ExperimentResultsView
+
+urlpatterns = [
+    path("experiments/", ExperimentListView.as_view(), name="experiments"),
+    path(
+        "experiments/<slug:key>/results/",
+        ExperimentResultsView.as_view(),
+        name="experiment-results",
+    ),
+]

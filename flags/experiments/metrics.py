@@ -1,0 +1,155 @@
+"""Experiment metrics, per customer (the unit): after exposure, and before it (for CUPED).
+
+Energy metrics come from DailyUsage after each customer's exposure date (their local day), and
+their pre-exposure value is the same metric over the 28 days before it. Every metric is an
+average per day, so customers exposed on different days compare fairly.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from flags.models import Metric
+
+PRE_EXPOSURE_DAYS = 28
+# Which way is better: guardrails flag a significant change the wrong way.
+LOWER_IS_BETTER = {Metric.DAILY_KWH: True, Metric.DAILY_GAS_M3: True}
+ACTION_KINDS = ("standby", "heating", "peak_shift")
+
+
+@dataclass(frozen=True)
+class UnitValue:
+    post: float
+    pre: float | None
+
+
+@dataclass(frozen=True)
+class ExposedUnit:
+    user_id: int
+    variant_id: int
+    exposed_on: date  # local date of the first exposure
+
+
+def _energy(units: list[ExposedUnit], *, commodity: str, end: date) -> dict[int, UnitValue]:
+    from energy.models import DailyUsage
+
+    if not units:
+        return {}
+    first = min(u.exposed_on for u in units) - timedelta(days=PRE_EXPOSURE_DAYS)
+    rows = (
+        DailyUsage.objects.filter(
+            meter__commodity=commodity,
+            meter__premise__owner_id__in=[u.user_id for u in units],
+            date__gte=first,
+            date__lte=end,
+        )
+        .values_list("meter__premise__owner_id", "date")
+        .annotate(total=Sum("total"))
+        .order_by()
+    )
+    by_user: dict[int, dict[date, float]] = defaultdict(dict)
+    for user_id, day, total in rows:
+        by_user[user_id][day] = total
+    values = {}
+    for unit in units:
+        days = by_user.get(unit.user_id, {})
+        post = [v for d, v in days.items() if unit.exposed_on <= d <= end]
+        pre_start = unit.exposed_on - timedelta(days=PRE_EXPOSURE_DAYS)
+        pre = [v for d, v in days.items() if pre_start <= d < unit.exposed_on]
+        if post:
+            values[unit.user_id] = UnitValue(
+                post=sum(post) / len(post), pre=sum(pre) / len(pre) if pre else None
+            )
+    return values
+
+
+def _done_rate(units: list[ExposedUnit], *, end: date) -> dict[int, UnitValue]:
+    """Share of the customer's actionable recommendations marked done after (before) exposure."""
+    from energy.models import Recommendation
+
+    rows = Recommendation.objects.filter(
+        premise__owner_id__in=[u.user_id for u in units], kind__in=ACTION_KINDS, is_current=True
+    ).values_list("premise__owner_id", "status", "status_changed_at")
+    by_user: dict[int, list] = defaultdict(list)
+    for user_id, status, changed_at in rows:
+        by_user[user_id].append((status, changed_at))
+    values = {}
+    for unit in units:
+        recommendations = by_user.get(unit.user_id)
+        if not recommendations:
+            continue
+        done = [
+            timezone.localdate(changed_at)
+            for status, changed_at in recommendations
+            if status == "done" and changed_at is not None
+        ]
+        total = len(recommendations)
+        values[unit.user_id] = UnitValue(
+            post=sum(1 for d in done if unit.exposed_on <= d <= end) / total,
+            pre=sum(1 for d in done if d < unit.exposed_on) / total,
+        )
+    return values
+
+
+def _visits(units: list[ExposedUnit], *, end: date) -> dict[int, UnitValue]:
+    from flags.models import PortalVisit
+
+    first = min(u.exposed_on for u in units) - timedelta(days=PRE_EXPOSURE_DAYS)
+    rows = PortalVisit.objects.filter(
+        user_id__in=[u.user_id for u in units], date__gte=first, date__lte=end
+    ).values_list("user_id", "date")
+    by_user: dict[int, list[date]] = defaultdict(list)
+    for user_id, day in rows:
+        by_user[user_id].append(day)
+    values = {}
+    for unit in units:
+        days = by_user.get(unit.user_id, [])
+        exposed_days = (end - unit.exposed_on).days + 1
+        if exposed_days < 1:
+            continue
+        pre_start = unit.exposed_on - timedelta(days=PRE_EXPOSURE_DAYS)
+        values[unit.user_id] = UnitValue(
+            post=sum(1 for d in days if unit.exposed_on <= d <= end) / exposed_days,
+            pre=sum(1 for d in days if pre_start <= d < unit.exposed_on) / PRE_EXPOSURE_DAYS,
+        )
+    return values
+
+
+def metric_values(*, metric: str, units: list[ExposedUnit], end: date) -> dict[int, UnitValue]:
+    """Each unit's value of the metric (units without data are left out)."""
+    if not units:
+        return {}
+    if metric == Metric.DAILY_KWH:
+        return _energy(units, commodity="electricity", end=end)
+    if metric == Metric.DAILY_GAS_M3:
+        return _energy(units, commodity="gas", end=end)
+    if metric == Metric.DONE_RATE:
+        return _done_rate(units, end=end)
+    if metric == Metric.PORTAL_VISITS:
+        return _visits(units, end=end)
+    raise ValueError(f"Unknown metric {metric!r}")
+
+
+def exposed_units(*, experiment_id: int) -> list[ExposedUnit]:
+    from flags.models import Exposure
+
+    return [
+        ExposedUnit(user_id, variant_id, timezone.localdate(exposed_at))
+        for user_id, variant_id, exposed_at in Exposure.objects.filter(
+            experiment_id=experiment_id
+        ).values_list("user_id", "variant_id", "exposed_at")
+    ]
+
+
+def exposure_counts(*, experiment_id: int) -> dict[int, int]:
+    from flags.models import Exposure
+
+    return dict(
+        Exposure.objects.filter(experiment_id=experiment_id)
+        .values_list("variant_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
