@@ -14,7 +14,7 @@ BENCH_PORTAL_REDIS_URL ?= redis://127.0.0.1:6379/11
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser run test lint format bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal clean
+.PHONY: install messages browser run test lint format bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-experiments clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -89,6 +89,9 @@ bench-portal: install messages
 
 bench-savings-accuracy: install
 	$(BIN)/python bench/savings_accuracy.py
+
+bench-experiments: install
+	$(BIN)/python bench/experiments.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
