@@ -100,9 +100,10 @@ def main() -> None:
         lambda r: evaluation.flag_is_active(name="portal_winter_tips", unit=units[id(r)]),
     )
     try:
-        from flags import openfeature as shoene_openfeature  # noqa: F401
         from openfeature import api
         from openfeature.evaluation_context import EvaluationContext
+
+        from flags import openfeature as shoene_openfeature  # noqa: F401
 
         client = api.get_client()
         contexts = {
@@ -120,8 +121,10 @@ def main() -> None:
 
     for cache_name, backend in (
         ("local memory", {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}),
-        ("Redis", {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                   "LOCATION": args.redis_url}),
+        (
+            "Redis",
+            {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": args.redis_url},
+        ),
     ):
         settings.CACHES["default"] = backend
         caches._settings = None

@@ -1,4 +1,5 @@
 import os
+import time
 
 import orjson
 import pytest
@@ -15,6 +16,8 @@ from tests import factories
 
 
 def pytest_configure(config) -> None:
+    # Each run gets its own cache keys: Redis outlives the test database, whose ids restart.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}-{time.time_ns()}"
     if os.environ.get("CI") == "true" and not settings.DATABASES["default"]["ENGINE"].endswith(
         "postgresql"
     ):
@@ -34,8 +37,12 @@ def _tasks_in_process(request):
 @pytest.fixture(autouse=True)
 def _fresh_flag_snapshot():
     """Flag evaluation keeps a process-wide snapshot; each test starts from its own data."""
+    from django.core.cache import cache
+
     from flags import evaluation
 
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        cache.clear()  # SQLite reuses ids after a rollback: forget exposures of old ids
     evaluation.snapshot_forget()
     evaluation.exposures_forget()
     yield

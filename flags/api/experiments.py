@@ -27,7 +27,7 @@ class VariantOutput(serializers.Serializer):
     name = serializers.CharField()
     weight = serializers.DecimalField(max_digits=4, decimal_places=3)
     value = serializers.JSONField()
-    exposures = serializers.IntegerField()
+    exposures = serializers.IntegerField(source="exposure_count")
 
 
 class ExperimentOutput(serializers.Serializer):
@@ -44,7 +44,7 @@ class ExperimentOutput(serializers.Serializer):
     variants = serializers.SerializerMethodField()
 
     def get_variants(self, experiment) -> list[dict]:
-        variants = experiment.variants.annotate(exposures=Count("exposures")).order_by(
+        variants = experiment.variants.annotate(exposure_count=Count("exposures")).order_by(
             "position", "pk"
         )
         return VariantOutput(variants, many=True).data
