@@ -76,16 +76,16 @@ def premise_home(request: HttpRequest, premise_id: int) -> HttpResponse:
                 "div_id": f"chart-month-so-far-{index}",
             }
         )
+    framing = flags.recommendation_framing(request=request)
     cards = presentation.recommendation_cards(
-        recommendations,
-        templates=selectors.recommendation_templates(),
-        framing=flags.recommendation_framing(request=request),
+        recommendations, templates=selectors.recommendation_templates(), framing=framing
     )
     context = _portal_context(
         request,
         premises,
         premise,
         active="home",
+        framing=framing,
         comparisons=comparisons,
         month_so_far_headers=presentation.MONTH_SO_FAR_HEADERS,
         cards=presentation.home_cards(cards, action_kinds=selectors.ACTION_KINDS),

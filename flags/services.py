@@ -71,3 +71,34 @@ def portal_visit_record(*, user, today: date | None = None) -> None:
     PortalVisit.objects.bulk_create(
         [PortalVisit(user_id=user.pk, date=today)], ignore_conflicts=True
     )
+
+
+def experiments_demo_seed() -> bool:
+    """A draft framing experiment for the demo (staff start it in the admin); False if one
+    exists already."""
+    from flags.models import Experiment, Metric, Variant
+
+    if Experiment.objects.filter(key=RECOMMENDATION_FRAMING).exists():
+        return False
+    experiment = Experiment.objects.create(
+        key=RECOMMENDATION_FRAMING,
+        name="Recommendation framing: yen, kWh or neighbours",
+        hypothesis=(
+            "Leading with kWh or with the comparison to similar homes makes more customers "
+            "mark a recommendation done than leading with yen."
+        ),
+        owner="customer-experience",
+        primary_metric=Metric.DONE_RATE,
+        guardrail_metrics=[Metric.DAILY_KWH, Metric.PORTAL_VISITS],
+    )
+    for position, (key, name, weight) in enumerate(
+        (
+            ("yen", "Yen first", "0.334"),
+            ("kwh", "kWh first", "0.333"),
+            ("neighbours", "Neighbours first", "0.333"),
+        )
+    ):
+        Variant.objects.create(
+            experiment=experiment, key=key, name=name, weight=weight, value=key, position=position
+        )
+    return True

@@ -38,3 +38,22 @@ def test_the_framing_experiment_puts_kwh_first_for_its_variant(english_client, h
     assert (exposure.user, exposure.variant.key) == (home.customer, "kwh")
     english_client.get(url)
     assert Exposure.objects.filter(experiment=experiment).count() == 1
+
+
+def test_neighbours_framing_puts_the_comparison_first(customer_client, home):
+    recommendations_create(home)
+    experiment = Experiment.objects.create(
+        key="recommendation_framing",
+        name="Framing",
+        hypothesis="the comparison with neighbours makes customers act",
+        owner="cx",
+        primary_metric="done_rate",
+        status="running",
+    )
+    Variant.objects.create(
+        experiment=experiment, key="neighbours", name="Neighbours", weight=1, value="neighbours"
+    )
+    body = customer_client.get(
+        reverse("dashboards:premise_home", args=[home.premise.pk])
+    ).content.decode()
+    assert body.index('id="neighbours-first"') < body.index("chart-month-so-far-0")

@@ -3,6 +3,7 @@ from tqdm import tqdm
 
 from energy.demo import demo_logins_table, demo_seed
 from energy.models import Premise
+from flags.services import experiments_demo_seed
 
 
 class Command(BaseCommand):
@@ -41,6 +42,8 @@ class Command(BaseCommand):
                     f"and {result.recommendations} recommendations over {days} days."
                 )
             )
+            if experiments_demo_seed():
+                self.stdout.write("A draft experiment to try in the admin: recommendation_framing.")
         self.print_logins()
 
     def print_logins(self) -> None:
