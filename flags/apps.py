@@ -21,6 +21,10 @@ class FlagsConfig(AppConfig):
 
         from flags import checks  # noqa: F401 - registers the expiry check
         from flags.models import Experiment, Flag, Variant
+        from flags.openfeature import provider_register
+
+        # The portal evaluates through OpenFeature's client; ours is the provider behind it.
+        provider_register()
 
         # Any change to what evaluation reads makes every process reload its snapshot.
         for model in (Flag, Switch, Experiment, Variant):

@@ -83,6 +83,17 @@ class Snapshot:
     switches: dict[str, bool]
     experiments: dict[str, ExperimentRule]
 
+    def targeting_needs(self, names) -> frozenset[str]:
+        """What evaluating these names reads beyond the user: "groups", "premise" or neither."""
+        needs = set()
+        for name in names:
+            flag, experiment = self.flags.get(name), self.experiments.get(name)
+            if (flag and flag.group_ids) or (experiment and experiment.group_ids):
+                needs.add("groups")
+            if experiment and (experiment.region_ids or experiment.dwelling_types):
+                needs.add("premise")
+        return frozenset(needs)
+
 
 @dataclass(frozen=True)
 class Result:
@@ -96,7 +107,11 @@ class Result:
 
 
 class Unit:
-    """Who a flag is evaluated for: a user, with what targeting needs, loaded lazily."""
+    """Who a flag is evaluated for: a user, with what targeting needs, loaded lazily.
+
+    ``attributes`` may carry ``group_ids``, ``region_id`` and ``dwelling_type``; what they
+    lack is read from the database when a rule needs it, once per unit.
+    """
 
     def __init__(self, user, *, language: str | None = None, attributes: dict | None = None):
         self.user = user
@@ -107,13 +122,36 @@ class Unit:
         self.language = language
         self.attributes = attributes or {}
 
+    @classmethod
+    def from_context(
+        cls,
+        *,
+        user_id: int | None,
+        is_staff: bool = False,
+        is_superuser: bool = False,
+        language: str | None = None,
+        attributes: dict | None = None,
+    ) -> "Unit":
+        """A unit from a user id and what is known of them, with no user object (no query)."""
+        unit = cls(None, language=language, attributes=attributes)
+        unit.id = user_id
+        unit.is_authenticated = user_id is not None
+        unit.is_staff = unit.is_authenticated and is_staff
+        unit.is_superuser = unit.is_authenticated and is_superuser
+        return unit
+
     @cached_property
     def group_ids(self) -> frozenset[int]:
         if "group_ids" in self.attributes:
             return frozenset(self.attributes["group_ids"])
         if self.id is None:
             return frozenset()
-        return frozenset(self.user.groups.values_list("pk", flat=True))
+        if self.user is not None:
+            return frozenset(self.user.groups.values_list("pk", flat=True))
+        from django.contrib.auth import get_user_model
+
+        memberships = get_user_model().groups.through.objects.filter(user_id=self.id)
+        return frozenset(memberships.values_list("group_id", flat=True))
 
     @cached_property
     def premise(self) -> tuple[int | None, str | None]:

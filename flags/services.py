@@ -1,5 +1,10 @@
 """The door to feature flags and experiments for other apps: they call these, never waffle
-(or the evaluation internals) directly."""
+(or the evaluation internals) directly.
+
+The portal's flags are evaluated through the OpenFeature client, so the provider behind it
+(``flags.openfeature.ShoeneProvider``, registered at start-up) can be swapped for another
+vendor's with ``openfeature.api.set_provider``.
+"""
 
 from datetime import date
 from typing import Any
@@ -7,6 +12,9 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
+from openfeature import api
+from openfeature.client import OpenFeatureClient
+from openfeature.evaluation_context import EvaluationContext
 
 from flags import evaluation
 from flags.registry import flag_spec
@@ -15,6 +23,11 @@ from flags.registry import flag_spec
 PORTAL_FLAGS = ("portal_winter_tips",)
 RECOMMENDATION_FRAMING = "recommendation_framing"
 FRAMINGS = ("yen", "kwh", "neighbours")
+
+
+def openfeature_client() -> OpenFeatureClient:
+    """The client the portal evaluates with; it asks whichever provider is set at the time."""
+    return api.get_client()
 
 
 def unit_for(request: HttpRequest) -> evaluation.Unit:
@@ -26,8 +39,37 @@ def unit_for(request: HttpRequest) -> evaluation.Unit:
     return unit
 
 
+def evaluation_context_for(*, request: HttpRequest, names=()) -> EvaluationContext:
+    """The OpenFeature evaluation context of this request, for evaluating ``names``.
+
+    The user id, staff and superuser flags and the language cost nothing. Group ids and the
+    home's region and dwelling type cost a query each (once per request), so they are added
+    only when our rules for ``names`` target them; a provider that needs them otherwise reads
+    them itself.
+    """
+    unit = unit_for(request)
+    attributes: dict[str, Any] = {"is_staff": unit.is_staff, "is_superuser": unit.is_superuser}
+    if unit.language:
+        attributes["language"] = unit.language
+    if unit.is_authenticated:
+        needs = evaluation.snapshot().targeting_needs(names)
+        if "groups" in needs:
+            attributes["group_ids"] = sorted(unit.group_ids)
+        if "premise" in needs:
+            region_id, dwelling_type = unit.premise
+            # None is no context value: a customer without a home leaves them out.
+            if region_id is not None:
+                attributes["region_id"] = region_id
+            if dwelling_type is not None:
+                attributes["dwelling_type"] = dwelling_type
+    return EvaluationContext(
+        targeting_key=str(unit.id) if unit.is_authenticated else None, attributes=attributes
+    )
+
+
 def flag_is_active(*, request: HttpRequest, name: str) -> bool:
-    return evaluation.flag_is_active(name=name, unit=unit_for(request))
+    context = evaluation_context_for(request=request, names=(name,))
+    return openfeature_client().get_boolean_value(name, False, context)
 
 
 def switch_is_active(*, name: str) -> bool:
@@ -36,21 +78,31 @@ def switch_is_active(*, name: str) -> bool:
 
 def portal_flags(*, request: HttpRequest) -> dict[str, bool]:
     """Each portal flag's value for this request."""
-    return {name: flag_is_active(request=request, name=name) for name in PORTAL_FLAGS}
+    context = evaluation_context_for(request=request, names=PORTAL_FLAGS)
+    client = openfeature_client()
+    return {name: client.get_boolean_value(name, False, context) for name in PORTAL_FLAGS}
 
 
 def value_for(*, request: HttpRequest, name: str) -> Any:
     """A typed flag's value: the customer's variant while its experiment runs (recording the
-    first exposure), else the registry default."""
-    unit = unit_for(request)
-    rule = evaluation.snapshot().experiments.get(name)
-    if rule is not None:
-        result = evaluation.experiment_evaluate(rule, unit)
-        if result is not None:
-            evaluation.exposure_record(result=result, unit=unit)
-            return result.value
+    first exposure), else the registry default. A name the registry lacks is None.
+
+    The type asked for is the registry's: a number is an integer when its default is one.
+    """
     spec = flag_spec(name)
-    return spec.default if spec else None
+    if spec is None:
+        return None
+    context = evaluation_context_for(request=request, names=(name,))
+    client = openfeature_client()
+    if spec.value_type == "boolean":
+        return client.get_boolean_value(name, spec.default, context)
+    if spec.value_type == "string":
+        return client.get_string_value(name, spec.default, context)
+    if spec.value_type == "number":
+        if isinstance(spec.default, int) and not isinstance(spec.default, bool):
+            return client.get_integer_value(name, spec.default, context)
+        return client.get_float_value(name, spec.default, context)
+    return client.get_object_value(name, spec.default, context)
 
 
 def recommendation_framing(*, request: HttpRequest) -> str:
