@@ -68,8 +68,12 @@ def evaluation_context_for(*, request: HttpRequest, names=()) -> EvaluationConte
 
 
 def flag_is_active(*, request: HttpRequest, name: str) -> bool:
-    context = evaluation_context_for(request=request, names=(name,))
-    return openfeature_client().get_boolean_value(name, False, context)
+    """A boolean flag for this request's user, straight from the process snapshot.
+
+    The fast check for code paths (about 3 µs warm; bench/flags.py). The portal's own flags go
+    through the OpenFeature client (``portal_flags``), so the vendor behind them can be swapped.
+    """
+    return evaluation.flag_is_active(name=name, unit=unit_for(request))
 
 
 def switch_is_active(*, name: str) -> bool:
