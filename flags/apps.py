@@ -6,3 +6,8 @@ class FlagsConfig(AppConfig):
     name = "flags"
     verbose_name = _("Feature flags and experiments")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from flags.history import on_history_entry_created_connect
+
+        on_history_entry_created_connect()
