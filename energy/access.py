@@ -8,46 +8,51 @@ METER_GATEWAYS = "Meter gateways"
 BUSINESS_STAFF = "Business staff"
 DATA_TEAM = "Data team"
 
-# Tariffs and emission factors are data that business staff keep up to date (DESIGN.md), with
-# every part of a tariff: versions, bands, monthly adjustments.
-_STAFF_EDITS_TARIFFS = [
-    f"energy.{action}_{model}"
-    for model in (
-        "electricitytariff",
-        "electricitytariffversion",
-        "timeofuseband",
-        "fuelcostadjustment",
-        "gastariff",
-        "gastariffversion",
-        "gasusageband",
-        "gasrawmaterialadjustment",
-        "emissionfactor",
-    )
-    for action in ("view", "add", "change", "delete")
-]
+# What business staff keep up to date in the admin without a developer (DESIGN.md): flags and
+# switches, flag changes scheduled for later, every part of a tariff (versions, bands, monthly
+# adjustments), emission factors and the recommendation wording. Each of these has its history
+# kept and can be restored (flags/history.py). Experiments and variants join this list.
+STAFF_EDITS = (
+    "flags.flag",
+    "waffle.switch",
+    "flags.scheduledflagchange",
+    "energy.electricitytariff",
+    "energy.electricitytariffversion",
+    "energy.timeofuseband",
+    "energy.fuelcostadjustment",
+    "energy.gastariff",
+    "energy.gastariffversion",
+    "energy.gasusageband",
+    "energy.gasrawmaterialadjustment",
+    "energy.emissionfactor",
+    "energy.recommendationtemplate",
+)
+# Read-only context for that work. Never users, groups, readings or ingest batches.
+STAFF_READS = (
+    "waffle.sample",
+    "energy.region",
+    "energy.premise",
+    "energy.meter",
+    "energy.dailyusage",
+    "energy.weatherobservation",
+    "energy.recommendation",
+)
 
-# group name -> "app_label.codename" permissions. Business staff may change flags and the
-# data they own (the flags issue extends this), never users or raw readings.
+
+def _model_permissions(models: tuple[str, ...], actions: tuple[str, ...]) -> list[str]:
+    return [
+        f"{label.split('.')[0]}.{action}_{label.split('.')[1]}"
+        for label in models
+        for action in actions
+    ]
+
+
+# group name -> "app_label.codename" permissions.
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     METER_GATEWAYS: ["energy.ingest_readings"],
     BUSINESS_STAFF: [
-        "flags.view_flag",
-        "flags.add_flag",
-        "flags.change_flag",
-        "waffle.view_switch",
-        "waffle.add_switch",
-        "waffle.change_switch",
-        "waffle.view_sample",
-        "waffle.change_sample",
-        "energy.view_region",
-        "energy.view_premise",
-        "energy.view_meter",
-        "energy.view_dailyusage",
-        "energy.view_weatherobservation",
-        "energy.view_recommendationtemplate",
-        "energy.change_recommendationtemplate",
-        "energy.view_recommendation",
-        *_STAFF_EDITS_TARIFFS,
+        *_model_permissions(STAFF_EDITS, ("view", "add", "change", "delete")),
+        *_model_permissions(STAFF_READS, ("view",)),
     ],
     DATA_TEAM: [
         "energy.view_region",
