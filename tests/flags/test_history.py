@@ -201,3 +201,20 @@ def test_flags_changed_outside_the_admin_are_recorded_too():
 
     assert [entry.history_type for entry in flag.history.all()] == ["~", "~", "+"]
     assert Flag.history.filter(id=flag.pk, everyone=False).exists()
+
+
+def test_the_history_and_flag_pages_are_japanese_by_default(client, staff_user):
+    client.force_login(staff_user)
+    flag = factories.FlagFactory()
+    flag.percent = Decimal("5.0")
+    flag.save()
+
+    history = _history_page(client, flag)
+    change = client.get(reverse("admin:flags_flag_change", args=[flag.pk])).content.decode()
+
+    assert "変更履歴" in history
+    assert "この版に戻す" in history
+    assert "変更内容(変更前 → 変更後)" in history
+    assert "割合:</strong> -&nbsp;&rarr;&nbsp;5.0" in history
+    assert "他のすべての設定より優先して" in change  # waffle's help text, in Japanese
+    assert "Restore this version" not in history
