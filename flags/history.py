@@ -10,12 +10,13 @@ scheduled change) keep only the last of those entries, which holds the whole new
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalChanges
 from simple_history.signals import post_create_historical_record
-from simple_history.utils import get_m2m_reverse_field_name
+from simple_history.utils import get_history_manager_for_model, get_m2m_reverse_field_name
 
 # Where a change in progress collects the entries it creates (see history_batch_start).
 _BATCH_ATTR = "_history_batch"
@@ -100,3 +101,21 @@ def history_restore(*, record: HistoricalChanges, user: AbstractBaseUser | None)
         for field in record._history_m2m_fields:
             getattr(instance, field.name).set(history_m2m_ids(record=record, field_name=field.name))
     return instance
+
+
+def history_recent(*, user: AbstractBaseUser, limit: int = 50) -> list[HistoricalChanges]:
+    """The latest entries across every model with a history that ``user`` may view."""
+    entries: list[HistoricalChanges] = []
+    for model in apps.get_models():
+        if not hasattr(model._meta, "simple_history_manager_attribute"):
+            continue
+        opts = model._meta
+        if not (
+            user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+            or user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+        ):
+            continue
+        history = get_history_manager_for_model(model)
+        entries.extend(history.select_related("history_user").order_by("-history_date")[:limit])
+    entries.sort(key=lambda entry: entry.history_date, reverse=True)
+    return entries[:limit]

@@ -1,16 +1,18 @@
 """The admin side of the audit trail: every admin of a model staff edit derives from
 ``StaffHistoryAdmin``.
 
-Its History page (``admin/<app>/<model>/<id>/history/``) lists each version with who, when,
+``recent_changes_view`` (``/admin/changes/``) lists the latest changes across those models.
+Each one's History page (``admin/<app>/<model>/<id>/history/``) lists each version with who, when,
 why and what changed (before → after per field), and a "Restore this version" button per row
 that POSTs to ``admin/<app>/<model>/<id>/history/<history_id>/restore/``.
 """
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -18,7 +20,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import get_history_manager_for_model
 
-from flags.history import history_batch_finish, history_batch_start, history_restore
+from flags.history import (
+    history_batch_finish,
+    history_batch_start,
+    history_recent,
+    history_restore,
+)
 
 # Fields every save changes by itself: listing them as "changed" would hide what staff did.
 HISTORY_DIFF_IGNORED_FIELDS = ("modified", "updated_at")
@@ -148,3 +155,40 @@ class StaffHistoryAdmin(SimpleHistoryAdmin):
 
 def _localized(moment) -> str:
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def recent_changes_view(request):
+    """Admin page: the latest changes staff (or scheduled changes) made, across every model."""
+    admin_site = admin.site
+    rows = []
+    for entry in history_recent(user=request.user):
+        model = entry.instance_type
+        opts = model._meta
+        previous = entry.prev_record
+        changes = []
+        if previous is not None:
+            delta = entry.diff_against(
+                previous, excluded_fields=HISTORY_DIFF_IGNORED_FIELDS, foreign_keys_are_objs=True
+            )
+            changes = StaffHistoryContextHelper(model, entry).context_for_delta_changes(delta)
+        history_url = None
+        if model in admin_site._registry:
+            history_url = reverse(
+                f"{admin_site.name}:{opts.app_label}_{opts.model_name}_history",
+                args=[getattr(entry, opts.pk.attname)],
+            )
+        rows.append(
+            {
+                "entry": entry,
+                "model_name": opts.verbose_name,
+                "object": entry.history_object,
+                "history_url": history_url,
+                "changes": changes,
+            }
+        )
+    context = {
+        **admin_site.each_context(request),
+        "title": _("Recent changes"),
+        "rows": rows,
+    }
+    return TemplateResponse(request, "flags/admin/recent_changes.html", context)

@@ -218,3 +218,37 @@ def test_the_history_and_flag_pages_are_japanese_by_default(client, staff_user):
     assert "割合:</strong> -&nbsp;&rarr;&nbsp;5.0" in history
     assert "他のすべての設定より優先して" in change  # waffle's help text, in Japanese
     assert "Restore this version" not in history
+
+
+def test_recent_changes_lists_what_the_user_may_see_across_models(staff_client, staff_user):
+    flag = factories.FlagFactory(name="portal_winter_tips")
+    _change_flag(staff_client, flag, percent="15.0")
+    factories.EmissionFactorFactory(source="MOE 2024")
+    factories.PremiseFactory(name="Not tracked")
+
+    page = staff_client.get(reverse("admin_recent_changes"))
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert body.count('class="history-entry"') == 3  # flag created and changed, factor created
+    assert reverse("admin:flags_flag_history", args=[flag.pk]) in body
+    assert "Percent:</strong> -&nbsp;&rarr;&nbsp;15.0" in body
+    assert "hanako" in body
+
+
+def test_recent_changes_hides_models_the_user_may_not_view(client):
+    viewer = factories.UserFactory(is_staff=True)
+    viewer.user_permissions.add(
+        Permission.objects.get(content_type__app_label="flags", codename="view_flag")
+    )
+    factories.FlagFactory(name="visible_flag")
+    factories.EmissionFactorFactory()
+    client.force_login(viewer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    body = client.get(reverse("admin_recent_changes")).content.decode()
+
+    assert "visible_flag" in body
+    assert "Emission factor" not in body
+    client.logout()
+    assert client.get(reverse("admin_recent_changes")).status_code == 302  # to the admin login
