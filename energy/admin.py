@@ -304,6 +304,16 @@ class VersionPartAdmin(StaffHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        nothing_to_save = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(
+            request, object_id, form_url, {**nothing_to_save, **(extra_context or {})}
+        )
+
 
 @admin.register(TimeOfUseBand)
 class TimeOfUseBandAdmin(VersionPartAdmin):

@@ -99,7 +99,11 @@ def history_restore(*, record: HistoricalChanges, user: AbstractBaseUser | None)
     with history_one_entry(instance=instance):
         instance.save()
         for field in record._history_m2m_fields:
-            getattr(instance, field.name).set(history_m2m_ids(record=record, field_name=field.name))
+            # A group or user deleted since then cannot come back; the others do.
+            ids = history_m2m_ids(record=record, field_name=field.name)
+            getattr(instance, field.name).set(
+                field.related_model._default_manager.filter(pk__in=ids)
+            )
     return instance
 
 

@@ -1,10 +1,10 @@
 """The admin side of the audit trail: every admin of a model staff edit derives from
 ``StaffHistoryAdmin``.
 
-``recent_changes_view`` (``/admin/changes/``) lists the latest changes across those models.
-Each one's History page (``admin/<app>/<model>/<id>/history/``) lists each version with who, when,
+Its History page (``admin/<app>/<model>/<id>/history/``) lists each version with who, when,
 why and what changed (before → after per field), and a "Restore this version" button per row
 that POSTs to ``admin/<app>/<model>/<id>/history/<history_id>/restore/``.
+``recent_changes_view`` (``/admin/changes/``) lists the latest changes across those models.
 """
 
 from django.contrib import admin, messages

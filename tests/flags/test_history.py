@@ -252,3 +252,23 @@ def test_recent_changes_hides_models_the_user_may_not_view(client):
     assert "Emission factor" not in body
     client.logout()
     assert client.get(reverse("admin_recent_changes")).status_code == 302  # to the admin login
+
+
+def test_restoring_a_flag_leaves_out_a_group_deleted_since(staff_client):
+    factories.FlagFactory(name="beta_banner", groups=["beta", "pilot"])
+    flag = Flag.objects.get(name="beta_banner")
+    with_both = flag.history.latest()
+    _change_flag(staff_client, flag, groups=[])
+    Group.objects.filter(name="pilot").delete()
+
+    _restore(staff_client, flag, with_both)
+
+    assert list(flag.groups.values_list("name", flat=True)) == ["beta"]
+
+
+def test_a_band_page_is_read_only_but_has_its_history(staff_client):
+    band = factories.TimeOfUseBandFactory()
+    page = staff_client.get(reverse("admin:energy_timeofuseband_change", args=[band.pk]))
+    body = page.content.decode()
+    assert 'name="_save"' not in body
+    assert reverse("admin:energy_timeofuseband_history", args=[band.pk]) in body
