@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import healthz
+from flags.history_admin import recent_changes_view
 
 api_patterns = (
     [path("", include("energy.api.urls")), path("", include("flags.api.urls"))],
@@ -11,6 +12,12 @@ api_patterns = (
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Recent staff changes across every model with a history (flags/history_admin.py).
+    path(
+        "admin/changes/",
+        admin.site.admin_view(recent_changes_view),
+        name="admin_recent_changes",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     # Session login for the browsable API (the data team exploring the API in a browser).

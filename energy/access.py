@@ -8,64 +8,50 @@ METER_GATEWAYS = "Meter gateways"
 BUSINESS_STAFF = "Business staff"
 DATA_TEAM = "Data team"
 
-# Tariffs and emission factors are data that business staff keep up to date (DESIGN.md), with
-# every part of a tariff: versions, bands, monthly adjustments.
-_STAFF_EDITS_TARIFFS = [
-    f"energy.{action}_{model}"
-    for model in (
-        "electricitytariff",
-        "electricitytariffversion",
-        "timeofuseband",
-        "fuelcostadjustment",
-        "gastariff",
-        "gastariffversion",
-        "gasusageband",
-        "gasrawmaterialadjustment",
-        "emissionfactor",
-    )
-    for action in ("view", "add", "change", "delete")
-]
+# What business staff keep up to date in the admin without a developer (DESIGN.md): flags and
+# switches, flag changes scheduled for later, every part of a tariff (versions, bands, monthly
+# adjustments), emission factors and the recommendation wording. Each of these has its history
+# kept and can be restored (flags/history.py).
+STAFF_EDITS = (
+    "flags.flag",
+    "waffle.switch",
+    "flags.scheduledflagchange",
+    "flags.experiment",
+    "flags.variant",
+    "energy.electricitytariff",
+    "energy.electricitytariffversion",
+    "energy.timeofuseband",
+    "energy.fuelcostadjustment",
+    "energy.gastariff",
+    "energy.gastariffversion",
+    "energy.gasusageband",
+    "energy.gasrawmaterialadjustment",
+    "energy.emissionfactor",
+    "energy.recommendationtemplate",
+)
+# Read-only context for that work: an experiment's exposures and results, and the regions it
+# can target. Nothing else: not users, groups, customers' premises, readings or ingest batches.
+STAFF_READS = (
+    "flags.exposure",
+    "flags.experimentresult",
+    "energy.region",
+)
 
-# Experiments: staff design and run them; everyone who reads them sees exposures and results.
-_EXPERIMENTS_READ = [
-    "flags.view_experiment",
-    "flags.view_variant",
-    "flags.view_exposure",
-    "flags.view_experimentresult",
-]
-_STAFF_RUNS_EXPERIMENTS = [
-    *_EXPERIMENTS_READ,
-    "flags.add_experiment",
-    "flags.change_experiment",
-    "flags.delete_experiment",
-    "flags.add_variant",
-    "flags.change_variant",
-    "flags.delete_variant",
-]
 
-# group name -> "app_label.codename" permissions. Business staff may change flags and the
-# data they own (the flags issue extends this), never users or raw readings.
+def _model_permissions(models: tuple[str, ...], actions: tuple[str, ...]) -> list[str]:
+    return [
+        f"{label.split('.')[0]}.{action}_{label.split('.')[1]}"
+        for label in models
+        for action in actions
+    ]
+
+
+# group name -> "app_label.codename" permissions.
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     METER_GATEWAYS: ["energy.ingest_readings"],
     BUSINESS_STAFF: [
-        "flags.view_flag",
-        "flags.add_flag",
-        "flags.change_flag",
-        "waffle.view_switch",
-        "waffle.add_switch",
-        "waffle.change_switch",
-        "waffle.view_sample",
-        "waffle.change_sample",
-        "energy.view_region",
-        "energy.view_premise",
-        "energy.view_meter",
-        "energy.view_dailyusage",
-        "energy.view_weatherobservation",
-        "energy.view_recommendationtemplate",
-        "energy.change_recommendationtemplate",
-        "energy.view_recommendation",
-        *_STAFF_EDITS_TARIFFS,
-        *_STAFF_RUNS_EXPERIMENTS,
+        *_model_permissions(STAFF_EDITS, ("view", "add", "change", "delete")),
+        *_model_permissions(STAFF_READS, ("view",)),
     ],
     DATA_TEAM: [
         "energy.view_region",
@@ -76,7 +62,11 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "energy.view_ingestbatch",
         "energy.view_intervention",
         "energy.view_recommendation",
-        *_EXPERIMENTS_READ,
+        # Experiments with their exposures and results (the API's experiments endpoints).
+        "flags.view_experiment",
+        "flags.view_variant",
+        "flags.view_exposure",
+        "flags.view_experimentresult",
     ],
 }
 

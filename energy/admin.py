@@ -27,6 +27,7 @@ from energy.models import (
     band_hours,
 )
 from energy.savings.templates import placeholders_allowed, template_placeholder_errors
+from flags.history_admin import StaffHistoryAdmin
 
 
 @admin.register(Region)
@@ -154,9 +155,10 @@ class RecommendationTemplateForm(forms.ModelForm):
 
 
 @admin.register(RecommendationTemplate)
-class RecommendationTemplateAdmin(admin.ModelAdmin):
+class RecommendationTemplateAdmin(StaffHistoryAdmin):
     form = RecommendationTemplateForm
     list_display = ["kind", "title_ja", "title_en", "updated_at"]
+    search_fields = ["title_ja", "title_en", "body_ja", "body_en"]
     readonly_fields = ["placeholders", "updated_at"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -267,14 +269,15 @@ class GasRawMaterialAdjustmentInline(admin.TabularInline):
 
 
 @admin.register(ElectricityTariff)
-class ElectricityTariffAdmin(admin.ModelAdmin):
+class ElectricityTariffAdmin(StaffHistoryAdmin):
     list_display = ["name", "utility"]
+    list_filter = ["utility"]
     search_fields = ["name", "utility"]
     inlines = [FuelCostAdjustmentInline]
 
 
 @admin.register(ElectricityTariffVersion)
-class ElectricityTariffVersionAdmin(admin.ModelAdmin):
+class ElectricityTariffVersionAdmin(StaffHistoryAdmin):
     list_display = [
         "tariff",
         "valid_from",
@@ -291,8 +294,37 @@ class ElectricityTariffVersionAdmin(admin.ModelAdmin):
     inlines = [TimeOfUseBandInline]
 
 
+class VersionPartAdmin(StaffHistoryAdmin):
+    """Bands are added and edited on their tariff version's page, where they are checked
+    against each other; their own pages are read-only, for their history and restore."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        nothing_to_save = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(
+            request, object_id, form_url, {**nothing_to_save, **(extra_context or {})}
+        )
+
+
+@admin.register(TimeOfUseBand)
+class TimeOfUseBandAdmin(VersionPartAdmin):
+    list_display = ["name", "version", "start_hour", "end_hour", "price_jpy_per_kwh"]
+    list_filter = ["version__tariff"]
+    search_fields = ["name", "version__tariff__name"]
+    list_select_related = ["version__tariff"]
+
+
 @admin.register(FuelCostAdjustment)
-class FuelCostAdjustmentAdmin(admin.ModelAdmin):
+class FuelCostAdjustmentAdmin(StaffHistoryAdmin):
     list_display = ["tariff", "month", "jpy_per_kwh"]
     list_filter = ["tariff"]
     search_fields = ["tariff__name"]
@@ -301,7 +333,7 @@ class FuelCostAdjustmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(GasTariff)
-class GasTariffAdmin(admin.ModelAdmin):
+class GasTariffAdmin(StaffHistoryAdmin):
     list_display = ["name", "utility", "has_raw_material_adjustment"]
     list_filter = ["has_raw_material_adjustment"]
     search_fields = ["name", "utility"]
@@ -309,7 +341,7 @@ class GasTariffAdmin(admin.ModelAdmin):
 
 
 @admin.register(GasTariffVersion)
-class GasTariffVersionAdmin(admin.ModelAdmin):
+class GasTariffVersionAdmin(StaffHistoryAdmin):
     list_display = ["tariff", "valid_from", "valid_until"]
     list_filter = ["tariff", "valid_from"]
     search_fields = ["tariff__name"]
@@ -317,8 +349,16 @@ class GasTariffVersionAdmin(admin.ModelAdmin):
     inlines = [GasUsageBandInline]
 
 
+@admin.register(GasUsageBand)
+class GasUsageBandAdmin(VersionPartAdmin):
+    list_display = ["label", "version", "up_to_m3", "basic_charge_jpy", "unit_price_jpy_per_m3"]
+    list_filter = ["version__tariff"]
+    search_fields = ["label", "version__tariff__name"]
+    list_select_related = ["version__tariff"]
+
+
 @admin.register(GasRawMaterialAdjustment)
-class GasRawMaterialAdjustmentAdmin(admin.ModelAdmin):
+class GasRawMaterialAdjustmentAdmin(StaffHistoryAdmin):
     list_display = ["tariff", "month", "jpy_per_m3"]
     list_filter = ["tariff"]
     search_fields = ["tariff__name"]
@@ -327,7 +367,7 @@ class GasRawMaterialAdjustmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmissionFactor)
-class EmissionFactorAdmin(admin.ModelAdmin):
+class EmissionFactorAdmin(StaffHistoryAdmin):
     list_display = ["commodity", "kg_co2_per_unit", "valid_from", "valid_until", "source"]
     list_filter = ["commodity", "valid_from"]
     search_fields = ["source"]

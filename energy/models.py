@@ -15,6 +15,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Models business staff edit in the admin have ``history = HistoricalRecords()``: every change
+# is kept with who, when, before and after, and can be restored (flags/history.py).
+from simple_history.models import HistoricalRecords
+
 
 def validate_time_zone(value: str) -> None:
     try:
@@ -385,6 +389,8 @@ class RecommendationTemplate(models.Model):
     body_en = models.TextField(_("body (English)"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("recommendation template")
         verbose_name_plural = _("recommendation templates")
@@ -594,6 +600,8 @@ class ElectricityTariff(models.Model):
     utility = models.CharField(_("utility"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("electricity tariff")
         verbose_name_plural = _("electricity tariffs")
@@ -654,6 +662,8 @@ class ElectricityTariffVersion(MonthlyVersion):
         validators=[MinValueValidator(0)],
         help_text=_("再エネ賦課金, set nationally each fiscal year from May."),
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("electricity tariff version")
@@ -722,6 +732,8 @@ class TimeOfUseBand(models.Model):
         _("price (JPY/kWh)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("time-of-use band")
         verbose_name_plural = _("time-of-use bands")
@@ -762,6 +774,8 @@ class FuelCostAdjustment(models.Model):
         help_text=_("Negative when fuel was cheaper than the tariff assumed."),
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("fuel-cost adjustment")
         verbose_name_plural = _("fuel-cost adjustments")
@@ -791,6 +805,8 @@ class GasTariff(models.Model):
         ),
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("gas tariff")
         verbose_name_plural = _("gas tariffs")
@@ -806,6 +822,8 @@ class GasTariffVersion(MonthlyVersion):
     tariff = models.ForeignKey(
         GasTariff, on_delete=models.CASCADE, related_name="versions", verbose_name=_("tariff")
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("gas tariff version")
@@ -857,6 +875,8 @@ class GasUsageBand(models.Model):
         help_text=_("Before the raw-material cost adjustment."),
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("gas usage band")
         verbose_name_plural = _("gas usage bands")
@@ -890,6 +910,8 @@ class GasRawMaterialAdjustment(models.Model):
     )
     jpy_per_m3 = models.DecimalField(_("adjustment (JPY/m³)"), max_digits=8, decimal_places=2)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("raw-material cost adjustment")
         verbose_name_plural = _("raw-material cost adjustments")
@@ -922,6 +944,8 @@ class EmissionFactor(ValidityPeriod):
     source = models.CharField(
         _("source"), max_length=300, blank=True, help_text=_("Where the figure was published.")
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("emission factor")

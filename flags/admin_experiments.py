@@ -20,6 +20,7 @@ from energy.models import DwellingType
 from flags.experiments import stats
 from flags.experiments.metrics import ExposedUnit, metric_values
 from flags.experiments.results import experiment_results_compute
+from flags.history_admin import StaffHistoryAdmin
 from flags.models import Experiment, ExperimentResult, ExperimentStatus, Metric, Variant
 from flags.registry import registry
 
@@ -110,7 +111,7 @@ class VariantInline(admin.TabularInline):
 
 
 @admin.register(Experiment)
-class ExperimentAdmin(admin.ModelAdmin):
+class ExperimentAdmin(StaffHistoryAdmin):
     form = ExperimentForm
     inlines = [VariantInline]
     list_display = (
@@ -260,6 +261,22 @@ class ExperimentAdmin(admin.ModelAdmin):
             "title": _("Planner: %(name)s") % {"name": experiment.name},
         }
         return TemplateResponse(request, "admin/flags/experiment/planner.html", context)
+
+
+@admin.register(Variant)
+class VariantAdmin(StaffHistoryAdmin):
+    """Variants are edited on their experiment's page, where the weights are checked together;
+    their own pages are read-only, for their history and restore."""
+
+    list_display = ("experiment", "key", "name", "weight", "value", "position")
+    list_filter = ("experiment",)
+    search_fields = ("key", "name", "experiment__key")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
 
 
 @admin.register(ExperimentResult)

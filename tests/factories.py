@@ -20,6 +20,7 @@ from energy.models import (
     Region,
     TimeOfUseBand,
 )
+from flags.models import Flag
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -180,3 +181,18 @@ class EmissionFactorFactory(factory.django.DjangoModelFactory):
     valid_from = date(2020, 1, 1)
     valid_until = None
     source = "test"
+
+
+class FlagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Flag
+        django_get_or_create = ["name"]
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"flag_{n}")
+    note = "A flag for tests"
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        for name in extracted or []:
+            self.groups.add(Group.objects.get_or_create(name=name)[0])

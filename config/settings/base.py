@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "waffle",
+    "simple_history",
     "energy",
     "flags",
     "dashboards",
@@ -46,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After auth: history records of admin changes name the logged-in user.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "waffle.middleware.WaffleMiddleware",
@@ -120,6 +123,12 @@ CELERY_BEAT_SCHEDULE = {
     # "processing" (retries ran out) are queued again.
     "ingest-requeue-stale-batches": {
         "task": "energy.tasks.ingest_batches_requeue_stale",
+        "schedule": 60.0,
+    },
+    # Staff schedule flag changes for a time of day (a campaign starting at 09:00); they are
+    # made within a minute of it and recorded in the flag's history.
+    "flags-apply-scheduled-changes": {
+        "task": "flags.tasks.scheduled_flag_changes_apply",
         "schedule": 60.0,
     },
     # Recommendations follow the data: recomputed for every premise after the night's

@@ -1,4 +1,5 @@
-"""Every string a customer sees in the portal has a Japanese translation."""
+"""Every string a customer sees in the portal, and staff in the admin, has a Japanese
+translation."""
 
 import os
 import shutil
@@ -12,12 +13,15 @@ from django.urls import reverse
 from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[2]
+# Apps with a catalogue of their own (<app>/locale/ja/LC_MESSAGES/django.po).
+APPS_WITH_CATALOGUES = ("dashboards", "flags")
 
 
-def test_the_japanese_catalogue_covers_every_portal_string(tmp_path):
+@pytest.mark.parametrize("app_name", APPS_WITH_CATALOGUES)
+def test_the_japanese_catalogue_covers_every_string_of_the_app(tmp_path, app_name):
     """makemessages over the current code finds nothing untranslated or fuzzy."""
-    app = tmp_path / "dashboards"
-    shutil.copytree(ROOT / "dashboards", app, ignore=shutil.ignore_patterns("__pycache__"))
+    app = tmp_path / app_name
+    shutil.copytree(ROOT / app_name, app, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(
         [
             sys.executable,
@@ -50,9 +54,12 @@ def test_the_japanese_catalogue_covers_every_portal_string(tmp_path):
     assert "untranslated" not in stats and "fuzzy" not in stats, stats
 
 
-def test_the_compiled_catalogue_is_in_use():
+def test_the_compiled_catalogues_are_in_use():
     with translation.override("ja"):
         assert translation.gettext("Download CSV") == "CSVをダウンロード"
+        assert translation.gettext("Restore this version") == "この版に戻す"
+        # waffle's own strings, translated in flags' catalogue (flags/third_party_strings.py)
+        assert translation.gettext("Is this switch active?") == "このスイッチを有効にしますか?"
 
 
 @pytest.mark.django_db

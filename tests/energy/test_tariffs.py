@@ -646,4 +646,7 @@ def test_business_staff_edit_tariffs_and_emission_factors_but_not_users(client):
     ):
         assert client.get(url).status_code == 200, url
     assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get("/admin/auth/group/").status_code == 403
     assert client.get("/admin/energy/ingestbatch/").status_code == 403
+    # Readings have no admin page; the group holds no permission on them either.
+    assert not staff.has_perm("energy.view_reading")

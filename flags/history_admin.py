@@ -1,0 +1,194 @@
+"""The admin side of the audit trail: every admin of a model staff edit derives from
+``StaffHistoryAdmin``.
+
+Its History page (``admin/<app>/<model>/<id>/history/``) lists each version with who, when,
+why and what changed (before → after per field), and a "Restore this version" button per row
+that POSTs to ``admin/<app>/<model>/<id>/history/<history_id>/restore/``.
+``recent_changes_view`` (``/admin/changes/``) lists the latest changes across those models.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router, transaction
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
+from simple_history.utils import get_history_manager_for_model
+
+from flags.history import (
+    history_batch_finish,
+    history_batch_start,
+    history_recent,
+    history_restore,
+)
+
+# Fields every save changes by itself: listing them as "changed" would hide what staff did.
+HISTORY_DIFF_IGNORED_FIELDS = ("modified", "updated_at")
+
+
+class StaffHistoryContextHelper(HistoricalRecordContextHelper):
+    """Values as staff know them: Yes/No, a choice's label, the names of groups, "-" for none."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        field = self.model._meta.get_field(change.field)
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) or "-"
+        if value is None or value == "":
+            return "-"
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        return value
+
+
+class StaffHistoryAdmin(SimpleHistoryAdmin):
+    object_history_template = "flags/admin/object_history.html"
+    object_history_list_template = "flags/admin/object_history_list.html"
+
+    def get_urls(self):
+        opts = self.model._meta
+        restore = path(
+            "<path:object_id>/history/<int:history_id>/restore/",
+            self.admin_site.admin_view(self.history_restore_view),
+            name=f"{opts.app_label}_{opts.model_name}_history_restore",
+        )
+        return [restore, *super().get_urls()]
+
+    # --- One admin save is one history entry (see flags/history.py) -------------------------
+
+    def save_model(self, request, obj, form, change):
+        history_batch_start(instance=obj)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        history_batch_finish(instance=form.instance)
+
+    # --- The History page -----------------------------------------------------------------
+
+    def history_view_title(self, request, obj):
+        return _("Change history: %s") % obj
+
+    def revert_disabled(self, request, obj=None):
+        # simple-history's own revert (an editable form of the old version) is replaced by the
+        # one-click restore below; its version pages stay, read-only.
+        return True
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        context = {
+            "can_restore": obj is not None and self.has_change_permission(request, obj),
+            "restore_url_name": self._restore_url_name(),
+            **(extra_context or {}),
+        }
+        return super().history_view(request, object_id, extra_context=context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return StaffHistoryContextHelper(self.model, historical_record)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(
+                    current,
+                    excluded_fields=HISTORY_DIFF_IGNORED_FIELDS,
+                    foreign_keys_are_objs=foreign_keys_are_objs,
+                )
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
+    # --- Restore -------------------------------------------------------------------------------
+
+    def _restore_url_name(self) -> str:
+        opts = self.model._meta
+        return f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_history_restore"
+
+    def history_restore_view(self, request, object_id, history_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        history = get_history_manager_for_model(self.model)
+        pk_name = self.model._meta.pk.attname
+        record = get_object_or_404(history, **{pk_name: object_id, "history_id": history_id})
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        history_url = reverse(
+            f"{self.admin_site.name}:{self.model._meta.app_label}_"
+            f"{self.model._meta.model_name}_history",
+            args=[obj.pk],
+        )
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                restored = history_restore(record=record, user=request.user)
+                # Also in the admin's "recent actions", like any other change.
+                self.log_change(request, restored, f"Restored the version #{record.history_id}.")
+        except ValidationError as exc:
+            self.message_user(
+                request,
+                _("This version cannot be restored: %(errors)s")
+                % {"errors": " ".join(exc.messages)},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(history_url)
+        self.message_user(
+            request,
+            _("%(object)s was restored to its version of %(date)s.")
+            % {"object": restored, "date": _localized(record.history_date)},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(history_url)
+
+
+def _localized(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def recent_changes_view(request):
+    """Admin page: the latest changes staff (or scheduled changes) made, across every model."""
+    admin_site = admin.site
+    rows = []
+    for entry in history_recent(user=request.user):
+        model = entry.instance_type
+        opts = model._meta
+        previous = entry.prev_record
+        changes = []
+        if previous is not None:
+            delta = entry.diff_against(
+                previous, excluded_fields=HISTORY_DIFF_IGNORED_FIELDS, foreign_keys_are_objs=True
+            )
+            changes = StaffHistoryContextHelper(model, entry).context_for_delta_changes(delta)
+        history_url = None
+        if model in admin_site._registry:
+            history_url = reverse(
+                f"{admin_site.name}:{opts.app_label}_{opts.model_name}_history",
+                args=[getattr(entry, opts.pk.attname)],
+            )
+        rows.append(
+            {
+                "entry": entry,
+                "model_name": opts.verbose_name,
+                "object": entry.history_object,
+                "history_url": history_url,
+                "changes": changes,
+            }
+        )
+    context = {
+        **admin_site.each_context(request),
+        "title": _("Recent changes"),
+        "rows": rows,
+    }
+    return TemplateResponse(request, "flags/admin/recent_changes.html", context)
