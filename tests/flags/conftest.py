@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.admin.widgets import ManyToManyRawIdWidget
 from django.core.cache import cache
 from django.forms import CheckboxInput, NullBooleanSelect
+
 from energy.access import BUSINESS_STAFF
 from tests import factories
 
