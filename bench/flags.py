@@ -114,7 +114,7 @@ def main() -> None:
         from openfeature import api
         from openfeature.evaluation_context import EvaluationContext
 
-        from flags import openfeature as shoene_openfeature  # noqa: F401
+        from flags import openfeature_provider as shoene_openfeature  # noqa: F401
 
         client = api.get_client()
         contexts = {

@@ -356,7 +356,7 @@ def _lift_chart_data(result: ExperimentResult) -> dict:
                 highs.append(100 * data["relative_ci"][1])
                 series.append("CUPED" if method == "cuped" else "Welch")
     return {
-        "title": str(_("Relative lift against the control, with 95 % intervals")),
+        "title": str(_("Relative lift against the control, with 95-percent intervals")),
         "labels": labels,
         "values": values,
         "lows": lows,

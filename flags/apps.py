@@ -21,7 +21,7 @@ class FlagsConfig(AppConfig):
 
         from flags import checks  # noqa: F401 - registers the expiry check
         from flags.models import Experiment, Flag, Variant
-        from flags.openfeature import provider_register
+        from flags.openfeature_provider import provider_register
 
         # The portal evaluates through OpenFeature's client; ours is the provider behind it.
         provider_register()

@@ -2,7 +2,7 @@
 (or the evaluation internals) directly.
 
 The portal's flags are evaluated through the OpenFeature client, so the provider behind it
-(``flags.openfeature.ShoeneProvider``, registered at start-up) can be swapped for another
+(``flags.openfeature_provider.ShoeneProvider``, registered at start-up) can be swapped for another
 vendor's with ``openfeature.api.set_provider``.
 """
 

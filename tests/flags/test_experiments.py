@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from energy.access import BUSINESS_STAFF, DATA_TEAM
+from energy.access import DATA_TEAM
 from energy.models import DailyUsage
 from flags import evaluation
 from flags.evaluation import Unit
@@ -184,13 +184,6 @@ def test_a_lopsided_split_raises_the_srm_flag():
 
 
 # --- the admin ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff_client(client):
-    staff = factories.UserFactory(username="planner", is_staff=True, groups=[BUSINESS_STAFF])
-    client.force_login(staff)
-    return client
 
 
 def test_staff_create_an_experiment_with_variants_in_the_admin(staff_client):

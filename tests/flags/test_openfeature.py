@@ -20,7 +20,7 @@ from waffle.models import Switch
 
 from flags import registry
 from flags.models import Experiment, Exposure, Flag, Variant
-from flags.openfeature import ShoeneProvider
+from flags.openfeature_provider import ShoeneProvider
 from flags.testutils import override_provider
 from tests import factories
 
