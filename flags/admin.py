@@ -9,7 +9,9 @@ from waffle.admin import SwitchAdmin as WaffleSwitchAdmin
 from waffle.models import Switch
 
 from flags.history_admin import StaffHistoryAdmin
+from flags.lifecycle import STALE_AFTER_DAYS, flag_in_code, flag_is_stale
 from flags.models import Flag, ScheduledFlagChange
+from flags.registry import registry
 from flags.scheduling import scheduled_change_cancel, scheduled_changes_apply
 
 
@@ -30,9 +32,66 @@ def flag_state(flag: Flag) -> str:
     }
 
 
+class InCodeFilter(admin.SimpleListFilter):
+    title = _("declared in code")
+    parameter_name = "in_code"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("Not in code"))]
+
+    def queryset(self, request, queryset):
+        names = list(registry())
+        if self.value() == "yes":
+            return queryset.filter(name__in=names)
+        if self.value() == "no":
+            return queryset.exclude(name__in=names)
+        return queryset
+
+
 @admin.register(Flag)
 class FlagAdmin(StaffHistoryAdmin, WaffleFlagAdmin):
     search_fields = ["name", "note"]
+    list_display = [*WaffleFlagAdmin.list_display, "in_code", "stale", "owner", "expires"]
+    list_filter = [InCodeFilter, *WaffleFlagAdmin.list_filter]
+    actions = [*WaffleFlagAdmin.actions, "delete_not_in_code"]
+
+    @admin.display(description=_("in code"), boolean=True)
+    def in_code(self, obj: Flag) -> bool:
+        return flag_in_code(obj.name)
+
+    @admin.display(description=_("stale"))
+    def stale(self, obj: Flag) -> str:
+        if not flag_is_stale(obj):
+            return ""
+        return _("stale: fully on or off and unchanged for %(days)d days") % {
+            "days": STALE_AFTER_DAYS
+        }
+
+    @admin.display(description=_("owner"))
+    def owner(self, obj: Flag) -> str:
+        spec = registry().get(obj.name)
+        return spec.owner if spec else "—"
+
+    @admin.display(description=_("expires"))
+    def expires(self, obj: Flag):
+        spec = registry().get(obj.name)
+        return spec.expires if spec else "—"
+
+    @admin.action(
+        description=_("Delete the selected flags that are not in code"), permissions=["delete"]
+    )
+    def delete_not_in_code(self, request, queryset) -> None:
+        orphans = [flag for flag in queryset if not flag_in_code(flag.name)]
+        for flag in orphans:
+            flag.delete()
+        kept = queryset.count()
+        self.message_user(
+            request,
+            _("%(deleted)d deleted; %(kept)d kept because the code still reads them.")
+            % {"deleted": len(orphans), "kept": kept},
+            messages.SUCCESS,
+        )
+
     # Set by the model on save; the History page says who changed what and when.
     readonly_fields = ["created", "modified", "pending_scheduled_changes"]
 
