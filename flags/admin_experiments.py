@@ -307,9 +307,14 @@ def _interval(ci, percent: bool = False) -> str:
 def _results_rows(result: ExperimentResult) -> list[dict]:
     """The stored results as table rows per metric (formatted for the admin page)."""
     metrics = []
+    order = [variant["key"] for variant in result.data.get("variants", [])]
     for key, metric in result.data.get("metrics", {}).items():
         rows = []
-        for variant_key, summary in metric["summaries"].items():
+        # The stored JSON's key order is not kept (PostgreSQL jsonb): control first, as defined.
+        for variant_key in order:
+            summary = metric["summaries"].get(variant_key)
+            if summary is None:
+                continue
             lift = metric["lifts"].get(variant_key)
             welch = (lift or {}).get("welch") or {}
             cuped = (lift or {}).get("cuped") or {}
@@ -350,7 +355,8 @@ def _lift_chart_data(result: ExperimentResult) -> dict:
                 data = lift.get(method) or {}
                 if data.get("relative") is None or not data.get("relative_ci"):
                     continue
-                labels.append(f"{metric['label']} · {variant_key}")
+                method_name = "CUPED" if method == "cuped" else "Welch"
+                labels.append(f"{metric['label']} · {variant_key} ({method_name})")
                 values.append(100 * data["relative"])
                 lows.append(100 * data["relative_ci"][0])
                 highs.append(100 * data["relative_ci"][1])
