@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Models business staff edit in the admin have ``history = HistoricalRecords()``: every change
 # is kept with who, when, before and after, and can be restored (flags/history.py).
@@ -68,7 +69,8 @@ class Premise(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="premises",
-        verbose_name=_("owner"),
+        # "owner" alone is a flag's owner in flags' catalogue; here it is the customer.
+        verbose_name=pgettext_lazy("premise", "owner"),
     )
     region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="premises", verbose_name=_("region")
@@ -231,7 +233,9 @@ class ReadingRevision(models.Model):
 class WeatherObservation(models.Model):
     """Daily mean temperature for a region's local date."""
 
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="weather")
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="weather", verbose_name=_("region")
+    )
     date = models.DateField(_("local date"))
     temperature_mean_c = models.FloatField(_("mean temperature (°C)"))
 
@@ -251,7 +255,11 @@ class DailyUsage(models.Model):
     """The rollup of one meter's readings over one local day (in the meter's unit)."""
 
     meter = models.ForeignKey(
-        Meter, on_delete=models.CASCADE, related_name="daily_usage", db_index=False
+        Meter,
+        on_delete=models.CASCADE,
+        related_name="daily_usage",
+        db_index=False,
+        verbose_name=_("meter"),
     )
     date = models.DateField(_("local date"))
     total = models.FloatField(_("total"))
@@ -281,7 +289,9 @@ class Intervention(models.Model):
     savings estimate can be checked against.
     """
 
-    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="interventions")
+    meter = models.ForeignKey(
+        Meter, on_delete=models.CASCADE, related_name="interventions", verbose_name=_("meter")
+    )
     date = models.DateField(_("date"))
     description = models.CharField(_("description"), max_length=200)
     true_saving_fraction = models.FloatField(_("true saving fraction"), null=True, blank=True)
@@ -298,7 +308,8 @@ class Intervention(models.Model):
 class BatchStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     PROCESSING = "processing", _("Processing")
-    DONE = "done", _("Done")
+    # "Done" alone is a recommendation status (実施済み); a batch is done processing (完了).
+    DONE = "done", pgettext_lazy("ingest batch status", "Done")
     FAILED = "failed", _("Failed")
 
 
@@ -323,7 +334,7 @@ class IngestBatch(models.Model):
     )
     format = models.CharField(_("format"), max_length=10, choices=BatchFormat.choices)
     payload = models.TextField(_("raw payload"))
-    payload_sha256 = models.CharField(max_length=64)
+    payload_sha256 = models.CharField(_("payload SHA-256"), max_length=64)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -942,7 +953,11 @@ class EmissionFactor(ValidityPeriod):
         ),
     )
     source = models.CharField(
-        _("source"), max_length=300, blank=True, help_text=_("Where the figure was published.")
+        # An ingest batch's "source" is where readings came from (api, file or demo).
+        pgettext_lazy("emission factor", "source"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the figure was published."),
     )
 
     history = HistoricalRecords()

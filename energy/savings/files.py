@@ -35,7 +35,9 @@ class SeriesFileInvalid(ValidationFailed):
     code = "invalid_file"
 
     def __init__(self, message: str, *, source: str, line: int | None = None) -> None:
-        where = f"{source}, line {line}" if line is not None else source
+        where = source
+        if line is not None:
+            where = _("%(file)s, line %(line)d") % {"file": source, "line": line}
         super().__init__(
             f"{where}: {message}", details={"file": source, "line": line, "problem": message}
         )

@@ -177,13 +177,20 @@ def template_placeholder_errors(*, kind: str, text: str) -> list[str]:
     try:
         fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
-        return [f"The text is not a valid template ({exc}); write braces as {{{{ and }}}}."]
+        return [
+            translation.gettext(
+                "The text is not a valid template (%(reason)s); write braces as {{ and }}."
+            )
+            % {"reason": exc}
+        ]
     errors = []
     for name in fields:
         if name not in allowed:
             errors.append(
-                f"Unknown placeholder {{{name}}}; this kind can use: "
-                + ", ".join(f"{{{p}}}" for p in sorted(allowed))
+                translation.gettext(
+                    "Unknown placeholder {%(name)s}; this kind can use: %(allowed)s"
+                )
+                % {"name": name, "allowed": ", ".join(f"{{{p}}}" for p in sorted(allowed))}
             )
     return errors
 

@@ -12,9 +12,11 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
+from tests import factories
+
 ROOT = Path(__file__).resolve().parents[2]
 # Apps with a catalogue of their own (<app>/locale/ja/LC_MESSAGES/django.po).
-APPS_WITH_CATALOGUES = ("dashboards", "flags")
+APPS_WITH_CATALOGUES = ("dashboards", "energy", "flags")
 
 
 @pytest.mark.parametrize("app_name", APPS_WITH_CATALOGUES)
@@ -60,6 +62,12 @@ def test_the_compiled_catalogues_are_in_use():
         assert translation.gettext("Restore this version") == "この版に戻す"
         # waffle's own strings, translated in flags' catalogue (flags/third_party_strings.py)
         assert translation.gettext("Is this switch active?") == "このスイッチを有効にしますか?"
+        # energy's own, and the words that mean something else in another app's catalogue
+        assert translation.gettext("Fuel-cost adjustment") == "燃料費調整額"
+        assert translation.gettext("owner") == "担当"  # a flag's owner
+        assert translation.pgettext("premise", "owner") == "お客さま"
+        assert translation.gettext("Done") == "実施済み"  # a recommendation's status
+        assert translation.pgettext("ingest batch status", "Done") == "完了"
 
 
 @pytest.mark.django_db
@@ -82,3 +90,15 @@ def test_the_landing_page_in_japanese_has_no_english_left(client):
     body = client.get("/").content.decode()
     assert "ログイン" in body
     assert "Log in" not in body
+
+
+@pytest.mark.django_db
+def test_staff_edit_tariffs_in_japanese(client):
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    body = client.get(reverse("admin:energy_electricitytariffversion_add")).content.decode()
+    assert "電気料金プランの版" in body
+    assert "基本料金（円/月）" in body
+    assert "再生可能エネルギー発電促進賦課金単価（円/kWh）" in body
+    assert "時間帯別料金の時間帯" in body
+    assert "basic charge" not in body.lower()
+    assert "renewable energy levy" not in body.lower()

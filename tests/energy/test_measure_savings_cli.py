@@ -20,9 +20,19 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 REPO = Path(__file__).resolve().parents[2]
 TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _english():
+    """These tests read the English messages; the Japanese ones (the default language) are
+    checked by tests/dashboards/test_translations.py and the command-line test below."""
+    with translation.override("en"):
+        yield
+
 
 START = date(2024, 7, 1)
 INTERVENTION = date(2025, 7, 1)
@@ -334,5 +344,6 @@ def test_the_command_line_reports_a_bad_file_on_stderr_with_exit_code_2(tmp_path
     )
 
     assert run.returncode == 2
-    assert f"{usage}, line 5: usage -1 is negative" in run.stderr
+    # The command speaks the site's default language, Japanese.
+    assert f"{usage} の 5 行目: 使用量 -1 が負の値です。" in run.stderr
     assert "Traceback" not in run.stderr and run.stdout == ""

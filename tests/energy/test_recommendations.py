@@ -8,7 +8,7 @@ from django.utils import translation
 
 from energy.models import Recommendation, RecommendationStatus, RecommendationTemplate
 from energy.savings.generate import climate_load, meter_facts_load, recommendations_generate
-from energy.savings.templates import recommendation_render
+from energy.savings.templates import recommendation_render, template_placeholder_errors
 from tests import factories
 from tests.energy.recommendation_homes import (
     HEATING_BASE_C,
@@ -294,9 +294,28 @@ def test_an_unknown_placeholder_is_a_form_error_and_nothing_is_saved(db, client)
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert "Unknown placeholder {saving_dollars}" in errors["title_en"][0]
+    # Staff read the admin in Japanese (the default language).
+    assert "使えないプレースホルダー {saving_dollars}" in errors["title_en"][0]
+    assert "{saving_yen}" in errors["title_en"][0]  # among the placeholders the kind can use
     template.refresh_from_db()
     assert template.title_en == before
+
+
+def test_template_errors_name_the_placeholder_in_either_language():
+    with translation.override("en"):
+        assert template_placeholder_errors(kind="standby", text="{saving_dollars}") == [
+            "Unknown placeholder {saving_dollars}; this kind can use: {cohort}, "
+            "{cohort_kwh_per_day}, {confidence}, {own_kwh_per_day}, {saving_co2_kg}, "
+            "{saving_value}, {saving_yen}, {unit}"
+        ]
+        (broken,) = template_placeholder_errors(kind="standby", text="Save {saving_yen")
+        assert broken.startswith("The text is not a valid template (")
+        assert broken.endswith("); write braces as {{ and }}.")
+    with translation.override("ja"):
+        (unknown,) = template_placeholder_errors(kind="standby", text="{saving_dollars}")
+        assert unknown.startswith("使えないプレースホルダー {saving_dollars} があります。")
+        (broken,) = template_placeholder_errors(kind="standby", text="Save {saving_yen")
+        assert "{{ と }}" in broken
 
 
 def test_staff_edits_survive_the_next_migrate(db):

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,14 @@ from energy.savings.files import (
 )
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _english():
+    """These tests read the English messages; the Japanese ones (the default language) are
+    checked by tests/dashboards/test_translations.py and the command-line tests."""
+    with translation.override("en"):
+        yield
 
 
 def days(*isodates: str) -> list[np.datetime64]:

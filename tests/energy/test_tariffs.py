@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from config.errors import ValidationFailed
 from energy import tariffs
@@ -127,7 +128,11 @@ def test_electricity_bill_shows_the_tier_quantities(electricity):
         (180, 40),
         (50, 50),
     ]
-    assert str(bill.energy_lines[2].label).endswith("300 kWh)")
+    label = bill.energy_lines[2].label
+    with translation.override("en"):
+        assert str(label) == "Tier 3 (over 300 kWh)"
+    with translation.override("ja"):
+        assert str(label) == "第3段階（300 kWh超）"
 
 
 def test_time_of_use_bill_charges_band_hours_at_band_prices(time_of_use):
@@ -464,8 +469,11 @@ def test_overlapping_versions_of_one_tariff_are_refused(db):
         renewable_levy_jpy_per_kwh=3,
     )
 
-    with pytest.raises(
-        ValidationError, match=r"overlap another version \(2024-01-01 – 2024-12-31\)"
+    with (
+        translation.override("en"),
+        pytest.raises(
+            ValidationError, match=r"overlap another version \(2024-01-01 – 2024-12-31\)"
+        ),
     ):
         overlapping.full_clean()
 
@@ -478,7 +486,7 @@ def test_overlapping_versions_of_one_tariff_are_refused(db):
 def test_open_ended_emission_factor_overlaps_any_later_one(factors):
     later = EmissionFactor(commodity="gas", kg_co2_per_unit="2.2", valid_from=date(2026, 4, 1))
 
-    with pytest.raises(ValidationError, match="overlap"):
+    with translation.override("en"), pytest.raises(ValidationError, match="overlap"):
         later.full_clean()
 
 
@@ -515,7 +523,9 @@ def test_admin_refuses_an_overlapping_version_with_a_message(admin_client, elect
     )
 
     assert response.status_code == 200
-    assert "2020-01-01" in response.content.decode()  # names the version it overlaps
+    body = response.content.decode()
+    assert "2020-01-01" in body  # names the version it overlaps
+    assert "別の版（2020-01-01 – …）と重なっています" in body  # in staff's language
     assert ElectricityTariffVersion.objects.filter(tariff=electricity).count() == 1
 
 
