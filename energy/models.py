@@ -974,3 +974,15 @@ class EmissionFactor(ValidityPeriod):
         if not self.commodity:
             return None
         return EmissionFactor.objects.filter(commodity=self.commodity)
+
+
+# Saving campaigns, the points ledger and notifications (energy/campaigns/).
+from energy.campaigns.models import (  # noqa: E402, F401
+    BaselineMethod,
+    CampaignStatus,
+    DemandResponseEvent,
+    EmailDelivery,
+    NotificationPreference,
+    PointsEntry,
+    YearOnYearCampaign,
+)
