@@ -30,6 +30,7 @@ urlpatterns = [
         views.recommendation_status,
         name="recommendation_status",
     ),
+    path("campaigns/", views.campaigns, name="campaigns"),
     path("meters/<int:meter_id>/", views.meter_latest, name="meter_latest"),
     path("meters/<int:meter_id>/<period:period>/<str:key>/", views.usage, name="usage"),
     path(

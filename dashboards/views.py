@@ -240,3 +240,23 @@ def recommendation_status(request: HttpRequest, recommendation_id: int) -> HttpR
     )
     url = reverse("dashboards:recommendations", kwargs={"premise_id": recommendation.premise_id})
     return redirect(f"{url}#recommendation-{recommendation.pk}")
+
+
+@login_required
+@require_GET
+def campaigns(request: HttpRequest) -> HttpResponse:
+    """Saving campaigns and events the customer takes part in, and their points."""
+    from energy.campaigns.portal import customer_campaigns
+
+    premises = selectors.customer_premises(user=request.user)
+    premise = premises[0] if premises else None
+    today = selectors.local_today(premise=premise) if premise else selectors.local_today()
+    context = _portal_context(
+        request,
+        premises,
+        premise,
+        active="campaigns",
+        data=customer_campaigns(user=request.user, today=today),
+        language=(request.LANGUAGE_CODE or "ja")[:2],
+    )
+    return render(request, "dashboards/campaigns.html", context)

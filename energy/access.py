@@ -18,6 +18,8 @@ STAFF_EDITS = (
     "flags.scheduledflagchange",
     "flags.experiment",
     "flags.variant",
+    "energy.yearonyearcampaign",
+    "energy.demandresponseevent",
     "energy.electricitytariff",
     "energy.electricitytariffversion",
     "energy.timeofuseband",
@@ -34,6 +36,8 @@ STAFF_EDITS = (
 STAFF_READS = (
     "flags.exposure",
     "flags.experimentresult",
+    "energy.pointsentry",
+    "energy.emaildelivery",
     "energy.region",
 )
 
@@ -62,6 +66,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "energy.view_ingestbatch",
         "energy.view_intervention",
         "energy.view_recommendation",
+        # The points ledger (GET /api/v1/points/).
+        "energy.view_pointsentry",
         # Experiments with their exposures and results (the API's experiments endpoints).
         "flags.view_experiment",
         "flags.view_variant",

@@ -371,3 +371,7 @@ class EmissionFactorAdmin(StaffHistoryAdmin):
     list_display = ["commodity", "kg_co2_per_unit", "valid_from", "valid_until", "source"]
     list_filter = ["commodity", "valid_from"]
     search_fields = ["source"]
+
+
+# Campaigns, the points ledger and notifications (energy/campaigns/admin.py).
+from energy.campaigns import admin as campaigns_admin  # noqa: E402, F401

@@ -88,3 +88,23 @@ def recommendations_measure_done() -> int:
     for recommendation_id in ids:
         recommendation_savings_measure_task.delay(recommendation_id)
     return len(ids)
+
+
+@shared_task(
+    name="energy.tasks.yoy_awards_compute_all",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    max_retries=3,
+)
+def yoy_awards_compute_all() -> dict:
+    """Award (or correct) the year-on-year campaigns' judged months."""
+    from energy.campaigns.models import CampaignStatus, YearOnYearCampaign
+    from energy.campaigns.year_on_year import yoy_awards_compute
+
+    summaries = {}
+    for campaign in YearOnYearCampaign.objects.filter(
+        status__in=[CampaignStatus.ANNOUNCED, CampaignStatus.FINISHED]
+    ):
+        summaries[campaign.pk] = yoy_awards_compute(campaign=campaign)
+    return summaries

@@ -146,6 +146,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "flags.tasks.experiment_results_compute_running",
         "schedule": crontab(minute=15),
     },
+    # Year-on-year campaign months are judged once over and their readings are in (ingest
+    # lag included); recent months are recomputed daily, so late readings correct an award
+    # through the ledger and nothing is awarded twice.
+    "campaigns-yoy-awards-daily": {
+        "task": "energy.tasks.yoy_awards_compute_all",
+        "schedule": crontab(hour=5, minute=10),
+    },
     "recommendations-measure-done": {
         "task": "energy.tasks.recommendations_measure_done",
         "schedule": crontab(hour=4, minute=30),

@@ -1,0 +1,238 @@
+"""Campaigns in the admin: staff design year-on-year campaigns and demand-response events, run
+them, read their results, and read (never edit) the points ledger."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from energy.campaigns import results
+from energy.campaigns.models import (
+    CampaignStatus,
+    DemandResponseEvent,
+    EmailDelivery,
+    NotificationPreference,
+    PointsEntry,
+    YearOnYearCampaign,
+)
+
+ELIGIBILITY = (
+    _("Who takes part"),
+    {
+        "description": _("Empty fields admit everyone; every field given must hold."),
+        "fields": ("commodity", "regions", "groups", "experiment", "experiment_variant"),
+    },
+)
+WORDING = (
+    _("What customers read"),
+    {"fields": ("title_ja", "title_en", "description_ja", "description_en")},
+)
+
+
+class CampaignAdminBase(admin.ModelAdmin):
+    filter_horizontal = ("regions", "groups")
+    list_filter = ("status", "commodity")
+    search_fields = ("title_ja", "title_en", "description_ja", "description_en")
+    readonly_fields = ("created_at", "updated_at", "results_link")
+    results_kind = ""
+
+    @admin.display(description=_("results"))
+    def results_link(self, obj) -> str:
+        if not obj or not obj.pk:
+            return "—"
+        url = reverse(f"admin:energy_{self.results_kind}_results", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Results"))
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/results/",
+                self.admin_site.admin_view(self.results_view),
+                name=f"energy_{self.results_kind}_results",
+            )
+        ]
+        return own + super().get_urls()
+
+    def results_view(self, request, pk: int):
+        campaign = get_object_or_404(self.model, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "campaign": campaign,
+            "summary": results.campaign_results(campaign=campaign),
+            "title": _("Results: %(title)s") % {"title": campaign},
+        }
+        return TemplateResponse(request, "admin/energy/campaign_results.html", context)
+
+
+@admin.register(YearOnYearCampaign)
+class YearOnYearCampaignAdmin(CampaignAdminBase):
+    results_kind = "yearonyearcampaign"
+    list_display = (
+        "__str__",
+        "status",
+        "period_start",
+        "period_end",
+        "min_saving_percent",
+        "points_per_month",
+        "cap_points",
+    )
+    fieldsets = (
+        (None, {"fields": ("status", "results_link")}),
+        WORDING,
+        (
+            _("The rule"),
+            {
+                "fields": (
+                    "period_start",
+                    "period_end",
+                    "min_saving_percent",
+                    "weather_normalised",
+                    "points_per_month",
+                    "cap_points",
+                )
+            },
+        ),
+        ELIGIBILITY,
+        (_("Record"), {"fields": ("created_at", "updated_at")}),
+    )
+    actions = ["announce", "finish", "compute_awards"]
+
+    @admin.action(description=_("Announce (start) the selected campaigns"), permissions=["change"])
+    def announce(self, request, queryset) -> None:
+        queryset.filter(status=CampaignStatus.DRAFT).update(status=CampaignStatus.ANNOUNCED)
+
+    @admin.action(description=_("Finish the selected campaigns"), permissions=["change"])
+    def finish(self, request, queryset) -> None:
+        queryset.filter(status=CampaignStatus.ANNOUNCED).update(status=CampaignStatus.FINISHED)
+
+    @admin.action(description=_("Compute awards now"), permissions=["change"])
+    def compute_awards(self, request, queryset) -> None:
+        from energy.campaigns.year_on_year import yoy_awards_compute
+
+        for campaign in queryset:
+            summary = yoy_awards_compute(campaign=campaign)
+            self.message_user(
+                request,
+                _("%(campaign)s: %(qualifying)d qualifying months, %(points)d points.")
+                % {"campaign": campaign, **summary},
+            )
+
+
+@admin.register(DemandResponseEvent)
+class DemandResponseEventAdmin(CampaignAdminBase):
+    results_kind = "demandresponseevent"
+    list_display = (
+        "__str__",
+        "status",
+        "event_date",
+        "start_hour",
+        "end_hour",
+        "points_per_kwh",
+        "baseline_method",
+        "announced_at",
+        "cancelled_at",
+    )
+    readonly_fields = (*CampaignAdminBase.readonly_fields, "announced_at", "cancelled_at")
+    fieldsets = (
+        (None, {"fields": ("status", "results_link", "announced_at", "cancelled_at")}),
+        WORDING,
+        (
+            _("The event"),
+            {
+                "fields": (
+                    "event_date",
+                    "start_hour",
+                    "end_hour",
+                    "points_per_kwh",
+                    "baseline_method",
+                )
+            },
+        ),
+        ELIGIBILITY,
+        (_("Record"), {"fields": ("created_at", "updated_at")}),
+    )
+    actions = ["announce", "cancel", "compute_awards"]
+
+    @admin.action(
+        description=_("Announce the selected events (emails the customers once)"),
+        permissions=["change"],
+    )
+    def announce(self, request, queryset) -> None:
+        from energy.campaigns.notifications import event_announce
+
+        for event in queryset.exclude(status=CampaignStatus.CANCELLED):
+            event_announce(event=event)
+        self.message_user(request, _("Announced; the emails are on their way."))
+
+    @admin.action(description=_("Cancel the selected events"), permissions=["change"])
+    def cancel(self, request, queryset) -> None:
+        from energy.campaigns.notifications import event_cancel
+
+        for event in queryset:
+            event_cancel(event=event)
+
+    @admin.action(description=_("Compute awards now"), permissions=["change"])
+    def compute_awards(self, request, queryset) -> None:
+        from energy.campaigns.demand_response import event_awards_compute
+
+        for event in queryset:
+            event_awards_compute(event=event)
+        self.message_user(request, _("Awards computed."), messages.SUCCESS)
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(admin.ModelAdmin):
+    """The ledger is read-only: awards and corrections are added by the award jobs only."""
+
+    list_display = ("created_at", "user", "premise", "award_key", "kind", "points")
+    list_filter = ("kind", "yoy_campaign", "event")
+    search_fields = ("award_key", "user__username")
+    list_select_related = ("user", "premise")
+    readonly_fields = [field.name for field in PointsEntry._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        try:
+            queryset = response.context_data["cl"].queryset
+        except (AttributeError, KeyError):
+            return response
+        totals = queryset.aggregate(points=Sum("points"), customers=Count("user", distinct=True))
+        response.context_data["ledger_totals"] = totals
+        return response
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "event_announcements", "high_usage_alerts", "weekly_summary")
+    list_filter = ("event_announcements", "high_usage_alerts", "weekly_summary", "language")
+    search_fields = ("user__username",)
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "kind", "status", "attempts", "sent_at")
+    list_filter = ("kind", "status")
+    search_fields = ("key", "user__username")
+    readonly_fields = [field.name for field in EmailDelivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,161 @@
+"""Year-on-year saving points: a month qualifies when its use is at least N % below the same
+calendar month a year earlier (or, weather-normalised, below what last year's behaviour would
+have used in this year's weather), up to a cap of points per customer.
+
+A month is judged only once it is over and every day of it (and of last year's month) has a
+complete rollup; until then nothing is awarded for it. The daily task recomputes recent months,
+so late readings change an award through the ledger (a correction line), never twice.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from django.utils import timezone
+
+from energy.campaigns.eligibility import Participant, participants
+from energy.campaigns.ledger import points_award
+from energy.campaigns.models import CampaignStatus, YearOnYearCampaign
+from energy.models import DailyUsage, Meter
+from energy.savings.caltrack import DataInsufficient, baseline_fit
+from energy.savings.services import meter_daily_series
+
+# Readings of a day may arrive this long after it; a month is judged after its end plus this.
+INGEST_LAG_DAYS = 2
+
+
+@dataclass(frozen=True)
+class MonthJudgement:
+    month: date
+    qualifies: bool
+    basis: dict
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_end(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def _year_before(month: date) -> date:
+    return month.replace(year=month.year - 1)
+
+
+def campaign_months(*, campaign: YearOnYearCampaign, today: date) -> list[date]:
+    """The campaign's months that are over, ingest lag included."""
+    months, month = [], _month_start(campaign.period_start)
+    last = _month_start(campaign.period_end)
+    while month <= last:
+        if _month_end(month) + timedelta(days=INGEST_LAG_DAYS) < today:
+            months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_total(meter_id: int, month: date, per_day: int) -> float | None:
+    """The month's use from complete days only; None unless every day is complete."""
+    end = _month_end(month)
+    rows = list(
+        DailyUsage.objects.filter(meter_id=meter_id, date__range=(month, end)).values_list(
+            "total", "intervals"
+        )
+    )
+    if len(rows) < end.day or any(intervals < per_day for _t, intervals in rows):
+        return None
+    return float(sum(total for total, _i in rows))
+
+
+def month_judge(
+    *, participant: Participant, month: date, min_saving_percent: float, weather_normalised: bool
+) -> MonthJudgement:
+    per_day = 1440 // participant.interval_minutes
+    actual = _month_total(participant.meter_id, month, per_day)
+    basis: dict = {
+        "month": month.strftime("%Y-%m"),
+        "rule": f"use at least {min_saving_percent:g} % below the same month last year",
+        "weather_normalised": weather_normalised,
+        "this_month_use": actual,
+    }
+    if actual is None:
+        return MonthJudgement(month, False, {**basis, "reason": "this month's data incomplete"})
+    if weather_normalised:
+        # Last year's behaviour (the customer's CalTRACK model on the 365 days before the
+        # month) predicted at this month's temperatures.
+        meter = Meter.objects.select_related("premise__region").get(pk=participant.meter_id)
+        dates, usage, temperature_c = meter_daily_series(
+            meter=meter, start=month - timedelta(days=365), end=_month_end(month)
+        )
+        fit_days = dates < np.datetime64(month)
+        try:
+            model = baseline_fit(
+                usage=usage[fit_days],
+                temperature_c=temperature_c[fit_days],
+                commodity=meter.commodity,
+            )
+        except DataInsufficient as error:
+            return MonthJudgement(month, False, {**basis, "reason": "; ".join(error.reasons)})
+        month_temps = temperature_c[~fit_days]
+        if np.isnan(month_temps).any():
+            return MonthJudgement(month, False, {**basis, "reason": "temperatures missing"})
+        reference = float(np.sum(model.predict(month_temps)))
+        basis["reference"] = "last year's model at this month's temperatures"
+    else:
+        reference = _month_total(participant.meter_id, _year_before(month), per_day)
+        basis["reference"] = "the same month last year"
+        if reference is None:
+            return MonthJudgement(
+                month, False, {**basis, "reason": "last year's month data incomplete"}
+            )
+    basis["reference_use"] = reference
+    if reference <= 0:
+        return MonthJudgement(month, False, {**basis, "reason": "no use to compare with"})
+    saving_percent = 100.0 * (reference - actual) / reference
+    basis["saving_percent"] = round(saving_percent, 2)
+    basis["saving"] = reference - actual
+    return MonthJudgement(month, saving_percent >= min_saving_percent, basis)
+
+
+def yoy_awards_compute(*, campaign: YearOnYearCampaign, today: date | None = None) -> dict:
+    """Award (or correct) every judged month of the campaign; return counts."""
+    today = today or timezone.localdate()
+    summary = {"participants": 0, "months": 0, "qualifying": 0, "points": 0, "waiting": 0}
+    if campaign.status != CampaignStatus.ANNOUNCED and campaign.status != CampaignStatus.FINISHED:
+        return summary
+    months = campaign_months(campaign=campaign, today=today)
+    people = participants(campaign=campaign)
+    summary["participants"] = len(people)
+    given_by_user: dict[int, int] = {}
+    for month in months:
+        for participant in people:
+            judgement = month_judge(
+                participant=participant,
+                month=month,
+                min_saving_percent=float(campaign.min_saving_percent),
+                weather_normalised=campaign.weather_normalised,
+            )
+            summary["months"] += 1
+            if judgement.basis.get("reason", "").endswith("incomplete"):
+                summary["waiting"] += 1
+                continue  # judged later, once the data are in
+            already = given_by_user.get(participant.user_id, 0)
+            points = 0
+            if judgement.qualifies:
+                points = max(0, min(campaign.points_per_month, campaign.cap_points - already))
+                summary["qualifying"] += 1
+            given_by_user[participant.user_id] = already + points
+            summary["points"] += points
+            points_award(
+                user_id=participant.user_id,
+                premise_id=participant.premise_id,
+                award_key=(
+                    f"yoy:{campaign.pk}:{participant.user_id}:{participant.premise_id}:"
+                    f"{month:%Y-%m}"
+                ),
+                points=points,
+                basis={**judgement.basis, "cap": campaign.cap_points, "unit": campaign.commodity},
+                yoy_campaign_id=campaign.pk,
+            )
+    return summary
