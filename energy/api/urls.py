@@ -1,8 +1,8 @@
 from django.urls import path
 
 from energy.api.ingest import BatchDetailView, IngestReadingsView
-from energy.api.recommendations import RecommendationListView, RecommendationStatusView
 from energy.api.points import PointsLedgerView
+from energy.api.recommendations import RecommendationListView, RecommendationStatusView
 from energy.api.savings import MeterSavingsView
 
 urlpatterns = [
