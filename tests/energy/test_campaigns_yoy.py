@@ -1,0 +1,202 @@
+"""Year-on-year saving points: hand-computed months, the cap, late data, no double awards."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from energy.access import DATA_TEAM
+from energy.campaigns.ledger import points_award, points_balance, points_held
+from energy.campaigns.models import PointsEntry, YearOnYearCampaign
+from energy.campaigns.year_on_year import yoy_awards_compute
+from energy.models import DailyUsage
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 20)
+
+
+def month_days(year: int, month: int) -> list[date]:
+    day, days = date(year, month, 1), []
+    while day.month == month:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def usage(meter, days, kwh_per_day: float, intervals: int = 48) -> None:
+    DailyUsage.objects.bulk_create(
+        DailyUsage(
+            meter=meter,
+            date=d,
+            total=kwh_per_day,
+            baseload=0.1,
+            peak=1.0,
+            peak_at=datetime(d.year, d.month, d.day, 3, tzinfo=UTC),
+            night_total=1.0,
+            intervals=intervals,
+        )
+        for d in days
+    )
+
+
+@pytest.fixture
+def customer(db):
+    user = factories.UserFactory(username="yuki")
+    premise = factories.PremiseFactory(owner=user, region=factories.RegionFactory(name="Sapporo"))
+    meter = factories.MeterFactory(
+        premise=premise, serial="E-Y", commodity="electricity", unit="kWh"
+    )
+    return user, premise, meter
+
+
+def campaign_create(**fields) -> YearOnYearCampaign:
+    values = dict(
+        title_ja="前年比3%節電",
+        title_en="Save 3 % on last year",
+        status="announced",
+        commodity="electricity",
+        period_start=date(2026, 9, 1),
+        period_end=date(2027, 2, 28),
+        min_saving_percent=3,
+        points_per_month=100,
+        cap_points=250,
+    )
+    values.update(fields)
+    return YearOnYearCampaign.objects.create(**values)
+
+
+def test_a_month_at_least_3_percent_below_last_year_earns_its_points(customer):
+    user, premise, meter = customer
+    # September: 9.6 vs 10 kWh a day (4 % less) qualifies; October: 9.8 vs 10 (2 %) does not.
+    usage(meter, month_days(2025, 9) + month_days(2025, 10), 10.0)
+    usage(meter, month_days(2026, 9), 9.6)
+    usage(meter, month_days(2026, 10), 9.8)
+    campaign = campaign_create()
+
+    summary = yoy_awards_compute(campaign=campaign, today=TODAY)
+
+    assert summary["qualifying"] == 1 and summary["points"] == 100
+    [line] = PointsEntry.objects.all()
+    assert line.award_key == f"yoy:{campaign.pk}:{user.pk}:{premise.pk}:2026-09"
+    assert line.basis["saving_percent"] == pytest.approx(4.0)
+    assert line.basis["reference_use"] == pytest.approx(300.0)
+    assert line.basis["this_month_use"] == pytest.approx(288.0)
+    assert points_balance(user_id=user.pk) == 100
+
+
+def test_the_cap_limits_a_customers_points(customer):
+    user, _premise, meter = customer
+    campaign = campaign_create(
+        period_start=date(2026, 7, 1), period_end=date(2026, 10, 31), cap_points=250
+    )
+    for month in (7, 8, 9, 10):
+        usage(meter, month_days(2025, month), 10.0)
+        usage(meter, month_days(2026, month), 9.0)
+    yoy_awards_compute(campaign=campaign, today=TODAY)
+    held = sorted(PointsEntry.objects.values_list("award_key", "points"))
+    assert [points for _key, points in held] == [100, 100, 50]  # the cap reached in September
+    assert points_balance(user_id=user.pk) == 250
+
+
+def test_an_incomplete_month_waits_and_late_readings_award_once(customer):
+    _user, _premise, meter = customer
+    usage(meter, month_days(2025, 10), 10.0)
+    october = month_days(2026, 10)
+    usage(meter, october[:-1], 9.0)  # the last day has not arrived yet
+    campaign = campaign_create(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31))
+    summary = yoy_awards_compute(campaign=campaign, today=TODAY)
+    assert summary["waiting"] == 1 and PointsEntry.objects.count() == 0
+
+    usage(meter, october[-1:], 9.0)  # the late day arrives
+    yoy_awards_compute(campaign=campaign, today=TODAY)
+    yoy_awards_compute(campaign=campaign, today=TODAY)  # a retry or the next day's run
+    assert list(PointsEntry.objects.values_list("kind", "points")) == [("award", 100)]
+
+
+def test_a_correction_is_a_new_line_never_an_edit(customer):
+    user, _premise, meter = customer
+    usage(meter, month_days(2025, 9), 10.0)
+    usage(meter, month_days(2026, 9), 9.0)
+    campaign = campaign_create()
+    yoy_awards_compute(campaign=campaign, today=TODAY)
+    # Corrected readings: September was not below last year after all.
+    DailyUsage.objects.filter(meter=meter, date__year=2026).update(total=10.5)
+    yoy_awards_compute(campaign=campaign, today=TODAY)
+    lines = list(PointsEntry.objects.order_by("pk").values_list("kind", "points"))
+    assert lines == [("award", 100), ("correction", -100)]
+    assert points_balance(user_id=user.pk) == 0
+
+
+def test_a_month_not_over_yet_is_not_judged(customer):
+    _user, _premise, meter = customer
+    usage(meter, month_days(2025, 11), 10.0)
+    usage(meter, month_days(2026, 11)[:19], 5.0)
+    campaign = campaign_create(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30))
+    assert yoy_awards_compute(campaign=campaign, today=TODAY)["months"] == 0
+
+
+def test_a_draft_campaign_awards_nothing_and_eligibility_by_region(customer):
+    _user, _premise, meter = customer
+    usage(meter, month_days(2025, 9), 10.0)
+    usage(meter, month_days(2026, 9), 9.0)
+    assert yoy_awards_compute(campaign=campaign_create(status="draft"), today=TODAY)["months"] == 0
+    elsewhere = campaign_create()
+    elsewhere.regions.add(factories.RegionFactory(name="Hakodate"))
+    assert yoy_awards_compute(campaign=elsewhere, today=TODAY)["participants"] == 0
+
+
+def test_the_ledger_appends_only_the_difference(customer):
+    user, premise, _meter = customer
+    key = "event:1:x"
+    for points in (30, 30, 45, 0):
+        points_award(user_id=user.pk, premise_id=premise.pk, award_key=key, points=points, basis={})
+    assert list(PointsEntry.objects.order_by("pk").values_list("kind", "points")) == [
+        ("award", 30),
+        ("correction", 15),
+        ("correction", -45),
+    ]
+    assert points_held(award_key=key) == 0
+
+
+def test_the_data_team_exports_the_ledger_and_customers_cannot(customer):
+    user, premise, _meter = customer
+    for n in range(3):
+        points_award(
+            user_id=user.pk,
+            premise_id=premise.pk,
+            award_key=f"k{n}",
+            points=10 * (n + 1),
+            basis={"rule": "test"},
+        )
+    api = APIClient()
+    api.force_authenticate(factories.UserFactory(groups=[DATA_TEAM]))
+    first = api.get("/api/v1/points/?limit=2").json()
+    assert [line["points"] for line in first["results"]] == [10, 20]
+    rest = api.get(f"/api/v1/points/?limit=2&after={first['next_after']}").json()
+    assert [line["points"] for line in rest["results"]] == [30] and rest["next_after"] is None
+    assert api.get("/api/v1/points/?limit=abc").status_code == 400
+    api.force_authenticate(user)
+    assert api.get("/api/v1/points/").status_code == 403
+
+
+def test_the_portal_shows_progress_and_the_balance(client, customer):
+    user, premise, meter = customer
+    today = timezone.localdate()
+    so_far = [d for d in month_days(today.year, today.month) if d < today]
+    usage(meter, so_far, 9.0)
+    usage(meter, [d.replace(year=d.year - 1) for d in so_far], 10.0)
+    campaign_create(period_start=today.replace(day=1), period_end=today + timedelta(days=60))
+    points_award(user_id=user.pk, premise_id=premise.pk, award_key="k", points=120, basis={})
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("dashboards:campaigns"))
+    body = page.content.decode()
+    assert 'id="points-balance">120 points' in body
+    assert "Save 3 % on last year" in body
+    [progress] = page.context["data"].current
+    if so_far:  # on the first of the month there is nothing to compare yet
+        assert progress.saving_percent == pytest.approx(10.0)
+        assert progress.on_track
