@@ -76,7 +76,7 @@ class YearOnYearCampaign(CampaignBase):
     month a year earlier (optionally weather-normalised), up to a cap per customer."""
 
     period_start = models.DateField(_("first month"), help_text=_("Any day of the first month."))
-    period_end = models.DateField(_("last month"), help_text=_("Any day of the last month."))
+    period_end = models.DateField(_("final month"), help_text=_("Any day of the final month."))
     min_saving_percent = models.DecimalField(
         _("minimum saving (%)"),
         max_digits=4,
