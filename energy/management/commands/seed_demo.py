@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
+from energy.campaigns.demo import campaigns_demo_seed
 from energy.demo import demo_logins_table, demo_seed
 from energy.models import Premise
 from flags.services import experiments_demo_seed
@@ -42,6 +44,10 @@ class Command(BaseCommand):
                     f"and {result.recommendations} recommendations over {days} days."
                 )
             )
+            if campaigns_demo_seed(today=timezone.localdate()):
+                self.stdout.write(
+                    "Campaigns: a running year-on-year campaign and a draft event to announce."
+                )
             if experiments_demo_seed():
                 self.stdout.write("A draft experiment to try in the admin: recommendation_framing.")
         self.print_logins()
