@@ -38,4 +38,10 @@ urlpatterns = [
         views.usage_csv,
         name="usage_csv",
     ),
+    path("notifications/", views.notification_preferences, name="notification_preferences"),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        views.notification_unsubscribe,
+        name="notification_unsubscribe",
+    ),
 ]

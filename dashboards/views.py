@@ -2,16 +2,22 @@
 
 from datetime import timedelta
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ValidationFailed
 from dashboards import charts, presentation, selectors
+from energy.campaigns import notifications
 from energy.savings.lifecycle import recommendation_status_set
 from flags import services as flags
 
@@ -260,3 +266,86 @@ def campaigns(request: HttpRequest) -> HttpResponse:
         language=(request.LANGUAGE_CODE or "ja")[:2],
     )
     return render(request, "dashboards/campaigns.html", context)
+
+
+# --- Notification emails ---------------------------------------------------------------------
+
+
+class NotificationPreferencesForm(forms.Form):
+    event_announcements = forms.BooleanField(
+        label=gettext_lazy("Saving event announcements"), required=False
+    )
+    high_usage_alerts = forms.BooleanField(
+        label=gettext_lazy("Alerts when my use is unusually high"), required=False
+    )
+    weekly_summary = forms.BooleanField(
+        label=gettext_lazy("A weekly summary of my use"), required=False
+    )
+    language = forms.ChoiceField(label=gettext_lazy("Email language"), choices=settings.LANGUAGES)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    preference = notifications.preference_for(user=request.user, language=request.LANGUAGE_CODE)
+    if request.method == "POST":
+        form = NotificationPreferencesForm(request.POST)
+        if form.is_valid():
+            notifications.preference_update(user=request.user, **form.cleaned_data)
+            messages.success(request, _("Your email settings are saved."))
+            return redirect("dashboards:notification_preferences")
+    else:
+        form = NotificationPreferencesForm(
+            initial={
+                "event_announcements": preference.event_announcements,
+                "high_usage_alerts": preference.high_usage_alerts,
+                "weekly_summary": preference.weekly_summary,
+                "language": preference.language,
+            }
+        )
+    premises = selectors.customer_premises(user=request.user)
+    context = _portal_context(
+        request,
+        premises,
+        premises[0] if premises else None,
+        active="notifications",
+        form=form,
+        email=request.user.email,
+    )
+    return render(request, "dashboards/notification_preferences.html", context)
+
+
+# The link in an email works without logging in: the signed token names the customer and the
+# kind of email, and is the only authority the request needs. CSRF protection is off for this
+# view alone because RFC 8058 one-click unsubscribe has mail clients POST here with no cookie
+# or CSRF token; a forged request could only do what the link's holder can do anyway (turn
+# off that one kind of email). GET changes nothing (link scanners and prefetchers follow
+# links): it shows a confirmation with the one-click button.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def notification_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    apply = request.method == "POST"
+    try:
+        target = (notifications.unsubscribe_apply if apply else notifications.unsubscribe_check)(
+            token=token
+        )
+    except notifications.UnsubscribeTokenInvalid as error:
+        return render(
+            request,
+            "dashboards/notification_unsubscribe.html",
+            {"invalid": error.message},
+            status=400,
+        )
+    # A customer arriving from an email has no language cookie yet: their email's language.
+    language = (
+        translation.get_language()
+        if settings.LANGUAGE_COOKIE_NAME in request.COOKIES
+        else target.preference.language
+    )
+    with translation.override(language):
+        response = render(
+            request,
+            "dashboards/notification_unsubscribe.html",
+            {"target": target, "done": apply, "kind_label": target.kind_label},
+        )
+    return response

@@ -1,10 +1,13 @@
 """Celery tasks: take ids, call one service, own their retry policy."""
 
+from smtplib import SMTPException
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from energy.campaigns.notifications import EmailsNotSent
 from energy.ingest.services import batch_process, batches_requeue_stale
 
 # Transient failures (database restart or failover, a dropped connection): retried with
@@ -108,3 +111,40 @@ def yoy_awards_compute_all() -> dict:
     ):
         summaries[campaign.pk] = yoy_awards_compute(campaign=campaign)
     return summaries
+
+
+# --- Notification emails -------------------------------------------------------------------
+#
+# Each email is keyed (energy/campaigns/notifications.py), so a retry sends only what has not
+# gone out. A run with failed messages raises EmailsNotSent after trying every recipient; the
+# retry sends just those. SMTP errors are OSError or smtplib.SMTPException.
+EMAIL_RETRY_ERRORS = (*TRANSIENT_ERRORS, OSError, SMTPException, EmailsNotSent)
+EMAIL_RETRY = {
+    "acks_late": True,
+    "autoretry_for": EMAIL_RETRY_ERRORS,
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(**EMAIL_RETRY)
+def event_announcement_send(event_id: int) -> dict:
+    from energy.campaigns.notifications import event_announcement_emails_send
+
+    return event_announcement_emails_send(event_id=event_id).as_dict()
+
+
+@shared_task(**EMAIL_RETRY)
+def high_usage_alerts_send() -> dict:
+    from energy.campaigns.notifications import high_usage_alerts_send as alerts_send
+
+    return alerts_send().as_dict()
+
+
+@shared_task(**EMAIL_RETRY)
+def weekly_summaries_send() -> dict:
+    from energy.campaigns.notifications import weekly_summaries_send as summaries_send
+
+    return summaries_send().as_dict()

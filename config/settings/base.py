@@ -157,6 +157,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "energy.tasks.recommendations_measure_done",
         "schedule": crontab(hour=4, minute=30),
     },
+    # High-usage alerts go out in the morning, after the night's recomputation (03:30) has
+    # found them; each recommendation emails its owner at most once a week.
+    "notifications-high-usage-alerts": {
+        "task": "energy.tasks.high_usage_alerts_send",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    # The weekly summary on Monday morning covers Monday to Sunday just ended, once the
+    # night's deliveries have completed Sunday.
+    "notifications-weekly-summaries": {
+        "task": "energy.tasks.weekly_summaries_send",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+    },
 }
 
 # --- Auth, i18n, time -----------------------------------------------------------
@@ -230,4 +242,20 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Email ----------------------------------------------------------------------------
+# The console by default; set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the
+# EMAIL_HOST* variables for a real mail server.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# A stuck mail server fails the send (and the task retries) instead of hanging a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Shoene 省エネ <noreply@shoene.example>")
+# Absolute links in emails (unsubscribe, the portal) start with this.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# An email's unsubscribe link works this long (laws ask for at least 30 days after sending).
+UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env.int("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", default=365)
