@@ -148,3 +148,27 @@ def weekly_summaries_send() -> dict:
     from energy.campaigns.notifications import weekly_summaries_send as summaries_send
 
     return summaries_send().as_dict()
+
+
+# --- Demand-response events ------------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def demand_response_awards_compute() -> list[int]:
+    """Hourly: recompute the awards of recent events (late readings, corrections)."""
+    from energy.campaigns.demand_response import events_to_recompute
+
+    event_ids = events_to_recompute()
+    for event_id in event_ids:
+        demand_response_event_awards_compute.delay(event_id)
+    return event_ids
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+def demand_response_event_awards_compute(event_id: int) -> dict:
+    """One event's awards; a retry after a partial run appends only what is still missing."""
+    from energy.campaigns.demand_response import event_awards_compute
+    from energy.campaigns.models import DemandResponseEvent
+
+    event = DemandResponseEvent.objects.get(pk=event_id)
+    return event_awards_compute(event=event).as_dict()

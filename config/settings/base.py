@@ -169,6 +169,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "energy.tasks.weekly_summaries_send",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
     },
+    # Demand-response points follow the data: every hour each event of the last 14 days is
+    # recomputed, so an event is awarded within the hour its readings are complete, and late
+    # or corrected readings become ledger corrections (the ledger appends only differences).
+    # At :40, clear of the hourly experiment results at :15.
+    "demand-response-awards-hourly": {
+        "task": "energy.tasks.demand_response_awards_compute",
+        "schedule": crontab(minute=40),
+    },
 }
 
 # --- Auth, i18n, time -----------------------------------------------------------
