@@ -54,29 +54,42 @@ def test_staff_run_an_event_and_the_customer_sees_the_points(page, page_for, log
             meter, event_day - timedelta(days=back - 1), lambda h: 1.0 if 17 <= h < 20 else 0.2
         )
 
-    # Staff create the event for yesterday 17-20 and announce it (before the day, in real life).
+    # Yesterday's event was announced earlier; today staff create and announce tomorrow's.
+    past_event = DemandResponseEvent.objects.create(
+        title_ja="節電のお願い（昨日）",
+        title_en="Please save power (yesterday)",
+        status="announced",
+        announced_at=timezone.now() - timedelta(days=3),
+        event_date=event_day,
+        start_hour=17,
+        end_hour=20,
+        points_per_kwh=100,
+        baseline_method="average_5",
+    )
     login(page, username="hanako", password=PASSWORD)
     page.goto("/admin/energy/demandresponseevent/add/")
     page.locator('select[name="status"]').select_option("draft")
     page.locator('input[name="title_ja"]').fill("節電のお願い")
-    page.locator('input[name="title_en"]').fill("Please save power")
-    page.locator('input[name="event_date"]').fill(event_day.isoformat())
+    page.locator('input[name="title_en"]').fill("Please save power tomorrow")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    page.locator('input[name="event_date"]').fill(tomorrow.isoformat())
     page.locator('input[name="start_hour"]').fill("17")
     page.locator('input[name="end_hour"]').fill("20")
     page.locator('input[name="points_per_kwh"]').fill("100")
-    page.locator('select[name="baseline_method"]').select_option("average_5")
+    page.locator('select[name="baseline_method"]').select_option("high_4_of_5")
     with page.expect_navigation():
         page.locator('input[name="_save"]').click()
-    event = DemandResponseEvent.objects.get()
+    upcoming = DemandResponseEvent.objects.get(event_date=tomorrow)
     page.goto("/admin/energy/demandresponseevent/")
-    page.locator(f'input[name="_selected_action"][value="{event.pk}"]').check()
+    page.locator(f'input[name="_selected_action"][value="{upcoming.pk}"]').check()
     page.locator('select[name="action"]').select_option("announce")
     with page.expect_navigation():
         page.locator('button[name="index"]').click()
-    event.refresh_from_db()
-    assert event.announced_at is not None
+    upcoming.refresh_from_db()
+    assert upcoming.announced_at is not None and upcoming.status == "announced"
     announcements = [m for m in mail.outbox if "aiko@example.com" in m.to]
-    assert len(announcements) == 1
+    assert len(announcements) == 1  # once, however often the task runs
+    event = past_event
 
     # The event day: the customer halves the window's use (6 kWh usually → 3 kWh).
     half_hours(meter, event_day, lambda h: 0.5 if 17 <= h < 20 else 0.2)
@@ -96,6 +109,7 @@ def test_staff_run_an_event_and_the_customer_sees_the_points(page, page_for, log
     login(phone, username="aiko", password=PASSWORD, path="/accounts/login/")
     phone.goto("/campaigns/")
     assert phone.locator("#points-balance").inner_text().startswith("300")
+    assert phone.locator(f"#event-{upcoming.pk}").is_visible()
     past = phone.locator("#past-events").inner_text()
     assert "6.00" in past and "3.00" in past  # usual use, your use / saved
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
