@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -200,3 +201,44 @@ def test_the_portal_shows_progress_and_the_balance(client, customer):
     if so_far:  # on the first of the month there is nothing to compare yet
         assert progress.saving_percent == pytest.approx(10.0)
         assert progress.on_track
+
+
+def test_weather_normalised_compares_with_last_years_behaviour_in_this_years_weather(customer):
+    """Use = 4 + 0.8 kWh per degree below 15 °C. A warmer October would use less anyway: only
+    the 5 % saved beyond the weather counts."""
+    from energy.models import WeatherObservation
+
+    _user, premise, meter = customer
+    rng = np.random.default_rng(5)
+    october = month_days(2026, 10)
+    days = [october[0] - timedelta(days=365 - i) for i in range(365)] + october
+    temps = {
+        d: 9.0
+        - 11.0 * np.cos(2 * np.pi * (d.timetuple().tm_yday - 20) / 365.25)
+        + rng.normal(0, 2.5)
+        for d in days
+    }
+    for d in october:
+        temps[d] += 3.0  # a mild October
+    WeatherObservation.objects.bulk_create(
+        WeatherObservation(region=premise.region, date=d, temperature_mean_c=float(t))
+        for d, t in temps.items()
+    )
+
+    def model(t: float) -> float:
+        return 4.0 + 0.8 * max(15.0 - t, 0.0)
+
+    for d in days:
+        factor = 0.95 if d in october else 1.0
+        usage(meter, [d], model(temps[d]) * factor)
+    expected = sum(model(temps[d]) for d in october)
+    campaign = campaign_create(
+        period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), weather_normalised=True
+    )
+
+    yoy_awards_compute(campaign=campaign, today=TODAY)
+
+    [line] = PointsEntry.objects.all()
+    assert line.points == 100
+    assert line.basis["reference_use"] == pytest.approx(expected, rel=0.01)
+    assert line.basis["saving_percent"] == pytest.approx(5.0, abs=0.5)
