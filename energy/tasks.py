@@ -1,5 +1,6 @@
 """Celery tasks: take ids, call one service, own their retry policy."""
 
+from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -105,9 +106,12 @@ def yoy_awards_compute_all() -> dict:
     from energy.campaigns.models import CampaignStatus, YearOnYearCampaign
     from energy.campaigns.year_on_year import yoy_awards_compute
 
+    # Late readings settle within weeks; 60 days after a campaign's final month its awards
+    # are final and no longer recomputed.
+    settled = timezone.localdate() - timedelta(days=60)
     summaries = {}
     for campaign in YearOnYearCampaign.objects.filter(
-        status__in=[CampaignStatus.ANNOUNCED, CampaignStatus.FINISHED]
+        status__in=[CampaignStatus.ANNOUNCED, CampaignStatus.FINISHED], period_end__gte=settled
     ):
         summaries[campaign.pk] = yoy_awards_compute(campaign=campaign)
     return summaries

@@ -74,10 +74,12 @@ class PointsLedgerView(APIView):
             lines = lines.filter(event_id=event)
         after = _positive_int(params, "after", 0)
         limit = min(_positive_int(params, "limit", 1000), MAX_LIMIT)
+        if limit < 1:
+            raise ValidationFailed("limit must be at least 1.", details={"limit": ["below 1"]})
         page = list(lines.filter(pk__gt=after)[:limit])
         return Response(
             {
                 "results": PointsEntryOutput(page, many=True).data,
-                "next_after": page[-1].pk if len(page) == limit else None,
+                "next_after": page[-1].pk if page and len(page) == limit else None,
             }
         )

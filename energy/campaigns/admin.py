@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import ShoeneError
 from energy.campaigns import results
 from energy.campaigns.models import (
     CampaignStatus,
@@ -35,6 +36,23 @@ WORDING = (
 
 class CampaignAdminBase(admin.ModelAdmin):
     filter_horizontal = ("regions", "groups")
+    # Once announced, what customers were promised is fixed: who takes part and the rule.
+    locked_after_draft: tuple[str, ...] = (
+        "commodity",
+        "regions",
+        "groups",
+        "experiment",
+        "experiment_variant",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The status changes only through the actions (announce, finish, cancel), which keep
+        # the dates, emails and awards consistent.
+        fields = [*self.readonly_fields, "status"]
+        if obj is not None and obj.status != CampaignStatus.DRAFT:
+            fields += list(self.locked_after_draft)
+        return fields
+
     list_filter = ("status", "commodity")
     search_fields = ("title_ja", "title_en", "description_ja", "description_en")
     readonly_fields = ("created_at", "updated_at", "results_link")
@@ -103,6 +121,15 @@ class YearOnYearCampaignAdmin(CampaignAdminBase):
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
     actions = ["announce", "finish", "compute_awards"]
+    locked_after_draft = (
+        *CampaignAdminBase.locked_after_draft,
+        "period_start",
+        "period_end",
+        "min_saving_percent",
+        "weather_normalised",
+        "points_per_month",
+        "cap_points",
+    )
 
     @admin.action(description=_("Announce (start) the selected campaigns"), permissions=["change"])
     def announce(self, request, queryset) -> None:
@@ -159,6 +186,14 @@ class DemandResponseEventAdmin(CampaignAdminBase):
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
     actions = ["announce", "cancel", "compute_awards"]
+    locked_after_draft = (
+        *CampaignAdminBase.locked_after_draft,
+        "event_date",
+        "start_hour",
+        "end_hour",
+        "points_per_kwh",
+        "baseline_method",
+    )
 
     @admin.action(
         description=_("Announce the selected events (emails the customers once)"),
@@ -167,16 +202,26 @@ class DemandResponseEventAdmin(CampaignAdminBase):
     def announce(self, request, queryset) -> None:
         from energy.campaigns.notifications import event_announce
 
-        for event in queryset.exclude(status=CampaignStatus.CANCELLED):
-            event_announce(event=event)
-        self.message_user(request, _("Announced; the emails are on their way."))
+        for event in queryset:
+            try:
+                event_announce(event=event)
+            except ShoeneError as error:
+                self.message_user(request, f"{event}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(event)s: announced; the emails are on their way.") % {"event": event},
+                )
 
     @admin.action(description=_("Cancel the selected events"), permissions=["change"])
     def cancel(self, request, queryset) -> None:
         from energy.campaigns.notifications import event_cancel
 
         for event in queryset:
-            event_cancel(event=event)
+            try:
+                event_cancel(event=event)
+            except ShoeneError as error:
+                self.message_user(request, f"{event}: {error.message}", messages.ERROR)
 
     @admin.action(description=_("Compute awards now"), permissions=["change"])
     def compute_awards(self, request, queryset) -> None:

@@ -347,7 +347,7 @@ def _award(*, event: DemandResponseEvent, participant: Participant, points: int,
     return points_award(
         user_id=participant.user_id,
         premise_id=participant.premise_id,
-        award_key=f"event:{event.pk}:{participant.user_id}:{participant.premise_id}",
+        award_key=f"event:{event.pk}:{participant.premise_id}",
         points=points,
         basis=basis,
         event_id=event.pk,

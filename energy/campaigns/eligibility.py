@@ -14,10 +14,13 @@ class Participant:
     interval_minutes: int
 
 
-def participants(*, campaign) -> list[Participant]:
+def participants(*, campaign, user_id: int | None = None) -> list[Participant]:
     """Owners' meters of the campaign's commodity, filtered by its regions, groups and
-    experiment variant (every condition given must hold)."""
+    experiment variant (every condition given must hold); only one customer's with
+    ``user_id``."""
     meters = Meter.objects.filter(commodity=campaign.commodity).select_related("premise__region")
+    if user_id is not None:
+        meters = meters.filter(premise__owner_id=user_id)
     if campaign.pk and campaign.regions.exists():
         meters = meters.filter(premise__region__in=campaign.regions.all())
     if campaign.pk and campaign.groups.exists():

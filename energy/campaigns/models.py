@@ -6,6 +6,7 @@ Imported by ``energy.models`` (app label ``energy``).
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -105,6 +106,10 @@ class YearOnYearCampaign(CampaignBase):
     def __str__(self) -> str:
         return self.title_en or self.title_ja
 
+    def clean(self) -> None:
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise ValidationError({"period_end": _("The final month is before the first.")})
+
 
 class BaselineMethod(models.TextChoices):
     AVERAGE_5 = "average_5", _("Average of the last 5 similar days")
@@ -143,6 +148,11 @@ class DemandResponseEvent(CampaignBase):
 
     def __str__(self) -> str:
         return f"{self.event_date} {self.start_hour:02d}-{self.end_hour:02d} {self.title_en}"
+
+    def clean(self) -> None:
+        hours_given = self.start_hour is not None and self.end_hour is not None
+        if hours_given and self.end_hour <= self.start_hour:
+            raise ValidationError({"end_hour": _("The window must end after it starts.")})
 
 
 class PointsEntry(models.Model):

@@ -367,6 +367,20 @@ def event_cancel(*, event: DemandResponseEvent) -> DemandResponseEvent:
             return event
         if event.status == CampaignStatus.FINISHED:
             raise Conflict(_("A finished event cannot be cancelled."), code="event_finished")
+        from energy.campaigns.demand_response import window_utc
+
+        window_start, _window_end = window_utc(
+            day=event.event_date,
+            start_hour=event.start_hour,
+            end_hour=event.end_hour,
+            time_zone=settings.TIME_ZONE,
+        )
+        if window_start <= timezone.now():
+            # Customers may already have saved in good faith; their points stand.
+            raise Conflict(
+                _("The event's hours have begun: it can no longer be cancelled."),
+                code="event_started",
+            )
         event.status = CampaignStatus.CANCELLED
         event.cancelled_at = timezone.now()
         event.save(update_fields=["status", "cancelled_at", "updated_at"])

@@ -47,7 +47,7 @@ class CustomerCampaigns:
 
 
 def _eligible(campaign, user_id: int) -> list:
-    return [p for p in participants(campaign=campaign) if p.user_id == user_id]
+    return participants(campaign=campaign, user_id=user_id)
 
 
 def _progress(campaign, meter_ids: list[int], today: date) -> tuple:
@@ -79,7 +79,9 @@ def _progress(campaign, meter_ids: list[int], today: date) -> tuple:
 def customer_campaigns(*, user, today: date) -> CustomerCampaigns:
     result = CustomerCampaigns(balance=points_balance(user_id=user.pk))
     running = YearOnYearCampaign.objects.filter(
-        status=CampaignStatus.ANNOUNCED, period_end__gte=today.replace(day=1)
+        status=CampaignStatus.ANNOUNCED,
+        period_start__lte=today,
+        period_end__gte=today.replace(day=1),
     )
     for campaign in running:
         mine = _eligible(campaign, user.pk)
@@ -109,10 +111,18 @@ def customer_campaigns(*, user, today: date) -> CustomerCampaigns:
     events = DemandResponseEvent.objects.filter(
         status__in=[CampaignStatus.ANNOUNCED, CampaignStatus.FINISHED]
     ).order_by("event_date", "start_hour")
+    # Past events the customer holds points for stay listed even if they are no longer
+    # eligible (a group left, a home sold): the balance must add up to what is shown.
+    with_points = set(
+        PointsEntry.objects.filter(user=user, event__isnull=False).values_list(
+            "event_id", flat=True
+        )
+    )
     for event in events:
-        if not _eligible(event, user.pk):
+        upcoming = event.event_date >= today and event.cancelled_at is None
+        if event.pk not in with_points and not _eligible(event, user.pk):
             continue
-        if event.event_date >= today and event.cancelled_at is None:
+        if upcoming:
             result.upcoming.append(event)
             continue
         lines = list(

@@ -69,7 +69,12 @@ def _month_total(meter_id: int, month: date, per_day: int) -> float | None:
 
 
 def month_judge(
-    *, participant: Participant, month: date, min_saving_percent: float, weather_normalised: bool
+    *,
+    participant: Participant,
+    month: date,
+    min_saving_percent: float,
+    weather_normalised: bool,
+    campaign_start: date | None = None,
 ) -> MonthJudgement:
     per_day = 1440 // participant.interval_minutes
     actual = _month_total(participant.meter_id, month, per_day)
@@ -82,13 +87,16 @@ def month_judge(
     if actual is None:
         return MonthJudgement(month, False, {**basis, "reason": "this month's data incomplete"})
     if weather_normalised:
-        # Last year's behaviour (the customer's CalTRACK model on the 365 days before the
-        # month) predicted at this month's temperatures.
+        # Last year's behaviour: the customer's CalTRACK model on the 365 days before the
+        # campaign began (never on campaign months, when they were already saving), predicted
+        # at this month's temperatures.
         meter = Meter.objects.select_related("premise__region").get(pk=participant.meter_id)
+        fit_end = _month_start(campaign_start or month)
         dates, usage, temperature_c = meter_daily_series(
-            meter=meter, start=month - timedelta(days=365), end=_month_end(month)
+            meter=meter, start=fit_end - timedelta(days=365), end=_month_end(month)
         )
-        fit_days = dates < np.datetime64(month)
+        fit_days = dates < np.datetime64(fit_end)
+        month_days = dates >= np.datetime64(month)
         try:
             model = baseline_fit(
                 usage=usage[fit_days],
@@ -97,7 +105,7 @@ def month_judge(
             )
         except DataInsufficient as error:
             return MonthJudgement(month, False, {**basis, "reason": "; ".join(error.reasons)})
-        month_temps = temperature_c[~fit_days]
+        month_temps = temperature_c[month_days]
         if np.isnan(month_temps).any():
             return MonthJudgement(month, False, {**basis, "reason": "temperatures missing"})
         reference = float(np.sum(model.predict(month_temps)))
@@ -135,6 +143,7 @@ def yoy_awards_compute(*, campaign: YearOnYearCampaign, today: date | None = Non
                 month=month,
                 min_saving_percent=float(campaign.min_saving_percent),
                 weather_normalised=campaign.weather_normalised,
+                campaign_start=campaign.period_start,
             )
             summary["months"] += 1
             if judgement.basis.get("reason", "").endswith("incomplete"):
@@ -150,10 +159,8 @@ def yoy_awards_compute(*, campaign: YearOnYearCampaign, today: date | None = Non
             points_award(
                 user_id=participant.user_id,
                 premise_id=participant.premise_id,
-                award_key=(
-                    f"yoy:{campaign.pk}:{participant.user_id}:{participant.premise_id}:"
-                    f"{month:%Y-%m}"
-                ),
+                # By premise, not by customer: a home changing hands is not paid twice.
+                award_key=f"yoy:{campaign.pk}:{participant.premise_id}:{month:%Y-%m}",
                 points=points,
                 basis={**judgement.basis, "cap": campaign.cap_points, "unit": campaign.commodity},
                 yoy_campaign_id=campaign.pk,

@@ -68,7 +68,6 @@ def test_staff_run_an_event_and_the_customer_sees_the_points(page, page_for, log
     )
     login(page, username="hanako", password=PASSWORD)
     page.goto("/admin/energy/demandresponseevent/add/")
-    page.locator('select[name="status"]').select_option("draft")
     page.locator('input[name="title_ja"]').fill("節電のお願い")
     page.locator('input[name="title_en"]').fill("Please save power tomorrow")
     tomorrow = timezone.localdate() + timedelta(days=1)

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -81,7 +82,7 @@ def test_a_month_at_least_3_percent_below_last_year_earns_its_points(customer):
 
     assert summary["qualifying"] == 1 and summary["points"] == 100
     [line] = PointsEntry.objects.all()
-    assert line.award_key == f"yoy:{campaign.pk}:{user.pk}:{premise.pk}:2026-09"
+    assert line.award_key == f"yoy:{campaign.pk}:{premise.pk}:2026-09"
     assert line.basis["saving_percent"] == pytest.approx(4.0)
     assert line.basis["reference_use"] == pytest.approx(300.0)
     assert line.basis["this_month_use"] == pytest.approx(288.0)
@@ -242,3 +243,64 @@ def test_weather_normalised_compares_with_last_years_behaviour_in_this_years_wea
     assert line.points == 100
     assert line.basis["reference_use"] == pytest.approx(expected, rel=0.01)
     assert line.basis["saving_percent"] == pytest.approx(5.0, abs=0.5)
+
+
+def test_a_home_that_changes_hands_is_not_paid_twice(customer):
+    user, premise, meter = customer
+    usage(meter, month_days(2025, 9), 10.0)
+    usage(meter, month_days(2026, 9), 9.0)
+    campaign = campaign_create()
+    yoy_awards_compute(campaign=campaign, today=TODAY)
+    premise.owner = factories.UserFactory(username="new-owner")
+    premise.save()
+    yoy_awards_compute(campaign=campaign, today=TODAY)
+    assert PointsEntry.objects.count() == 1
+    assert points_balance(user_id=user.pk) == 100
+
+
+def test_a_campaign_not_started_is_not_current_and_a_past_event_with_points_stays(client, customer):
+    from energy.campaigns.models import DemandResponseEvent
+
+    user, premise, _meter = customer
+    today = timezone.localdate()
+    campaign_create(period_start=today + timedelta(days=40), period_end=today + timedelta(days=120))
+    event = DemandResponseEvent.objects.create(
+        title_ja="t",
+        title_en="t",
+        status="finished",
+        event_date=today - timedelta(days=3),
+        start_hour=17,
+        end_hour=20,
+        points_per_kwh=100,
+    )
+    event.groups.add(Group.objects.create(name="pilots"))  # the customer is not a member
+    points_award(
+        user_id=user.pk,
+        premise_id=premise.pk,
+        award_key=f"event:{event.pk}:{premise.pk}",
+        points=26,
+        basis={"saving": 0.26},
+        event_id=event.pk,
+    )
+    client.force_login(user)
+    data = client.get(reverse("dashboards:campaigns")).context["data"]
+    assert data.current == []
+    assert [past.event for past in data.past] == [event] and data.balance == 26
+
+
+def test_the_export_refuses_a_zero_limit(customer):
+    api = APIClient()
+    api.force_authenticate(factories.UserFactory(groups=[DATA_TEAM]))
+    assert api.get("/api/v1/points/?limit=0").status_code == 400
+
+
+def test_staff_change_status_only_through_the_actions(client, customer):
+    from energy.access import BUSINESS_STAFF
+
+    campaign = campaign_create(status="announced")
+    staff = factories.UserFactory(username="kaori", is_staff=True, groups=[BUSINESS_STAFF])
+    client.force_login(staff)
+    page = client.get(reverse("admin:energy_yearonyearcampaign_change", args=[campaign.pk]))
+    form = page.context["adminform"].form
+    assert "status" not in form.fields and "min_saving_percent" not in form.fields
+    assert "title_en" in form.fields  # the wording can still be corrected

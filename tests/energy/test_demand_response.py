@@ -94,7 +94,7 @@ def event_create(**fields) -> DemandResponseEvent:
 
 
 def key(event, meter) -> str:
-    return f"event:{event.pk}:{meter.premise.owner_id}:{meter.premise_id}"
+    return f"event:{event.pk}:{meter.premise_id}"
 
 
 @pytest.fixture

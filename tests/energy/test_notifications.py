@@ -446,3 +446,23 @@ def test_a_high_usage_alert_is_emailed_once_in_the_customers_language():
     [message] = mail.outbox
     assert "50%" in message.subject
     assert "120" in message.body and "List-Unsubscribe" in message.extra_headers
+
+
+def test_an_event_whose_hours_have_begun_cannot_be_cancelled(db):
+    from config.errors import Conflict
+    from energy.campaigns.models import DemandResponseEvent
+    from energy.campaigns.notifications import event_cancel
+
+    event = DemandResponseEvent.objects.create(
+        title_ja="t",
+        title_en="t",
+        status="announced",
+        event_date=timezone.localdate() - timedelta(days=1),
+        start_hour=17,
+        end_hour=20,
+        points_per_kwh=100,
+    )
+    with pytest.raises(Conflict):
+        event_cancel(event=event)
+    event.refresh_from_db()
+    assert event.status == "announced"
