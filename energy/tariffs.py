@@ -635,16 +635,12 @@ def period_cost(
         month_usage = sum(known) / len(known) * days_in_month
         usage = sum(float(daily_totals[day]) for day in covered)
         month_prices = prices[tariff_id, month]
-        if commodity == Commodity.ELECTRICITY:
-            bill = electricity_bill(
-                prices=month_prices,
-                usage_total=month_usage,
-                usage_by_hour=_month_hourly_shape(
-                    month_prices, usage_by_day_hour, month, month_usage
-                ),
-            )
-        else:
-            bill = gas_bill(prices=month_prices, usage_total=month_usage)
+        usage_by_hour = (
+            _month_hourly_shape(month_prices, usage_by_day_hour, month, month_usage)
+            if commodity == Commodity.ELECTRICITY
+            else None
+        )
+        bill = _month_bill(month_prices, month_usage, usage_by_hour)
         basic_jpy = bill.basic_charge_jpy * len(covered) / days_in_month
         share = usage / month_usage if month_usage > 0 else 0.0
         variable_jpy = (bill.total_jpy - bill.basic_charge_jpy) * share
@@ -846,20 +842,28 @@ class DailyCosts:
 
 
 def _month_bill(
-    prices: ElectricityPrices | GasPrices, month_usage: float, hourly_share: np.ndarray | None
+    prices: ElectricityPrices | GasPrices,
+    month_usage: float,
+    usage_by_hour: Sequence[float] | None = None,
 ) -> MonthlyBill:
+    """A whole month's bill at ``month_usage`` (``usage_by_hour`` on a time-of-use tariff)."""
     if isinstance(prices, GasPrices):
         return gas_bill(prices=prices, usage_total=month_usage)
-    usage_by_hour = None
-    if prices.bands:
-        if hourly_share is None:
-            raise ValidationFailed(
-                f"{prices.tariff_name} has time-of-use bands: the premise's use by local hour "
-                "is needed to price it.",
-                code="hourly_use_missing",
-            )
-        usage_by_hour = hourly_share * month_usage
     return electricity_bill(prices=prices, usage_total=month_usage, usage_by_hour=usage_by_hour)
+
+
+def _hourly_from_share(
+    prices: ElectricityPrices | GasPrices, month_usage: float, share: np.ndarray | None
+) -> np.ndarray | None:
+    if not isinstance(prices, ElectricityPrices) or not prices.bands:
+        return None
+    if share is None:
+        raise ValidationFailed(
+            f"{prices.tariff_name} has time-of-use bands: the premise's use by local hour "
+            "is needed to price it.",
+            code="hourly_use_missing",
+        )
+    return share * month_usage
 
 
 def _prices_by_month(
@@ -938,7 +942,12 @@ def daily_costs(
         bill = None
         if month in prices:
             try:
-                bill = _month_bill(prices[month], month_usage, share)
+                month_prices = prices[month]
+                bill = _month_bill(
+                    month_prices,
+                    month_usage,
+                    _hourly_from_share(month_prices, month_usage, share),
+                )
             except ShoeneError as error:
                 if (error.code, error.message) not in problems:
                     problems.append((error.code, error.message))

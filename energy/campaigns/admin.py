@@ -202,26 +202,26 @@ class DemandResponseEventAdmin(CampaignAdminBase):
     def announce(self, request, queryset) -> None:
         from energy.campaigns.notifications import event_announce
 
-        for event in queryset:
-            try:
-                event_announce(event=event)
-            except ShoeneError as error:
-                self.message_user(request, f"{event}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    _("%(event)s: announced; the emails are on their way.") % {"event": event},
-                )
+        for event in self._each(request, queryset, event_announce):
+            self.message_user(
+                request, _("%(event)s: announced; the emails are on their way.") % {"event": event}
+            )
 
     @admin.action(description=_("Cancel the selected events"), permissions=["change"])
     def cancel(self, request, queryset) -> None:
         from energy.campaigns.notifications import event_cancel
 
+        list(self._each(request, queryset, event_cancel))
+
+    def _each(self, request, queryset, service):
+        """Call ``service(event=…)`` per event; a refusal is a message, the others go on."""
         for event in queryset:
             try:
-                event_cancel(event=event)
+                service(event=event)
             except ShoeneError as error:
                 self.message_user(request, f"{event}: {error.message}", messages.ERROR)
+            else:
+                yield event
 
     @admin.action(description=_("Compute awards now"), permissions=["change"])
     def compute_awards(self, request, queryset) -> None:

@@ -113,23 +113,21 @@ def customer_campaigns(*, user, today: date) -> CustomerCampaigns:
     ).order_by("event_date", "start_hour")
     # Past events the customer holds points for stay listed even if they are no longer
     # eligible (a group left, a home sold): the balance must add up to what is shown.
-    with_points = set(
-        PointsEntry.objects.filter(user=user, event__isnull=False).values_list(
-            "event_id", flat=True
-        )
-    )
+    lines_by_event: dict[int, list[dict]] = {}
+    for line in (
+        PointsEntry.objects.filter(user=user, event__isnull=False)
+        .order_by("pk")
+        .values("event_id", "points", "basis")
+    ):
+        lines_by_event.setdefault(line["event_id"], []).append(line)
     for event in events:
         upcoming = event.event_date >= today and event.cancelled_at is None
-        if event.pk not in with_points and not _eligible(event, user.pk):
+        if event.pk not in lines_by_event and not _eligible(event, user.pk):
             continue
         if upcoming:
             result.upcoming.append(event)
             continue
-        lines = list(
-            PointsEntry.objects.filter(event=event, user=user)
-            .order_by("pk")
-            .values("points", "basis")
-        )
+        lines = lines_by_event.get(event.pk, [])
         basis = lines[-1]["basis"] if lines else {}
         result.past.append(
             EventView(

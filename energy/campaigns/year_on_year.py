@@ -68,6 +68,20 @@ def _month_total(meter_id: int, month: date, per_day: int) -> float | None:
     return float(sum(total for total, _i in rows))
 
 
+def _reference_model(meter_id: int, fit_end: date):
+    """(meter, the CalTRACK model of the 365 days before ``fit_end``, or DataInsufficient)."""
+    meter = Meter.objects.select_related("premise__region").get(pk=meter_id)
+    _dates, usage, temperature_c = meter_daily_series(
+        meter=meter, start=fit_end - timedelta(days=365), end=fit_end - timedelta(days=1)
+    )
+    try:
+        return meter, baseline_fit(
+            usage=usage, temperature_c=temperature_c, commodity=meter.commodity
+        )
+    except DataInsufficient as error:
+        return meter, error
+
+
 def month_judge(
     *,
     participant: Participant,
@@ -75,6 +89,7 @@ def month_judge(
     min_saving_percent: float,
     weather_normalised: bool,
     campaign_start: date | None = None,
+    models: dict | None = None,
 ) -> MonthJudgement:
     per_day = 1440 // participant.interval_minutes
     actual = _month_total(participant.meter_id, month, per_day)
@@ -89,23 +104,18 @@ def month_judge(
     if weather_normalised:
         # Last year's behaviour: the customer's CalTRACK model on the 365 days before the
         # campaign began (never on campaign months, when they were already saving), predicted
-        # at this month's temperatures.
-        meter = Meter.objects.select_related("premise__region").get(pk=participant.meter_id)
+        # at this month's temperatures. One fit per meter and campaign (``models``).
         fit_end = _month_start(campaign_start or month)
-        dates, usage, temperature_c = meter_daily_series(
-            meter=meter, start=fit_end - timedelta(days=365), end=_month_end(month)
+        models = {} if models is None else models
+        key = (participant.meter_id, fit_end)
+        if key not in models:
+            models[key] = _reference_model(participant.meter_id, fit_end)
+        meter, model = models[key]
+        if isinstance(model, DataInsufficient):
+            return MonthJudgement(month, False, {**basis, "reason": "; ".join(model.reasons)})
+        _dates, _usage, month_temps = meter_daily_series(
+            meter=meter, start=month, end=_month_end(month)
         )
-        fit_days = dates < np.datetime64(fit_end)
-        month_days = dates >= np.datetime64(month)
-        try:
-            model = baseline_fit(
-                usage=usage[fit_days],
-                temperature_c=temperature_c[fit_days],
-                commodity=meter.commodity,
-            )
-        except DataInsufficient as error:
-            return MonthJudgement(month, False, {**basis, "reason": "; ".join(error.reasons)})
-        month_temps = temperature_c[month_days]
         if np.isnan(month_temps).any():
             return MonthJudgement(month, False, {**basis, "reason": "temperatures missing"})
         reference = float(np.sum(model.predict(month_temps)))
@@ -136,6 +146,7 @@ def yoy_awards_compute(*, campaign: YearOnYearCampaign, today: date | None = Non
     people = participants(campaign=campaign)
     summary["participants"] = len(people)
     given_by_user: dict[int, int] = {}
+    models: dict = {}  # weather models, fitted once per meter for the whole campaign
     for month in months:
         for participant in people:
             judgement = month_judge(
@@ -144,6 +155,7 @@ def yoy_awards_compute(*, campaign: YearOnYearCampaign, today: date | None = Non
                 min_saving_percent=float(campaign.min_saving_percent),
                 weather_normalised=campaign.weather_normalised,
                 campaign_start=campaign.period_start,
+                models=models,
             )
             summary["months"] += 1
             if judgement.basis.get("reason", "").endswith("incomplete"):
