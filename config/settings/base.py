@@ -123,7 +123,7 @@ CELERY_BEAT_SCHEDULE = {
     # "processing" (retries ran out) are queued again.
     "ingest-requeue-stale-batches": {
         "task": "energy.tasks.ingest_batches_requeue_stale",
-        "schedule": 60.0,
+        "schedule": env.float("INGEST_REQUEUE_EVERY_S", default=60.0),
     },
     # Staff schedule flag changes for a time of day (a campaign starting at 09:00); they are
     # made within a minute of it and recorded in the flag's history.
@@ -240,6 +240,13 @@ INGEST_MAX_VALUE_PER_HOUR = {
 }
 # Rows kept with their reasons on a batch; the total is always counted.
 INGEST_REJECTED_ROWS_KEPT = 1000
+# The sweeper (beat entry "ingest-requeue-stale-batches", every INGEST_REQUEUE_EVERY_S) queues
+# again a batch still "received" this long after it arrived (its message was lost: broker down
+# or restarted), or "processing" this long after it started without a worker holding it (the
+# worker died). Received: longer than a busy queue's wait; processing: longer than retries'
+# backoff, so a batch waiting for its retry is not queued twice (harmless, but wasted work).
+INGEST_REQUEUE_RECEIVED_AFTER_S = env.int("INGEST_REQUEUE_RECEIVED_AFTER_S", default=120)
+INGEST_REQUEUE_PROCESSING_AFTER_S = env.int("INGEST_REQUEUE_PROCESSING_AFTER_S", default=300)
 
 LOGGING = {
     "version": 1,

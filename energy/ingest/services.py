@@ -222,23 +222,40 @@ def meter_rules(*, serials: set[str]) -> dict[str, MeterRules]:
 
 def batches_requeue_stale(
     *,
-    received_for: timedelta = timedelta(minutes=2),
-    processing_for: timedelta = timedelta(minutes=30),
+    received_for: timedelta | None = None,
+    processing_for: timedelta | None = None,
+    limit: int = 1000,
 ) -> int:
     """Queue again the batches nobody is working on; return how many.
 
-    A batch stays ``received`` when the broker was down as it arrived (or lost its queue), and
-    ``processing`` when its retries ran out. Processing is idempotent and one worker at a time
-    holds a batch, so queuing one twice is harmless.
+    A batch stays ``received`` when the broker was down as it arrived or lost its queue (Redis
+    restarted without persistence), and ``processing`` when its worker died mid-batch (its
+    message waits for the broker's visibility timeout, an hour) or its retries ran out. A
+    batch still locked by a live worker is skipped, however long it has taken. Processing is
+    idempotent and one worker at a time holds a batch, so queuing one twice is harmless.
+
+    The thresholds default to ``INGEST_REQUEUE_RECEIVED_AFTER_S`` and
+    ``INGEST_REQUEUE_PROCESSING_AFTER_S``.
     """
+    if received_for is None:
+        received_for = timedelta(seconds=settings.INGEST_REQUEUE_RECEIVED_AFTER_S)
+    if processing_for is None:
+        processing_for = timedelta(seconds=settings.INGEST_REQUEUE_PROCESSING_AFTER_S)
     now = timezone.now()
-    stale = IngestBatch.objects.filter(
-        Q(status=BatchStatus.RECEIVED, received_at__lt=now - received_for)
-        | Q(status=BatchStatus.PROCESSING, started_at__lt=now - processing_for)
-    ).values_list("pk", flat=True)
-    batch_ids = list(stale[:1000])
-    for batch_id in batch_ids:
-        batch_enqueue(batch_id=batch_id)
+    with transaction.atomic():
+        # SKIP LOCKED: a batch's row is locked while a worker processes it (batch_process).
+        stale = (
+            IngestBatch.objects.filter(
+                Q(status=BatchStatus.RECEIVED, received_at__lt=now - received_for)
+                | Q(status=BatchStatus.PROCESSING, started_at__lt=now - processing_for)
+            )
+            .order_by("received_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        batch_ids = list(stale[:limit])
+        for batch_id in batch_ids:
+            batch_enqueue(batch_id=batch_id)  # sent once this transaction commits
     if batch_ids:
         logger.warning("Queued %d stale ingest batches again", len(batch_ids))
     return len(batch_ids)
