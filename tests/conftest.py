@@ -29,9 +29,15 @@ def _tasks_in_process(request):
     """Run Celery tasks in-process, except in tests that start a real worker."""
     eager = request.node.get_closest_marker("integration") is None
     previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = eager
+    _always_eager(eager)
     yield
-    celery_app.conf.task_always_eager = previous
+    _always_eager(previous)
+
+
+def _always_eager(value: bool) -> None:
+    # Both spellings: the settings namespace's CELERY_TASK_ALWAYS_EAGER (from Django settings)
+    # is looked up before task_always_eager, so setting only the short name changes nothing.
+    celery_app.conf.update({"CELERY_TASK_ALWAYS_EAGER": value, "task_always_eager": value})
 
 
 @pytest.fixture(autouse=True)

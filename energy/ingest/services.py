@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -175,9 +176,8 @@ def _process_locked(batch: IngestBatch) -> None:
     if touched:
         # Recommendations of the touched premises follow the new data (debounced, after
         # commit: a rolled-back batch recomputes nothing).
-        from energy.tasks import recommendations_touched
-
-        recommendations_touched.delay_on_commit(sorted(touched))
+        meter_ids = sorted(touched)
+        transaction.on_commit(lambda: _recommendations_follow(meter_ids=meter_ids))
 
     keep = settings.INGEST_REJECTED_ROWS_KEPT
     batch.accepted_count = stored.inserted
@@ -200,6 +200,19 @@ def _process_locked(batch: IngestBatch) -> None:
             "finished_at",
         ]
     )  # not the payload: it is large and never changes
+
+
+def _recommendations_follow(*, meter_ids: list[int]) -> None:
+    """Queue the touched premises' recomputation; a broker that is down does not fail a batch
+    whose readings are already committed (the nightly recomputation covers them)."""
+    from energy.tasks import recommendations_touched
+
+    try:
+        recommendations_touched.delay(meter_ids)
+    except Exception:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        logger.exception("Could not queue recommendations for meters %s", meter_ids)
 
 
 def meter_rules(*, serials: set[str]) -> dict[str, MeterRules]:
@@ -253,7 +266,16 @@ def batches_requeue_stale(
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)
         )
-        batch_ids = list(stale[:limit])
+        batch_ids = [
+            batch_id
+            for batch_id in stale[:limit]
+            # Queued again at most once per threshold: in a backlog longer than the threshold
+            # each sweep would otherwise add another message for the same batch. The marks
+            # live in the cache (Redis): a restarted Redis forgets them with its queue.
+            if cache.add(
+                f"ingest:requeued:{batch_id}", True, timeout=int(received_for.total_seconds())
+            )
+        ]
         for batch_id in batch_ids:
             batch_enqueue(batch_id=batch_id)  # sent once this transaction commits
     if batch_ids:

@@ -189,9 +189,10 @@ class AppProcess:
         if sig == signal.SIGKILL:
             self.process.wait()
 
-    def stop(self, timeout_s: float = 20) -> None:
+    def stop(self, timeout_s: float = 15) -> None:
+        """SIGTERM to the main process (a warm shutdown), then SIGKILL to whatever is left."""
         if self.running:
-            self.kill(signal.SIGTERM)
+            self.process.terminate()
             try:
                 self.process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
