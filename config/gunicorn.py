@@ -23,6 +23,9 @@ backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 # slow memory growth; 0 turns it off.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# No control socket (gunicorn 27's gunicornc): one fixed path per user would be shared by every
+# gunicorn on the machine, and a container is managed from outside anyway.
+control_socket_disable = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -101,6 +101,10 @@ class PrivatePostgres:
         )
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start")
 
+    @property
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
     def stop(self, *, mode: str = "fast") -> None:
         """``fast`` disconnects clients and shuts down; ``immediate`` is a crash (no checkpoint)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
@@ -121,9 +125,11 @@ class PrivatePostgres:
             suffix = f' TEMPLATE "{template}"' if template else ""
             conn.execute(f'CREATE DATABASE "{name}"{suffix}')
 
-    def destroy(self) -> None:
+    def destroy(self, *, keep_log_in: Path | None = None) -> None:
         with contextlib.suppress(StackError):
             self.stop(mode="immediate")
+        if keep_log_in is not None and self.log.exists():
+            shutil.copy(self.log, keep_log_in / "postgres.log")
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -151,6 +157,10 @@ class PrivateRedis:
                 return
             time.sleep(0.05)
         raise StackError(f"redis-server did not start on port {self.port}")
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
         """SIGKILL: the broker vanishes with every queued and unacknowledged message."""
@@ -339,9 +349,14 @@ class Deployment:
         with self.stack.postgres.connect(self.database) as conn:
             return conn.execute(sql, tuple(params)).fetchall()
 
-    def stop_all(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+    def stop_all(self, timeout_s: float = 10) -> None:
+        """SIGTERM to every process at once, then SIGKILL to whatever is left after the wait."""
+        for process in self.processes:
+            if process.running:
+                process.process.terminate()
+        deadline = time.monotonic() + timeout_s
+        for process in self.processes:
+            process.stop(timeout_s=max(0.1, deadline - time.monotonic()))
         self.processes.clear()
 
 
@@ -366,6 +381,11 @@ class Stack:
         seeding.manage("shell", "-c", DRILL_METERS_SEED)
 
     def deployment(self, name: str, **extra_env: str) -> Deployment:
+        # A drill that failed half-way may have left a server stopped.
+        if not self.postgres.running:
+            self.postgres.start()
+        if not self.redis.running:
+            self.redis.start()
         self._databases += 1
         database = f"shoene_drill_{name}"
         self.postgres.create_database(database, template=TEMPLATE_DB)
@@ -376,7 +396,7 @@ class Stack:
 
     def destroy(self) -> None:
         self.redis.kill()
-        self.postgres.destroy()
+        self.postgres.destroy(keep_log_in=self.log_dir)
 
 
 DRILL_METER_COUNT = 8
@@ -601,3 +621,16 @@ class IngestClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def send_task(deployment: Deployment, name: str, *args) -> None:
+    """Put a task message on the drill's broker, as a redelivery would."""
+    from celery import Celery
+    from django.conf import settings
+
+    app = Celery("drill", broker=deployment.stack.redis.url(deployment.redis_db))
+    app.conf.update(task_serializer="json", accept_content=["json"])
+    with app.connection_for_write() as connection:
+        app.send_task(
+            name, args=list(args), queue=settings.CELERY_TASK_DEFAULT_QUEUE, connection=connection
+        )
