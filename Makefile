@@ -14,7 +14,7 @@ BENCH_PORTAL_REDIS_URL ?= redis://127.0.0.1:6379/11
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser run test lint format bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-experiments clean
+.PHONY: install messages browser run test lint format bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-experiments clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ format: install
 
 bench-ingest: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/ingest.py
+
+# Its own PostgreSQL and Redis (on free ports) and gunicorn; 200 clients for 60 s on loopback.
+bench-load: install messages
+	$(BIN)/python bench/load.py $(BENCH_LOAD_ARGS)
 
 bench-flags: install
 	$(BIN)/python bench/flags.py
