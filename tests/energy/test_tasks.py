@@ -192,3 +192,52 @@ def test_stale_batches_are_queued_again_and_processed(
     assert stuck.status == BatchStatus.DONE
     assert fresh.status == BatchStatus.RECEIVED  # just arrived: its own task is on the way
     assert Reading.objects.get(meter=electricity_meter).value == 0.5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweeper_skips_a_batch_a_live_worker_holds_and_requeues_one_nobody_holds(
+    postgresql, gateway_user, electricity_meter, monkeypatch
+):
+    """A worker holds its batch's row locked while it processes it (batch_process); a batch
+    "processing" without a lock is one whose worker died."""
+    from datetime import timedelta
+
+    import psycopg
+    from django.db import connection
+    from django.utils import timezone
+
+    from energy.ingest.services import batches_requeue_stale
+
+    from energy.ingest import services
+
+    queued = []  # what would be queued (the broker is the outside world here)
+    monkeypatch.setattr(services, "batch_enqueue", lambda *, batch_id: queued.append(batch_id))
+    body = b"meter,ts,value\nE-0001,2026-01-15T00:00:00+09:00,0.5\n"
+    held, _ = batch_receive(client=gateway_user, body=body, content_type="text/csv", enqueue=False)
+    orphan, _ = batch_receive(
+        client=gateway_user,
+        body=body.replace(b"0.5", b"0.6"),
+        content_type="text/csv",
+        enqueue=False,
+    )
+    IngestBatch.objects.filter(pk__in=[held.pk, orphan.pk]).update(
+        status=BatchStatus.PROCESSING, started_at=timezone.now() - timedelta(hours=1)
+    )
+    db = connection.settings_dict
+    worker_connection = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    )
+    try:
+        worker_connection.execute(
+            "SELECT 1 FROM energy_ingestbatch WHERE id = %s FOR UPDATE", [held.pk]
+        )
+        assert batches_requeue_stale() == 1
+    finally:
+        worker_connection.rollback()
+        worker_connection.close()
+
+    assert queued == [orphan.pk]
