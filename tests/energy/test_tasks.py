@@ -206,9 +206,8 @@ def test_the_sweeper_skips_a_batch_a_live_worker_holds_and_requeues_one_nobody_h
     from django.db import connection
     from django.utils import timezone
 
-    from energy.ingest.services import batches_requeue_stale
-
     from energy.ingest import services
+    from energy.ingest.services import batches_requeue_stale
 
     queued = []  # what would be queued (the broker is the outside world here)
     monkeypatch.setattr(services, "batch_enqueue", lambda *, batch_id: queued.append(batch_id))
