@@ -1,5 +1,7 @@
 """Production settings: the base settings, hardened. Secrets come from the environment."""
 
+from csp.constants import NONCE, NONE, SELF
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
@@ -23,12 +25,33 @@ LANGUAGE_COOKIE_HTTPONLY = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
-# Static files served by the web process itself (compressed, cache-busting names).
+# Static files served by the web process itself (compressed, cache-busting names); the
+# Content-Security-Policy header on every response.
 MIDDLEWARE = [
     MIDDLEWARE[0],  # noqa: F405 - SecurityMiddleware first
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     *MIDDLEWARE[1:],  # noqa: F405
 ]
+
+# Content-Security-Policy (django-csp 4): everything from this origin only. Scripts: the
+# locally served files, and inline scripts only with the response's nonce (the Plotly figures,
+# dashboards/templatetags/script_nonce.py). Styles allow inline style attributes (templates
+# and Plotly set them). No framing, no plugins, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
