@@ -31,3 +31,16 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Behind a TLS-terminating proxy or ingress: trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus metrics aggregated across the workers (config/observability, docs/observability.md):
+# multiprocess mode for more than one worker; gunicorn reads the hooks by name from here.
+try:
+    from config.observability.gunicorn_hooks import (  # noqa: F401
+        child_exit,
+        multiprocess_enable,
+        on_starting,
+    )
+except ModuleNotFoundError:  # a build without the observability package
+    pass
+else:
+    multiprocess_enable(workers=workers)

@@ -155,7 +155,7 @@ def test_the_observability_profile_wires_collector_prometheus_and_grafana(compos
     assert web_job["metrics_path"] == "/metrics"
     assert web_job["static_configs"][0]["targets"] == ["web:8000"]
     assert web_job["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
-    assert compose["secrets"]["metrics_token"]["environment"] == "SHOENE_METRICS_TOKEN"
+    assert compose["secrets"]["metrics_token"]["environment"] == "METRICS_SCRAPE_TOKEN"
     collector = yaml.safe_load((ROOT / "deploy/compose/otel-collector.yaml").read_text())
     assert set(collector["service"]["pipelines"]) == {"traces", "metrics"}
     mounted = [volume.split(":")[0] for volume in services["otel-collector"]["volumes"]]
