@@ -273,7 +273,9 @@ def batches_requeue_stale(
             # each sweep would otherwise add another message for the same batch. The marks
             # live in the cache (Redis): a restarted Redis forgets them with its queue.
             if cache.add(
-                f"ingest:requeued:{batch_id}", True, timeout=int(received_for.total_seconds())
+                f"ingest:requeued:{batch_id}",
+                True,
+                timeout=max(1, int(received_for.total_seconds())),
             )
         ]
         for batch_id in batch_ids:
