@@ -135,7 +135,12 @@ def load_run(
 
 
 async def _load(deployment, *, clients, duration_s, ingest_share, password, day_offset):
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # Idle connections are dropped before gunicorn's keep-alive (5 s) closes them: otherwise a
+    # request may go out on a connection the server is closing at that moment (a client-side
+    # race, not a server error).
+    limits = httpx.Limits(
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=2.0
+    )
     timeout = httpx.Timeout(120.0)
     kinds: dict[str, Kind] = {}
     sent: list[Reading] = []
