@@ -33,20 +33,21 @@ def test_a_worker_killed_mid_batch_loses_nothing(deploy):
     deployment.start_beat()
     worker = deployment.start_worker(concurrency=2)
     client = IngestClient(deployment)
-    readings = drill_readings(intervals=3000)  # 8 meters: 24,000 readings
-    # Four batches of 6,000: each takes the worker a few seconds.
-    for n, batch in enumerate(chunks(readings, 6000)):
+    readings = drill_readings(intervals=6000)  # 8 meters: 48,000 readings
+    # Four batches of 12,000: each keeps a worker process busy for a second or more.
+    for n, batch in enumerate(chunks(readings, 12_000)):
         client.post(batch, key=f"drill1-{n}")
 
     deadline = time.monotonic() + 60
     while batch_statuses(deployment).get("processing", 0) == 0:
         assert time.monotonic() < deadline, f"no batch started: {worker.log_tail()}"
         time.sleep(0.02)
-    time.sleep(0.3)
+    time.sleep(0.1)
     worker.kill()  # SIGKILL to the worker and its pool: no cleanup, no ack, no rollback sent
     at_kill = batch_statuses(deployment)
     stored_at_kill = stored_count(deployment)
     print(f"drill 1: killed the worker with batches {at_kill}, {stored_at_kill} readings stored")
+    # Read after the kill: a batch still "processing" now was cut off mid-way.
     assert at_kill.get("processing", 0) >= 1, "no batch was mid-processing at the kill"
 
     deployment.start_worker(concurrency=2)
