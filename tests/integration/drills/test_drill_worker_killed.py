@@ -49,12 +49,13 @@ def test_a_worker_killed_mid_batch_loses_nothing(deploy):
     print(f"drill 1: killed the worker with batches {at_kill}, {stored_at_kill} readings stored")
     # Read after the kill: a batch still "processing" now was cut off mid-way.
     assert at_kill.get("processing", 0) >= 1, "no batch was mid-processing at the kill"
+    # All or nothing: only the batches that reached done have readings stored.
+    assert stored_at_kill == 12_000 * at_kill.get("done", 0)
 
     deployment.start_worker(concurrency=2)
     batches = wait_until_batches_settle(deployment, timeout_s=120)
     result = outcome(deployment, sent=readings, accepted=len(client.accepted))
     attempts = deployment.query("SELECT max(attempts) FROM energy_ingestbatch")[0][0]
-    # The killed batches' readings were rolled back with their transaction, never half-stored.
     print(result.report("drill 1 (worker SIGKILL)") + f" max_attempts={attempts}")
 
     assert batches == {"done": 4}
