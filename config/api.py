@@ -5,6 +5,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,13 +22,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "payload_too_large", str(exc))
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is down or failing over: the client should retry, not give up.
-        response = _error(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "unavailable",
-            "The database is not reachable right now; retry shortly.",
-        )
-        response["Retry-After"] = "5"
-        return response
+        return _unavailable("The database is not reachable right now; retry shortly.")
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | BrokerError):
+        # Redis (cache or broker) is down where a request needed it. (Ingest does not: a
+        # batch is stored first and queued when it can be.)
+        return _unavailable("A backing service is not reachable right now; retry shortly.")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -37,6 +38,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     details = exc.detail if isinstance(exc.detail, dict | list) else None
     message = exc.detail if isinstance(exc.detail, str) else _summary(exc)
     response.data = {"code": _code(exc), "message": str(message), "details": details}
+    return response
+
+
+def _unavailable(message: str) -> Response:
+    response = _error(status.HTTP_503_SERVICE_UNAVAILABLE, "unavailable", message)
+    response["Retry-After"] = "5"
     return response
 
 
