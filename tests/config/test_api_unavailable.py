@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 class Failing(APIView):
     authentication_classes = []
     permission_classes = []
-    error: Exception
+    error: Exception = RuntimeError("not set")
 
     def get(self, request):
         raise self.error
