@@ -112,7 +112,7 @@ def test_the_gateway_delivers_everything_once_and_in_order_across_an_outage(depl
         0
     ]
     print(
-        f"gateway drill: {len(readings)} readings written; server down ~6 s; gateway SIGKILLed "
+        f"gateway drill: {len(readings)} readings written; server down ~8 s; gateway SIGKILLed "
         f"and restarted; circuit opened {logs.count('circuit open')} times, "
         f"{logs.count('not sent')} failed sends; {rows_in_batches} readings in "
         f"{batches} batches; order breaks {order_breaks}; gateway status {status}"
