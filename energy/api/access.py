@@ -73,7 +73,11 @@ def premises_visible(request) -> QuerySet[Premise]:
     """Keys with a data scope read every premise; a session what ``premises_for`` allows."""
     key = api_key_of(request)
     if key is not None:
-        return Premise.objects.all() if DATA_SCOPES.intersection(key.scopes) else Premise.objects.none()
+        return (
+            Premise.objects.all()
+            if DATA_SCOPES.intersection(key.scopes)
+            else Premise.objects.none()
+        )
     return premises_for(user=request.user)
 
 

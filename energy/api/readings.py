@@ -43,7 +43,9 @@ class LocalTrunc(Func):
         return sql, params
 
 
-def bucket_bounds(local_start: str, resolution: str, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
+def bucket_bounds(
+    local_start: str, resolution: str, zone: zoneinfo.ZoneInfo
+) -> tuple[datetime, datetime]:
     """A bucket's start and end as aware local datetimes (the end is the next bucket's start)."""
     start = datetime.fromisoformat(local_start).replace(tzinfo=zone)
     if resolution == "hour":
@@ -139,7 +141,9 @@ class ReadingListView(generics.ListAPIView):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         if self.resolution == "raw":
-            return queryset.values("meter_id", "meter__serial", "meter__unit", "ts", "value", "quality")
+            return queryset.values(
+                "meter_id", "meter__serial", "meter__unit", "ts", "value", "quality"
+            )
         return (
             queryset.annotate(
                 bucket=LocalTrunc(self.resolution, "ts", "meter__premise__region__time_zone")

@@ -5,9 +5,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from energy.savings.services import meter_savings_measure
 from energy.api.access import meters_visible, scope_required
 from energy.models import ApiScope
+from energy.savings.services import meter_savings_measure
 
 
 class MeterSavingsView(APIView):
