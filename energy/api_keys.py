@@ -29,8 +29,12 @@ def api_key_create(
     expires_at: datetime | None = None,
     rate: str = "",
     created_by=None,
+    secret: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; return it with its full secret, which is not stored and not shown again."""
+    """Create a key; return it with its full secret, which is not stored and not shown again.
+
+    ``secret`` fixes the secret (the demo's keys only); normally it is random.
+    """
     scopes = sorted(set(scopes))
     unknown = [scope for scope in scopes if scope not in ApiScope.values]
     if unknown:
@@ -42,8 +46,12 @@ def api_key_create(
         raise ValidationFailed("A key needs at least one scope.", code="no_scope")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("The expiry is in the past.", code="expired")
-    prefix = secrets.token_hex(6)
-    secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    if secret is None:
+        secret = f"{KEY_PREFIX}_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+    parts = secret.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise ValidationFailed("A key's secret must look like shoene_<prefix>_<random>.")
+    prefix = parts[1]
     key = ApiKey.objects.create(
         name=name,
         user=user,
@@ -63,7 +71,7 @@ class KeyRefused(Exception):
 
 def api_key_for_secret(secret: str) -> ApiKey:
     """The live key a presented secret belongs to, or ``KeyRefused``."""
-    parts = secret.split("_")
+    parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise KeyRefused("Malformed API key.")
     key = ApiKey.objects.select_related("user").filter(prefix=parts[1]).first()

@@ -1,4 +1,4 @@
-"""Premises and meters: ``GET /api/v1/premises/``, ``/premises/<id>/``, ``/meters/``, ``/meters/<serial>/``.
+"""Premises and meters: ``GET /api/v1/premises/[<id>/]`` and ``/meters/[<serial>/]``.
 
 Premises are known by their pseudonymous ``public_id``; the name, address and owner's email appear
 only for keys with the ``pii`` scope and for the customer themselves.

@@ -13,15 +13,12 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flags.experiments.results import experiment_results_compute
 from energy.api.access import customer_pseudonym, scope_required
 from energy.models import ApiScope
+from flags.experiments.results import experiment_results_compute
 from flags.models import Experiment, Exposure
 
-
-CanReadExperiments = scope_required(
-    ApiScope.EXPERIMENTS_READ, session_perm="flags.view_experiment"
-)
+CanReadExperiments = scope_required(ApiScope.EXPERIMENTS_READ, session_perm="flags.view_experiment")
 
 
 class VariantOutput(serializers.Serializer):
