@@ -58,6 +58,7 @@ class GreenButtonIngestView(APIView):
     parser_classes = [MultiPartParser]  # an XML body is read raw, as delivered
 
     @extend_schema(
+        operation_id="ingest_greenbutton",
         summary="Import a Green Button (ESPI XML) file",
         description=(
             "The body is the ESPI Atom feed (`application/xml`, `text/xml` or "
@@ -127,6 +128,7 @@ class MeterGreenButtonView(APIView):
         end = serializers.DateField(help_text="Last local day (YYYY-MM-DD), included.")
 
     @extend_schema(
+        operation_id="meter_greenbutton_export",
         summary="Export a meter's readings as Green Button (ESPI XML)",
         description=(
             "An ESPI Atom feed: UsagePoint, LocalTimeParameters (the premise region's time "
