@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
+from django.utils import translation
+from django.utils.translation import gettext
 from lxml import etree
 from rest_framework.test import APIClient
 
@@ -163,7 +166,9 @@ def test_unassigned_usage_point_is_registered_and_its_readings_wait_for_staff(
         {"action": "ingest_held_readings", "_selected_action": [point.pk]},
         follow=True,
     )
-    assert "1 file(s) ingested again: 8 reading(s) stored." in action.content.decode()
+    with translation.override(settings.LANGUAGE_CODE):  # the admin's language, ja or en
+        expected = gettext("%(files)d file(s) ingested again: %(accepted)d reading(s) stored.")
+    assert expected % {"files": 1, "accepted": 8} in [str(m) for m in action.context["messages"]]
     assert total(meter) == pytest.approx(4.086)  # 4 086 Wh, as above
 
     # The same file again changes nothing: every reading is a duplicate.
