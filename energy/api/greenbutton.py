@@ -1,6 +1,9 @@
 """Green Button (ESPI XML): ``POST /api/v1/ingest/greenbutton/`` and
 ``GET /api/v1/meters/<serial>/greenbutton.xml?start=&end=`` (docs/api.md, "Green Button")."""
 
+from datetime import date
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -28,6 +31,8 @@ from energy.models import ApiScope, BatchFormat
 
 XML_MEDIA_TYPES = ("application/xml", "text/xml", "application/atom+xml")
 FEED_MEDIA_TYPE = "application/atom+xml"
+# Readings start in 1970 at the earliest; the upper bound keeps the days computable.
+DATE_BOUNDS = [MinValueValidator(date(1970, 1, 2)), MaxValueValidator(date(9998, 12, 31))]
 
 
 class AtomFeedRenderer(BaseRenderer):
@@ -124,8 +129,14 @@ class MeterGreenButtonView(APIView):
     renderer_classes = [JSONRenderer, AtomFeedRenderer]  # the feed itself bypasses renderers
 
     class InputSerializer(serializers.Serializer):
-        start = serializers.DateField(help_text="First local day (YYYY-MM-DD), included.")
-        end = serializers.DateField(help_text="Last local day (YYYY-MM-DD), included.")
+        start = serializers.DateField(
+            help_text="First local day (YYYY-MM-DD), included.",
+            validators=DATE_BOUNDS,
+        )
+        end = serializers.DateField(
+            help_text="Last local day (YYYY-MM-DD), included.",
+            validators=DATE_BOUNDS,
+        )
 
     @extend_schema(
         operation_id="meter_greenbutton_export",

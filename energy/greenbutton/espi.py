@@ -68,6 +68,8 @@ IGNORED_ESPI = {
     "ServiceStatus",
 }
 USAGE_ESPI = {"UsagePoint", "MeterReading", "ReadingType", "IntervalBlock"}
+LATEST_START = 253402214400  # 9999-12-31T00:00:00Z: later starts are not dates Python can hold
+MAX_DURATION = 366 * 86400  # a year: longer periods are no meter's interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +289,10 @@ def _interval_values(
             continue
         if problem is None and raw is None:
             problem = "the IntervalReading has no value"
-        if problem is None and (duration is None or duration <= 0):
-            problem = "the timePeriod duration must be positive"
+        if problem is None and (duration is None or not 0 < duration <= MAX_DURATION):
+            problem = f"the timePeriod duration must be 1 to {MAX_DURATION} seconds"
+        if problem is None and not 0 <= start <= LATEST_START:
+            problem = "the timePeriod start must be between 1970 and 9999"
         codes = [
             int(q.text)
             for q in reading.iterfind(f"{{{ESPI}}}ReadingQuality/{{{ESPI}}}quality")

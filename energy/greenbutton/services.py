@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from config.errors import ValidationFailed
 from energy.greenbutton.espi import (
+    LATEST_START,
     ExportReading,
     IntervalValue,
     UsagePointData,
@@ -67,7 +68,7 @@ def greenbutton_rows(*, batch: IngestBatch) -> list[RawRow]:
 def _row(reading: IntervalValue, point: UsagePointData, meter: Meter | None) -> RawRow:
     ts = (
         datetime.fromtimestamp(reading.start, UTC).isoformat()
-        if reading.start is not None and reading.start >= 0
+        if reading.start is not None and 0 <= reading.start <= LATEST_START
         else reading.start
     )
     label = meter.serial if meter is not None else point.identifier

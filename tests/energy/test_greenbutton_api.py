@@ -215,6 +215,26 @@ def test_bad_files_get_a_clear_400_and_nothing_is_stored(upload, body, status, c
     assert not IngestBatch.objects.exists()
 
 
+def test_a_reading_with_an_impossible_start_is_rejected_not_a_crash(api_client_for, upload):
+    hourly_meter("E-GB-ODD", point="/UP/1")
+    text = (
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:e="http://naesb.org/espi">'
+        '<entry><id>a</id><link rel="self" href="/UP/1"/><content><e:UsagePoint>'
+        "<e:ServiceCategory><e:kind>0</e:kind></e:ServiceCategory></e:UsagePoint></content></entry>"
+        "<entry><id>b</id><content><e:MeterReading/></content></entry>"
+        "<entry><id>c</id><content><e:ReadingType><e:uom>72</e:uom></e:ReadingType></content></entry>"
+        "<entry><id>d</id><content><e:IntervalBlock><e:IntervalReading><e:timePeriod>"
+        "<e:duration>3600</e:duration><e:start>1000000000000000000000</e:start></e:timePeriod>"
+        "<e:value>5</e:value></e:IntervalReading></e:IntervalBlock></content></entry></feed>"
+    )
+    client = api_client_for("ingest")
+    batch = batch_json(upload(text, client=client), client)
+    assert batch["status"] == "done"
+    assert batch["rejected_rows"][0]["message"] == (
+        "the timePeriod start must be between 1970 and 9999"
+    )
+
+
 def test_other_content_types_are_415(upload):
     response = upload("electric_containerized.xml", content_type="application/json")
     assert response.status_code == 415
@@ -349,6 +369,9 @@ def test_export_needs_the_export_scope_and_dates(api_client_for):
     too_long = client.get(export_url("E-X", start="2025-01-01", end="2026-01-14"))
     assert too_long.status_code == 400
     assert "366 days" in too_long.json()["message"]
+    out_of_range = client.get(export_url("E-X", start="9999-12-30", end="9999-12-31"))
+    assert out_of_range.status_code == 400
+    assert set(out_of_range.json()["details"]) == {"start", "end"}
 
 
 def test_export_of_a_premise_in_a_dst_zone_is_refused(api_client_for):

@@ -238,14 +238,23 @@ def test_reading_problems_and_quality_are_per_reading():
         "</timePeriod></IntervalReading>"
         + "<IntervalReading><timePeriod><duration>1800</duration><start>soon</start>"
         "</timePeriod><value>1</value></IntervalReading>"
+        + reading(10**30, 1)
+        + reading(-1800, 1)
+        + reading(1700000000, 1, duration=0)
     )
     (point,) = read(one_point(0, 72, 0, readings))
-    estimated, projected, no_value, bad_start = point.readings
+    estimated, projected, no_value, bad_start, far_future, before_1970, no_time = point.readings
     assert (estimated.quality, estimated.problem) == ("estimated", None)
     assert "projected" in projected.problem
     assert no_value.problem == "the IntervalReading has no value"
     assert "not an integer" in bad_start.problem
-    assert [r.position for r in point.readings] == [1, 2, 3, 4]
+    assert (
+        far_future.problem
+        == before_1970.problem
+        == ("the timePeriod start must be between 1970 and 9999")
+    )
+    assert no_time.problem == "the timePeriod duration must be 1 to 31622400 seconds"
+    assert [r.position for r in point.readings] == [1, 2, 3, 4, 5, 6, 7]
 
 
 @pytest.mark.parametrize(
