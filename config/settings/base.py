@@ -269,6 +269,10 @@ INGEST_MAX_VALUE_PER_HOUR = {
 }
 # Rows kept with their reasons on a batch; the total is always counted.
 INGEST_REJECTED_ROWS_KEPT = 1000
+# Gross calorific value of the city gas supplied, MJ/m³: Green Button files in therms (energy) are
+# converted to m³ with it. 13A city gas is 45 MJ/m³ at Hokkaido Gas (the GHG reporting rules'
+# standard value for city gas is 44.8 MJ/m³).
+GAS_CALORIFIC_VALUE_MJ_PER_M3 = env.float("GAS_CALORIFIC_VALUE_MJ_PER_M3", default=45.0)
 
 LOGGING = {
     "version": 1,
