@@ -3,7 +3,8 @@ empty (it keeps nothing on disk here): every queued message is gone.
 
 Nothing accepted is lost: the API stores a batch before answering 202 (a broker that is down
 only means the batch waits as "received"), and the sweeper queues again the batches left
-"received" or "processing" once the broker is back. The API never answers 500.
+"received" or "processing" once the broker is back. Where a request needs Redis itself (the
+per-key rate limit) the API answers 503 with Retry-After and the client retries: never 500.
 """
 
 import threading
