@@ -2,15 +2,14 @@
 
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from energy.api.permissions import CanIngestReadings
+from energy.api.access import api_key_of, scope_required
 from energy.ingest.services import batch_receive
-from energy.models import IngestBatch
+from energy.models import ApiScope, IngestBatch
 
 
 class BatchOutputSerializer(serializers.ModelSerializer):
@@ -53,7 +52,8 @@ class BatchOutputSerializer(serializers.ModelSerializer):
 class IngestReadingsView(APIView):
     """Accept a JSON or CSV body of readings; store it and process it in the background."""
 
-    permission_classes = [IsAuthenticated, CanIngestReadings]
+    # Keys need the ``ingest`` scope; sessions the permission (the "Meter gateways" group).
+    permission_classes = [scope_required(ApiScope.INGEST, session_perm="energy.ingest_readings")]
     parser_classes = []  # the raw body is stored as delivered
 
     def post(self, request: Request) -> Response:
@@ -75,12 +75,19 @@ class IngestReadingsView(APIView):
 class BatchDetailView(APIView):
     """A batch's status, counts and rejected rows.
 
-    A client sees only its own batches; users with the view permission (the data team) all.
+    A client sees only its own batches; the data team (``export`` keys, or sessions with the
+    view permission) all.
     """
 
     def get(self, request: Request, batch_id) -> Response:
         batches = IngestBatch.objects.defer("payload")
-        if not request.user.has_perm("energy.view_ingestbatch"):
+        key = api_key_of(request)
+        sees_all = (
+            key.has_scope(ApiScope.EXPORT)
+            if key is not None
+            else request.user.has_perm("energy.view_ingestbatch")
+        )
+        if not sees_all:
             batches = batches.filter(client=request.user)
         batch = get_object_or_404(batches, pk=batch_id)
         return Response(BatchOutputSerializer(batch, context={"request": request}).data)

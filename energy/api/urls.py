@@ -2,13 +2,30 @@ from django.urls import path
 
 from energy.api.ingest import BatchDetailView, IngestReadingsView
 from energy.api.points import PointsLedgerView
+from energy.api.premises import MeterDetailView, MeterListView, PremiseDetailView, PremiseListView
+from energy.api.readings import ReadingListView
 from energy.api.recommendations import RecommendationListView, RecommendationStatusView
 from energy.api.savings import MeterSavingsView
+from energy.api.usage import (
+    DailyUsageListView,
+    ElectricityTariffListView,
+    GasTariffListView,
+    WeatherListView,
+)
 
 urlpatterns = [
     path("ingest/readings/", IngestReadingsView.as_view(), name="ingest-readings"),
     path("ingest/batches/<uuid:batch_id>/", BatchDetailView.as_view(), name="ingest-batch-detail"),
+    path("premises/", PremiseListView.as_view(), name="premises"),
+    path("premises/<str:public_id>/", PremiseDetailView.as_view(), name="premise-detail"),
+    path("meters/", MeterListView.as_view(), name="meters"),
+    path("meters/<str:serial>/", MeterDetailView.as_view(), name="meter-detail"),
     path("meters/<str:serial>/savings/", MeterSavingsView.as_view(), name="meter-savings"),
+    path("readings/", ReadingListView.as_view(), name="readings"),
+    path("daily-usage/", DailyUsageListView.as_view(), name="daily-usage"),
+    path("weather/", WeatherListView.as_view(), name="weather"),
+    path("tariffs/electricity/", ElectricityTariffListView.as_view(), name="tariffs-electricity"),
+    path("tariffs/gas/", GasTariffListView.as_view(), name="tariffs-gas"),
     path("recommendations/", RecommendationListView.as_view(), name="recommendations"),
     path("points/", PointsLedgerView.as_view(), name="points"),
     path(
