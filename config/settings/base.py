@@ -269,6 +269,8 @@ INGEST_MAX_VALUE_PER_HOUR = {
 }
 # Rows kept with their reasons on a batch; the total is always counted.
 INGEST_REJECTED_ROWS_KEPT = 1000
+# The longest time range one bulk export (GET /api/v1/export/readings.*) may ask for.
+EXPORT_MAX_DAYS = env.int("EXPORT_MAX_DAYS", default=731)
 
 LOGGING = {
     "version": 1,

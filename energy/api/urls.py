@@ -1,5 +1,6 @@
 from django.urls import path
 
+from energy.api.export import ReadingsCsvExportView, ReadingsParquetExportView
 from energy.api.ingest import BatchDetailView, IngestReadingsView
 from energy.api.points import PointsLedgerView
 from energy.api.premises import MeterDetailView, MeterListView, PremiseDetailView, PremiseListView
@@ -14,6 +15,12 @@ from energy.api.usage import (
 )
 
 urlpatterns = [
+    path("export/readings.csv", ReadingsCsvExportView.as_view(), name="export-readings-csv"),
+    path(
+        "export/readings.parquet",
+        ReadingsParquetExportView.as_view(),
+        name="export-readings-parquet",
+    ),
     path("ingest/readings/", IngestReadingsView.as_view(), name="ingest-readings"),
     path("ingest/batches/<uuid:batch_id>/", BatchDetailView.as_view(), name="ingest-batch-detail"),
     path("premises/", PremiseListView.as_view(), name="premises"),

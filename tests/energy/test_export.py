@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.parquet as pq
 import pytest
 from django.db import connection
+from rest_framework.test import APIClient
 
 from energy import export as export_module
 from energy.export import (
@@ -15,7 +16,7 @@ from energy.export import (
     readings_csv_chunks,
     readings_export_stream,
 )
-from energy.models import Meter, Reading
+from energy.models import ApiScope, Meter, Reading
 from tests import factories
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -38,7 +39,7 @@ def readings_add(meter: Meter, rows: list[tuple[datetime, float, str]]) -> None:
 @pytest.fixture
 def two_meters(db):
     a = factories.MeterFactory(serial="E-0002")
-    b = factories.MeterFactory(serial="E,0001 \"quoted\"", premise=a.premise)
+    b = factories.MeterFactory(serial='E,0001 "quoted"', premise=a.premise)
     readings_add(
         a,
         [
@@ -153,3 +154,108 @@ def test_the_orm_source_gives_the_same_bytes_as_copy(two_meters):
     )
     via_orm = b"".join(readings_csv_chunks(columns=_columns_orm(export), export=export))
     assert via_orm.decode() == csv_of(export)
+
+
+# --- Through the API ----------------------------------------------------------------------
+
+CSV_URL = "/api/v1/export/readings.csv"
+PARQUET_URL = "/api/v1/export/readings.parquet"
+RANGE = {"start": "2025-01-01T00:00:00Z", "end": "2025-01-03T00:00:00Z"}
+
+
+@pytest.fixture
+def export_client(api_client_for):
+    return api_client_for(ApiScope.EXPORT)
+
+
+def test_api_csv_for_named_meters(two_meters, export_client):
+    a, _ = two_meters
+    other = factories.MeterFactory(serial="E-9999")
+    readings_add(other, [(utc(2025, 1, 1), 5.0, "measured")])
+    response = export_client.get(CSV_URL, {**RANGE, "meter": [f"{a.serial},{other.serial}"]})
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="readings_20250101T000000Z_20250103T000000Z.csv"'
+    )
+    assert response.getvalue().decode() == (
+        "meter,ts,value,unit,quality\n"
+        "E-0002,2025-01-01T00:00:00Z,1,kWh,measured\n"
+        "E-0002,2025-01-01T00:30:00Z,0.125,kWh,measured\n"
+        "E-0002,2025-01-02T23:30:00Z,0.00001,kWh,estimated\n"
+        "E-9999,2025-01-01T00:00:00Z,5,kWh,measured\n"
+    )
+    # Repeated parameters, a local offset (09:00 in Tokyo is midnight UTC) and a quality.
+    response = export_client.get(
+        CSV_URL,
+        {"meter": [other.serial, a.serial], "start": "2025-01-01T09:00:00+09:00",
+         "end": RANGE["end"], "quality": "measured"},
+    )  # fmt: skip
+    assert response.getvalue().decode().splitlines()[1:] == [
+        "E-0002,2025-01-01T00:00:00Z,1,kWh,measured",
+        "E-0002,2025-01-01T00:30:00Z,0.125,kWh,measured",
+        "E-9999,2025-01-01T00:00:00Z,5,kWh,measured",
+    ]
+
+
+def test_api_parquet_for_every_meter(two_meters, export_client):
+    response = export_client.get(PARQUET_URL, RANGE)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.apache.parquet"
+    assert response["Content-Disposition"].endswith('20250103T000000Z.parquet"')
+    table = pq.read_table(io.BytesIO(response.getvalue()))
+    assert table.num_rows == 4
+    assert table.column("meter").to_pylist() == ['E,0001 "quoted"'] + ["E-0002"] * 3
+    assert table.column("value").to_pylist() == [123456.789, 1.0, 0.125, 0.00001]
+
+
+def test_api_needs_a_key_with_the_export_scope(two_meters, api_client_for):
+    response = APIClient().get(CSV_URL, RANGE)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    response = api_client_for(ApiScope.INGEST).get(PARQUET_URL, RANGE)
+    assert response.status_code == 403
+    assert set(response.json()) == {"code", "message", "details"}
+    assert "export" in response.json()["message"]
+
+
+def test_api_a_customer_exports_only_their_own_meters(two_meters):
+    a, _ = two_meters
+    stranger = factories.MeterFactory(serial="E-STRANGER")
+    readings_add(stranger, [(utc(2025, 1, 1), 5.0, "measured")])
+    client = APIClient()
+    client.force_login(a.premise.owner)
+    lines = client.get(CSV_URL, RANGE).getvalue().decode().splitlines()
+    assert len(lines) == 5
+    assert not any(line.startswith("E-STRANGER") for line in lines)
+    response = client.get(CSV_URL, {**RANGE, "meter": f"{a.serial},E-STRANGER"})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert response.json()["details"] == {"meters": ["E-STRANGER"]}
+    assert client.get(PARQUET_URL, {**RANGE, "meter": "E-NOWHERE"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "field"),
+    [
+        ({"end": RANGE["end"]}, "invalid", "start"),
+        ({"start": RANGE["start"]}, "invalid", "end"),
+        ({**RANGE, "start": "yesterday"}, "invalid", "start"),
+        ({**RANGE, "start": "2025-01-01T00:00:00"}, "invalid", "start"),  # no offset
+        ({**RANGE, "start": "2025-01-01"}, "invalid", "start"),
+        ({**RANGE, "quality": "guessed"}, "invalid", "quality"),
+        ({"start": RANGE["end"], "end": RANGE["start"]}, "invalid", None),
+        ({"start": RANGE["start"], "end": RANGE["start"]}, "invalid", None),
+        ({"start": "2020-01-01T00:00:00Z", "end": "2025-01-01T00:00:00Z"}, "range_too_long", None),
+    ],
+)
+def test_api_bad_parameters_are_400_before_streaming(two_meters, export_client, query, code, field):
+    response = export_client.get(CSV_URL, query, HTTP_ACCEPT="text/csv")
+    assert response.status_code == 400
+    assert not response.streaming
+    body = response.json()
+    assert body["code"] == code
+    assert body["message"]
+    if field:
+        assert field in body["details"]
