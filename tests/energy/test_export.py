@@ -259,3 +259,13 @@ def test_api_bad_parameters_are_400_before_streaming(two_meters, export_client, 
     assert body["message"]
     if field:
         assert field in body["details"]
+
+
+def test_export_under_the_debug_cursor(two_meters, export_client):
+    """DEBUG (and query capture) wraps cursors in Django's debug cursor, whose copy() takes no
+    parameters; the export must not depend on it."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection):
+        response = export_client.get(CSV_URL, RANGE)
+        assert len(response.getvalue().decode().splitlines()) == 5
