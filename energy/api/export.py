@@ -1,8 +1,6 @@
 """``GET /api/v1/export/readings.csv`` and ``.parquet``: every reading of a set of meters over a
 time range, streamed (energy/export.py)."""
 
-from datetime import datetime
-
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from energy.api.access import meters_visible, scope_required
+from energy.api.fields import AwareDateTimeField
 from energy.export import (
     FORMATS,
     ReadingsExport,
@@ -31,22 +30,6 @@ class FirstRendererNegotiation(BaseContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
-
-
-class AwareDateTimeField(serializers.Field):
-    default_error_messages = {
-        "invalid": "Not an ISO 8601 date and time: {value!r}.",
-        "naive": "Give a UTC offset, e.g. 2025-01-01T00:00:00Z or 2025-01-01T09:00:00+09:00.",
-    }
-
-    def to_internal_value(self, data) -> datetime:
-        try:
-            value = datetime.fromisoformat(str(data))
-        except ValueError:
-            self.fail("invalid", value=str(data)[:40])
-        if value.tzinfo is None:
-            self.fail("naive")
-        return value
 
 
 class ExportQuerySerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from energy.api.points import PointsLedgerView
 from energy.api.premises import MeterDetailView, MeterListView, PremiseDetailView, PremiseListView
 from energy.api.readings import ReadingListView
 from energy.api.recommendations import RecommendationListView, RecommendationStatusView
+from energy.api.register import IngestRegisterReadingsView
 from energy.api.savings import MeterSavingsView
 from energy.api.usage import (
     DailyUsageListView,
@@ -22,6 +23,11 @@ urlpatterns = [
         name="export-readings-parquet",
     ),
     path("ingest/readings/", IngestReadingsView.as_view(), name="ingest-readings"),
+    path(
+        "ingest/register-readings/",
+        IngestRegisterReadingsView.as_view(),
+        name="ingest-register-readings",
+    ),
     path("ingest/batches/<uuid:batch_id>/", BatchDetailView.as_view(), name="ingest-batch-detail"),
     path("premises/", PremiseListView.as_view(), name="premises"),
     path("premises/<str:public_id>/", PremiseDetailView.as_view(), name="premise-detail"),

@@ -20,11 +20,22 @@ Unit codes (0xE1) as ECHONET's appendix lists them and Route B implementations d
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 NO_DATA = 0xFFFFFFFE
 REGISTER_MAX = 0xFFFFFFFF  # four bytes
 # 0xE1 unit code -> the power of ten of one register unit, in kWh.
-UNIT_EXPONENTS = {0x00: 0, 0x01: -1, 0x02: -2, 0x03: -3, 0x04: -4, 0x0A: 1, 0x0B: 2, 0x0C: 3, 0x0D: 4}
+UNIT_EXPONENTS = {
+    0x00: 0,
+    0x01: -1,
+    0x02: -2,
+    0x03: -3,
+    0x04: -4,
+    0x0A: 1,
+    0x0B: 2,
+    0x0C: 3,
+    0x0D: 4,
+}
 # 0xD3 is four bytes; ECHONET lists 0x00000001-0x0098967F (not checked against the appendix
 # text here: the largest coefficient accepted, nothing more).
 COEFFICIENT_MAX = 9_999_999
@@ -134,7 +145,7 @@ def intervals_from_registers(
     if chained:
         chain.insert(0, previous)
     intervals, gaps = [], []
-    for start, end in zip(chain, chain[1:], strict=False):
+    for start, end in pairwise(chain):
         if end.ts - start.ts == interval:
             counts = (end.value - start.value) % settings.modulus
             intervals.append(IntervalValue(start.ts, settings.kwh(counts)))
