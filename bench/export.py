@@ -25,6 +25,7 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -72,7 +73,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--formats", default="csv,parquet")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
     args = parser.parse_args()
 
     env = {
@@ -212,6 +213,27 @@ def _export_key() -> str:
     return secret
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _database_backends(url: str) -> list[int]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
 def _status_kb(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -243,6 +265,7 @@ def _get(port: int, path: str, secret: str, sink) -> tuple[int, int, int]:
 
 
 def _measure(fmt, port, env, secret, start, end, expected) -> dict:
+    port = port or _free_port()
     server = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "config.wsgi",
@@ -268,12 +291,19 @@ def _measure(fmt, port, env, secret, start, end, expected) -> dict:
         status, _, _ = _get(port, path + urlencode(one_day), secret, lambda piece: None)
         assert status == 200, status
         idle_kb = _status_kb(worker, "VmHWM")
+        # The worker keeps its database connection (CONN_MAX_AGE): its backend serves the export.
+        backends = _database_backends(env["DATABASE_URL"])
+        cpu_before = {pid: _cpu_seconds(pid) for pid in [worker, *backends]}
+        client_before = time.process_time()
         query = urlencode({"start": start.isoformat(), "end": end.isoformat()})
         with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as body:
             sink = body.write if fmt == "parquet" else (lambda piece: None)
             started = time.perf_counter()
             status, size, newlines = _get(port, path + query, secret, sink)
             seconds = time.perf_counter() - started
+            client_cpu = time.process_time() - client_before
+            cpu = {pid: _cpu_seconds(pid) - before for pid, before in cpu_before.items()}
+            load = os.getloadavg()[0]
             assert status == 200, status
             if fmt == "parquet":
                 import pyarrow.parquet as pq
@@ -296,10 +326,22 @@ def _measure(fmt, port, env, secret, start, end, expected) -> dict:
         "megabytes": size / 1e6,
         "rss_idle_mb": idle_kb / 1024,
         "rss_peak_mb": peak_kb / 1024,
+        # CPU seconds per million readings: what the two cores must supply, whatever else runs.
+        "cpu_s_per_m": {
+            "web worker": cpu.pop(worker) * 1e6 / rows,
+            "postgresql": sum(cpu.values()) * 1e6 / rows,
+            "client": client_cpu * 1e6 / rows,
+        },
+        "load_1min": load,
     }
     print(
         f"{fmt}: {rows:,} readings in {seconds:.1f} s = {rows / seconds:,.0f}/s, "
         f"{size / 1e6:,.0f} MB; worker peak RSS {idle_kb / 1024:.0f} → {peak_kb / 1024:.0f} MB"
+    )
+    print(
+        "  CPU s per million readings: "
+        + ", ".join(f"{name} {value:.2f}" for name, value in result["cpu_s_per_m"].items())
+        + f"; load average (1 min) at the end {load:.1f}"
     )
     return result
 
