@@ -42,13 +42,13 @@ class KeysetPagination(BasePagination):
         self.page_size_now = self._page_size(request)
         keyset = view.keyset
         after = self._decode(request.query_params.get(self.cursor_query_param), len(keyset))
-        if after is not None:
-            keyset_filter = getattr(view, "keyset_filter", None)
-            condition = keyset_filter(after) if keyset_filter else keyset_after(keyset, after)
-            queryset = queryset.filter(condition)
         try:
+            if after is not None:
+                keyset_filter = getattr(view, "keyset_filter", None)
+                condition = keyset_filter(after) if keyset_filter else keyset_after(keyset, after)
+                queryset = queryset.filter(condition)
             rows = list(queryset.order_by(*keyset)[: self.page_size_now + 1])
-        except DjangoValidationError as exc:  # a cursor value of the wrong type
+        except (DjangoValidationError, ValueError, TypeError) as exc:  # a value of a wrong type
             raise ValidationFailed("The cursor is not valid here.", code="invalid_cursor") from exc
         self.has_next = len(rows) > self.page_size_now
         rows = rows[: self.page_size_now]

@@ -19,7 +19,9 @@ api_patterns = (
         ),
         path(
             "redoc/",
-            SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[]),
+            SpectacularRedocView.as_view(
+                url_name="api:schema", permission_classes=[], template_name="api/redoc.html"
+            ),
             name="redoc",
         ),
     ],

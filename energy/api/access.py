@@ -8,6 +8,7 @@ customer's premise or meter is a 404 whatever the filter or id.
 
 from django.db.models import QuerySet
 from django.utils.crypto import salted_hmac
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from energy.api_keys import KeyRefused, api_key_for_secret
@@ -124,3 +125,18 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
 def customer_pseudonym(user_id: int) -> str:
     """A customer's stable pseudonymous id for the data team (keyed with SECRET_KEY)."""
     return "c_" + salted_hmac("shoene.api.customer", str(user_id)).hexdigest()[:16]
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Documents API keys in the OpenAPI schema as HTTP bearer authentication."""
+
+    target_class = ApiKeyAuthentication
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key (shoene_<prefix>_<secret>) with the scopes the "
+            "operation needs: ingest, export, experiments:read, pii.",
+        }

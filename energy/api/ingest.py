@@ -1,6 +1,8 @@
 """``POST /api/v1/ingest/readings/`` and ``GET /api/v1/ingest/batches/<id>/``."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,6 +51,19 @@ class BatchOutputSerializer(serializers.ModelSerializer):
         }
 
 
+class JsonReadingSerializer(serializers.Serializer):
+    meter = serializers.CharField(help_text="The meter's serial number.")
+    ts = serializers.DateTimeField(help_text="The interval's start, with an offset.")
+    value = serializers.FloatField(help_text="kWh or m³ in the interval.")
+    quality = serializers.ChoiceField(choices=["measured", "estimated"], required=False)
+
+
+class JsonReadingsSerializer(serializers.Serializer):
+    """Only documents the JSON body; the body is checked row by row by the ingest services."""
+
+    readings = JsonReadingSerializer(many=True)
+
+
 class IngestReadingsView(APIView):
     """Accept a JSON or CSV body of readings; store it and process it in the background."""
 
@@ -56,6 +71,21 @@ class IngestReadingsView(APIView):
     permission_classes = [scope_required(ApiScope.INGEST, session_perm="energy.ingest_readings")]
     parser_classes = []  # the raw body is stored as delivered
 
+    @extend_schema(
+        request={
+            "application/json": JsonReadingsSerializer,
+            "text/csv": {"type": "string", "description": "meter,ts,value[,quality] rows"},
+        },
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Resending with the same key returns the first batch.",
+            )
+        ],
+        responses={202: BatchOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         batch, created = batch_receive(
             client=request.user,
@@ -79,6 +109,7 @@ class BatchDetailView(APIView):
     view permission) all.
     """
 
+    @extend_schema(responses=BatchOutputSerializer)
     def get(self, request: Request, batch_id) -> Response:
         batches = IngestBatch.objects.defer("payload")
         key = api_key_of(request)

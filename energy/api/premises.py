@@ -1,10 +1,11 @@
 """Premises and meters: ``GET /api/v1/premises/[<id>/]`` and ``/meters/[<serial>/]``.
 
-Premises are known by their pseudonymous ``public_id``; the name, address and owner's email appear
-only for keys with the ``pii`` scope and for the customer themselves.
+Premises are known by their pseudonymous ``public_id``; ``personal`` (name, address and the
+owner's email) is filled only for keys with the ``pii`` scope and for the customer themselves.
 """
 
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics, serializers
 
 from energy.api.access import meters_visible, premises_visible, scope_required, sees_personal_fields
@@ -29,13 +30,22 @@ class MeterOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class PersonalFieldsSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    address = serializers.CharField()
+    owner_email = serializers.EmailField(source="owner.email")
+
+
 class PremiseOutputSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     region = serializers.CharField(source="region.name")
     time_zone = serializers.CharField(source="region.time_zone")
-    electricity_tariff = serializers.CharField(source="electricity_tariff.name", default=None)
-    gas_tariff = serializers.CharField(source="gas_tariff.name", default=None)
+    electricity_tariff = serializers.CharField(
+        source="electricity_tariff.name", default=None, allow_null=True
+    )
+    gas_tariff = serializers.CharField(source="gas_tariff.name", default=None, allow_null=True)
     meters = serializers.SlugRelatedField(slug_field="serial", many=True, read_only=True)
+    personal = serializers.SerializerMethodField()
 
     class Meta:
         model = Premise
@@ -50,14 +60,15 @@ class PremiseOutputSerializer(serializers.ModelSerializer):
             "gas_tariff",
             "meters",
             "created_at",
+            "personal",
         ]
 
-
-class PremisePersonalOutputSerializer(PremiseOutputSerializer):
-    owner_email = serializers.EmailField(source="owner.email")
-
-    class Meta(PremiseOutputSerializer.Meta):
-        fields = [*PremiseOutputSerializer.Meta.fields, "name", "address", "owner_email"]
+    @extend_schema_field(PersonalFieldsSerializer(allow_null=True))
+    def get_personal(self, premise: Premise) -> dict | None:
+        """Null unless the caller may see personal fields (a ``pii`` key, or the customer)."""
+        if not self.context["personal"]:
+            return None
+        return PersonalFieldsSerializer(premise).data
 
 
 class PremiseFilter(django_filters.FilterSet):
@@ -75,19 +86,16 @@ class PremiseViewMixin:
     lookup_field = "public_id"
     lookup_url_kwarg = "public_id"
 
+    serializer_class = PremiseOutputSerializer
+
     def get_queryset(self):
         premises = premises_visible(self.request).select_related(
-            "region", "electricity_tariff", "gas_tariff"
+            "region", "electricity_tariff", "gas_tariff", "owner"
         )
-        premises = premises.prefetch_related("meters")
-        if sees_personal_fields(self.request):
-            premises = premises.select_related("owner")
-        return premises
+        return premises.prefetch_related("meters")
 
-    def get_serializer_class(self):
-        if sees_personal_fields(self.request):
-            return PremisePersonalOutputSerializer
-        return PremiseOutputSerializer
+    def get_serializer_context(self):
+        return super().get_serializer_context() | {"personal": sees_personal_fields(self.request)}
 
 
 class PremiseListView(PremiseViewMixin, generics.ListAPIView):

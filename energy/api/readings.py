@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import django_filters
 from django.db.models import CharField, Count, F, Func, Q, Sum, Value
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers
 
 from config.errors import ValidationFailed
@@ -74,9 +74,16 @@ class ReadingFilter(django_filters.FilterSet):
         fields = ["meter", "start", "end", "quality"]
 
 
+class OwnOffsetDateTimeField(serializers.DateTimeField):
+    """An aware datetime written with its own UTC offset (the meter's local time)."""
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
 class RawReadingOutputSerializer(serializers.Serializer):
     meter = serializers.CharField(source="meter__serial")
-    ts = serializers.DateTimeField(help_text="The interval's start, UTC.")
+    ts = serializers.DateTimeField(default_timezone=UTC, help_text="The interval's start, UTC.")
     value = serializers.FloatField()
     unit = serializers.CharField(source="meter__unit")
     quality = serializers.ChoiceField(choices=Quality.choices)
@@ -84,8 +91,8 @@ class RawReadingOutputSerializer(serializers.Serializer):
 
 class AggregateReadingOutputSerializer(serializers.Serializer):
     meter = serializers.CharField()
-    start = serializers.DateTimeField(help_text="The bucket's start, local time with offset.")
-    end = serializers.DateTimeField(help_text="The next bucket's start.")
+    start = OwnOffsetDateTimeField(help_text="The bucket's start, local time with its offset.")
+    end = OwnOffsetDateTimeField(help_text="The next bucket's start.")
     value = serializers.FloatField(help_text="The sum of the readings in the bucket.")
     unit = serializers.CharField()
     intervals = serializers.IntegerField(help_text="Readings summed.")
@@ -100,7 +107,14 @@ RESOLUTION_PARAMETER = OpenApiParameter(
 )
 
 
-@extend_schema(parameters=[RESOLUTION_PARAMETER], responses=RawReadingOutputSerializer)
+@extend_schema(
+    parameters=[RESOLUTION_PARAMETER],
+    responses=PolymorphicProxySerializer(
+        component_name="ReadingRow",
+        serializers=[RawReadingOutputSerializer, AggregateReadingOutputSerializer],
+        resource_type_field_name=None,
+    ),
+)
 class ReadingListView(generics.ListAPIView):
     """Readings of the meters the caller may read, ordered by meter and time."""
 

@@ -3,6 +3,7 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -123,6 +124,7 @@ class RecommendationStatusView(APIView):
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=CUSTOMER_STATUSES)
 
+    @extend_schema(request=InputSerializer, responses=RecommendationOutputSerializer)
     def post(self, request: Request, recommendation_id: int) -> Response:
         recommendation = get_object_or_404(
             Recommendation.objects.filter(premise__owner=request.user).select_related("meter"),

@@ -1,5 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +36,7 @@ class MeterSavingsView(APIView):
                 raise serializers.ValidationError({"intervention": "is in the future"})
             return attrs
 
+    @extend_schema(parameters=[InputSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, serial: str) -> Response:
         meter = get_object_or_404(
             meters_visible(request).select_related("premise__region"), serial=serial
