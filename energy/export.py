@@ -125,9 +125,19 @@ def export_meters_resolve(*, visible, serials: list[str]) -> tuple[ExportMeter, 
     return found
 
 
+# Readings outside these years are not ours: a sanity bound, not a business rule.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def export_range_check(*, start: datetime, end: datetime, max_days: int) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValidationFailed("start and end need a UTC offset, e.g. 2025-01-01T00:00:00Z.")
+    if start < EARLIEST or end > LATEST:
+        raise ValidationFailed(
+            f"start and end must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}.",
+            details={"start": start.isoformat(), "end": end.isoformat()},
+        )
     if end <= start:
         raise ValidationFailed(
             "end must be after start (end is exclusive).",

@@ -250,6 +250,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A batch's status appears in more than one response (ingest, register ingest).
+    "ENUM_NAME_OVERRIDES": {"BatchStatusEnum": "energy.models.BatchStatus"},
 }
 
 # --- Waffle ----------------------------------------------------------------------------

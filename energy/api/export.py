@@ -116,7 +116,7 @@ class ReadingsExportView(APIView):
         return response
 
 
-@extend_schema(
+CSV_SCHEMA = extend_schema(
     operation_id="export_readings_csv",
     parameters=EXPORT_PARAMETERS,
     responses={
@@ -136,11 +136,17 @@ class ReadingsExportView(APIView):
         **ERRORS,
     },
 )
+
+
 class ReadingsCsvExportView(ReadingsExportView):
     fmt = "csv"
 
+    @CSV_SCHEMA
+    def get(self, request: Request) -> StreamingHttpResponse:
+        return super().get(request)
 
-@extend_schema(
+
+PARQUET_SCHEMA = extend_schema(
     operation_id="export_readings_parquet",
     parameters=EXPORT_PARAMETERS,
     responses={
@@ -154,5 +160,11 @@ class ReadingsCsvExportView(ReadingsExportView):
         **ERRORS,
     },
 )
+
+
 class ReadingsParquetExportView(ReadingsExportView):
     fmt = "parquet"
+
+    @PARQUET_SCHEMA
+    def get(self, request: Request) -> StreamingHttpResponse:
+        return super().get(request)

@@ -131,7 +131,7 @@ EXAMPLE = {
 }
 
 
-@extend_schema(
+REGISTER_SCHEMA = extend_schema(
     operation_id="ingest_register_readings",
     request=RegisterPayloadSerializer,
     examples=[
@@ -154,6 +154,8 @@ EXAMPLE = {
         422: OpenApiResponse(description="Idempotency-Key reused with a different body."),
     },
 )
+
+
 class IngestRegisterReadingsView(APIView):
     """Cumulative register readings of one meter, turned into interval readings by differences
     (wrap-around at 10**digits; a missing or no-data slot is a gap) and processed as a batch.
@@ -164,6 +166,7 @@ class IngestRegisterReadingsView(APIView):
     permission_classes = [scope_required(ApiScope.INGEST, session_perm="energy.ingest_readings")]
     parser_classes = [JSONParser]
 
+    @REGISTER_SCHEMA
     def post(self, request: Request) -> Response:
         raw_payload = request.body.decode("utf-8", errors="replace")
         payload = RegisterPayloadSerializer(data=request.data)

@@ -269,3 +269,12 @@ def test_export_under_the_debug_cursor(two_meters, export_client):
     with CaptureQueriesContext(connection):
         response = export_client.get(CSV_URL, RANGE)
         assert len(response.getvalue().decode().splitlines()) == 5
+
+
+def test_api_times_far_out_are_400_not_500(export_client):
+    for query in (
+        {"start": "0001-01-01T00:00:00Z", "end": "0001-01-02T00:00:00Z"},
+        {"start": "9999-12-31T00:00:00Z", "end": "9999-12-31T23:00:00-05:00"},
+    ):
+        response = export_client.get(CSV_URL, query)
+        assert response.status_code == 400, response.content

@@ -88,7 +88,9 @@ def test_consecutive_deliveries_chain_and_late_ones_stay_within_themselves(
 ):
     assert post(body(100, 101, first=0)).json()["registers"]["intervals"] == 1
     second = post(body(103, 106, first=2)).json()["registers"]
-    assert second["chained"] is True and second["intervals"] == 2  # 00:30-01:00 from the register kept at 00:30
+    assert (
+        second["chained"] is True and second["intervals"] == 2
+    )  # 00:30-01:00 from the register kept at 00:30
     assert stored(electricity_meter) == [(at(0), 0.1), (at(1), 0.2), (at(2), 0.3)]
     # A delivery for earlier slots (out of order): differenced within itself, kept stays.
     response = post(body(100, 101, 103, first=0))
