@@ -20,17 +20,21 @@ export opens it), so every meter is read from the same snapshot.
 import csv
 import io
 import logging
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import numpy as np
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.db import connection, transaction
+from psycopg import sql
 
 from config.errors import ShoeneError, ValidationFailed
 from energy.models import Quality, Reading
@@ -165,7 +169,11 @@ def _windows(export: ReadingsExport, meter: ExportMeter) -> Iterator[tuple[datet
         start = end
 
 
-def _columns_postgresql(export: ReadingsExport) -> Iterator[ReadingColumns]:
+def _columns_postgresql(
+    export: ReadingsExport, *, snapshot_shared: bool = False
+) -> Iterator[ReadingColumns]:
+    """``snapshot_shared``: the transaction is the export's own (REPEATABLE READ), so a second
+    connection can share its snapshot."""
     quality_filter = "AND quality = %s" if export.quality else ""
     # The quality as its index in QUALITIES (a CASE costs half what array_position does).
     quality_code = " ".join(f"WHEN %s THEN {code}" for code in range(1, len(QUALITIES)))
@@ -183,7 +191,7 @@ def _columns_postgresql(export: ReadingsExport) -> Iterator[ReadingColumns]:
         ) TO STDOUT (FORMAT BINARY)
     """
 
-    def fetch(meter: ExportMeter, start: datetime, end: datetime) -> ReadingColumns | None:
+    def fetch(cursor, meter: ExportMeter, start: datetime, end: datetime) -> ReadingColumns | None:
         params = [*QUALITIES[1:], meter.id, start, end]
         if export.quality:
             params.append(export.quality)
@@ -194,27 +202,51 @@ def _columns_postgresql(export: ReadingsExport) -> Iterator[ReadingColumns]:
     windows = [(meter, *window) for meter in export.meters for window in _windows(export, meter)]
     if not windows:
         return
-    # psycopg's own cursor: Django's debug cursor wrapper (DEBUG, or a test capturing queries)
-    # has a copy() without parameters. One thread fetches the next window while the caller
-    # formats this one (PostgreSQL and the formatting then use both cores); only that thread
-    # uses the connection until the export ends, one statement at a time.
-    with (
-        connection.cursor() as django_cursor,
-        django_cursor.connection.cursor() as cursor,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-fetch") as fetcher,
-    ):
-        pending = fetcher.submit(fetch, *windows[0])
-        for following in [*windows[1:], None]:
-            columns = pending.result()
-            pending = fetcher.submit(fetch, *following) if following else None
+    # Fetcher threads run the statements (one connection each, one statement at a time) while
+    # the caller formats: PostgreSQL and the formatting then use both cores. With a second
+    # connection on the same snapshot, two backends aggregate alternate windows. psycopg's own
+    # cursor: Django's debug cursor (DEBUG, or a test capturing queries) has a copy() without
+    # parameters.
+    with ExitStack() as stack:
+        django_cursor = stack.enter_context(connection.cursor())
+        cursors = [stack.enter_context(django_cursor.connection.cursor())]
+        if snapshot_shared and len(windows) > 1:
+            cursors.append(stack.enter_context(_snapshot_cursor(django_cursor.connection)))
+        fetchers = [
+            stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="export-fetch"))
+            for _ in cursors
+        ]
+
+        def submit(index: int):
+            lane = index % len(cursors)
+            return fetchers[lane].submit(fetch, cursors[lane], *windows[index])
+
+        pending = deque(submit(index) for index in range(len(cursors)))
+        for index in range(len(windows)):
+            columns = pending.popleft().result()
+            if index + len(cursors) < len(windows):
+                pending.append(submit(index + len(cursors)))
             try:
                 if columns is not None:
                     yield columns
             except GeneratorExit:
-                if pending is not None:
-                    pending.cancel()
-                    wait([pending])  # the connection is free again before the rollback
+                for future in pending:
+                    future.cancel()
+                wait(pending)  # the connections are free again before the rollback
                 raise
+
+
+@contextmanager
+def _snapshot_cursor(main):
+    """A cursor on a second connection that sees what ``main``'s transaction sees."""
+    snapshot = main.execute("SELECT pg_export_snapshot()").fetchone()[0]
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as second:
+        second.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        second.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+        with second.cursor() as cursor:
+            yield cursor
+        second.rollback()
 
 
 def _columns_from_copy(meter: ExportMeter, data: bytes) -> ReadingColumns | None:
@@ -298,7 +330,7 @@ def readings_columns(*, export: ReadingsExport) -> Iterator[ReadingColumns]:
             if opens_transaction:  # inside a caller's transaction the snapshot is the caller's
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield from _columns_postgresql(export)
+            yield from _columns_postgresql(export, snapshot_shared=opens_transaction)
         else:
             yield from _columns_orm(export)
 

@@ -278,3 +278,39 @@ def test_api_times_far_out_are_400_not_500(export_client):
     ):
         response = export_client.get(CSV_URL, query)
         assert response.status_code == 400, response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_in_its_own_transaction_reads_one_snapshot_on_two_connections(postgresql):
+    """Outside a caller's transaction the export opens a REPEATABLE READ one and a second
+    connection shares its snapshot: rows are the same and in order, and a reading committed
+    meanwhile is in neither half."""
+    meters = [factories.MeterFactory(serial=f"E-{i}") for i in range(4)]
+    for i, meter in enumerate(meters):
+        readings_add(meter, [(T0 + timedelta(minutes=30 * k), i + k / 8, "measured")
+                             for k in range(5)])  # fmt: skip
+    export = ReadingsExport(
+        meters=tuple(export_meter(m) for m in meters), start=T0, end=T0 + timedelta(days=1)
+    )
+    assert not connection.in_atomic_block
+    stream = readings_export_stream(export=export, fmt="csv")
+    chunks = [next(stream), next(stream)]  # the header and the first meter
+    other = connection.copy()  # another session commits a reading after the snapshot
+    with other.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO energy_reading (meter_id, ts, value, quality) VALUES (%s, %s, 9, %s)",
+            [meters[3].pk, T0 + timedelta(hours=12), "measured"],
+        )
+    other.close()
+    chunks.extend(stream)
+    lines = b"".join(chunks).decode().splitlines()
+    assert lines[0] == "meter,ts,value,unit,quality"
+    assert len(lines) == 1 + 4 * 5
+    assert lines[1:6] == [
+        f"E-0,2025-01-01T{k // 2:02d}:{30 * (k % 2):02d}:00Z,{k / 8:g},kWh,measured"
+        for k in range(5)
+    ]
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        f"E-{i}" for i in range(4) for _ in range(5)
+    ]
+    assert not connection.in_atomic_block
