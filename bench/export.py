@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -225,13 +226,49 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _database_backends(url: str) -> list[int]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
+class _BackendCpu:
+    """CPU time of the bench database's backends, sampled while the export runs: the export's
+    second connection lives only as long as the export, so it cannot be read afterwards."""
+
+    def __init__(self, url: str, interval_s: float = 0.2) -> None:
+        self.url, self.interval_s = url, interval_s
+        self.seen: dict[int, tuple[float, float]] = {}  # pid -> (first, last) CPU seconds
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self, conn) -> None:
+        pids = conn.execute(
             "SELECT pid FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
-    return [pid for (pid,) in rows]
+        for (pid,) in pids:
+            try:
+                cpu = _cpu_seconds(pid)
+            except FileNotFoundError:
+                continue
+            first, _ = self.seen.get(pid, (cpu, cpu))
+            self.seen[pid] = (first, cpu)
+
+    def _run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.is_set():
+                self._sample(conn)
+                self.stop.wait(self.interval_s)
+            self._sample(conn)
+
+    def __enter__(self):
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            self._sample(conn)  # the worker's connection, before the export
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(last - first for first, last in self.seen.values())
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -291,18 +328,19 @@ def _measure(fmt, port, env, secret, start, end, expected) -> dict:
         status, _, _ = _get(port, path + urlencode(one_day), secret, lambda piece: None)
         assert status == 200, status
         idle_kb = _status_kb(worker, "VmHWM")
-        # The worker keeps its database connection (CONN_MAX_AGE): its backend serves the export.
-        backends = _database_backends(env["DATABASE_URL"])
-        cpu_before = {pid: _cpu_seconds(pid) for pid in [worker, *backends]}
+        worker_before = _cpu_seconds(worker)
         client_before = time.process_time()
         query = urlencode({"start": start.isoformat(), "end": end.isoformat()})
-        with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as body:
+        with (
+            tempfile.NamedTemporaryFile(suffix=f".{fmt}") as body,
+            _BackendCpu(env["DATABASE_URL"]) as backends,
+        ):
             sink = body.write if fmt == "parquet" else (lambda piece: None)
             started = time.perf_counter()
             status, size, newlines = _get(port, path + query, secret, sink)
             seconds = time.perf_counter() - started
             client_cpu = time.process_time() - client_before
-            cpu = {pid: _cpu_seconds(pid) - before for pid, before in cpu_before.items()}
+            worker_cpu = _cpu_seconds(worker) - worker_before
             load = os.getloadavg()[0]
             assert status == 200, status
             if fmt == "parquet":
@@ -328,8 +366,8 @@ def _measure(fmt, port, env, secret, start, end, expected) -> dict:
         "rss_peak_mb": peak_kb / 1024,
         # CPU seconds per million readings: what the two cores must supply, whatever else runs.
         "cpu_s_per_m": {
-            "web worker": cpu.pop(worker) * 1e6 / rows,
-            "postgresql": sum(cpu.values()) * 1e6 / rows,
+            "web worker": worker_cpu * 1e6 / rows,
+            "postgresql": backends.seconds * 1e6 / rows,
             "client": client_cpu * 1e6 / rows,
         },
         "load_1min": load,

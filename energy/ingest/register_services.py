@@ -120,7 +120,7 @@ def register_readings_receive(
             batch, created = _empty_batch_create(client, idempotency_key, raw_payload), True
 
         latest = differenced.latest
-        out_of_order = kept is not None and (latest is None or latest.ts <= kept.ts)
+        out_of_order = kept is not None and latest is not None and latest.ts <= kept.ts
         if latest is not None and (kept is None or latest.ts > kept.ts):
             kept, _ = MeterRegister.objects.update_or_create(
                 meter=meter,
