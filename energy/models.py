@@ -326,6 +326,7 @@ class BatchStatus(models.TextChoices):
 class BatchFormat(models.TextChoices):
     JSON = "json", "JSON"
     CSV = "csv", "CSV"
+    GREENBUTTON = "greenbutton", "Green Button (ESPI XML)"
 
 
 class IngestBatch(models.Model):
@@ -340,9 +341,9 @@ class IngestBatch(models.Model):
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
     source = models.CharField(
-        _("source"), max_length=20, default="api", help_text=_("api, file or demo")
+        _("source"), max_length=20, default="api", help_text=_("api, file, replay or demo")
     )
-    format = models.CharField(_("format"), max_length=10, choices=BatchFormat.choices)
+    format = models.CharField(_("format"), max_length=16, choices=BatchFormat.choices)
     payload = models.TextField(_("raw payload"))
     payload_sha256 = models.CharField(_("payload SHA-256"), max_length=64)
     # Deliveries of cumulative registers (energy/ingest/register.py): the payload above holds
@@ -392,6 +393,64 @@ class IngestBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+
+class GreenButtonUsagePoint(models.Model):
+    """A UsagePoint seen in (or expected from) Green Button files, and the meter it feeds.
+
+    Files name their usage points, not our meters. A usage point nobody has assigned yet is
+    registered with no meter: its readings are rejected as ``unmapped_usage_point`` but stay in
+    the stored files, and are ingested once staff choose the meter and re-ingest (admin action).
+    """
+
+    identifier = models.CharField(
+        _("usage point identifier"),
+        max_length=500,
+        unique=True,
+        help_text=_(
+            "The UsagePoint entry's self link (href) in the feed, or its id (urn:uuid:…) when "
+            "it has no self link."
+        ),
+    )
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    commodity = models.CharField(_("commodity"), max_length=20, choices=Commodity.choices)
+    meter = models.ForeignKey(
+        Meter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="greenbutton_usage_points",
+        verbose_name=_("meter"),
+        help_text=_("Empty: not assigned yet. Its readings wait in the stored files."),
+    )
+    batches = models.ManyToManyField(
+        IngestBatch,
+        blank=True,
+        related_name="greenbutton_usage_points",
+        verbose_name=_("files"),
+        help_text=_("The ingest batches (files) that held this usage point."),
+    )
+    first_seen_at = models.DateTimeField(_("first seen at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("Green Button usage point")
+        verbose_name_plural = _("Green Button usage points")
+        ordering = ["identifier"]
+
+    def __str__(self) -> str:
+        return self.title or self.identifier
+
+    def clean(self) -> None:
+        if self.meter_id and self.meter.commodity != self.commodity:
+            raise ValidationError(
+                {
+                    "meter": ValidationError(
+                        _("This usage point is %(commodity)s; choose a meter of the same kind."),
+                        params={"commodity": self.get_commodity_display()},
+                    )
+                }
+            )
 
 
 class RecommendationKind(models.TextChoices):

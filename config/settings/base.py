@@ -273,6 +273,10 @@ INGEST_MAX_VALUE_PER_HOUR = {
 INGEST_REJECTED_ROWS_KEPT = 1000
 # The longest time range one bulk export (GET /api/v1/export/readings.*) may ask for.
 EXPORT_MAX_DAYS = env.int("EXPORT_MAX_DAYS", default=731)
+# Gross calorific value of the city gas supplied, MJ/m³: Green Button files in therms (energy) are
+# converted to m³ with it. 13A city gas is 45 MJ/m³ at Hokkaido Gas (the GHG reporting rules'
+# standard value for city gas is 44.8 MJ/m³).
+GAS_CALORIFIC_VALUE_MJ_PER_M3 = env.float("GAS_CALORIFIC_VALUE_MJ_PER_M3", default=45.0)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ needs ``energy.view_pointsentry`` (the Data team group). Customers are pseudonym
 import django_filters
 from rest_framework import generics, serializers
 
+from config.filters import UtcDateTimeFilter
 from energy.api.access import customer_pseudonym, scope_required
 from energy.campaigns.models import PointsEntry
 from energy.models import ApiScope
@@ -37,7 +38,7 @@ class PointsEntryOutput(serializers.ModelSerializer):
 
 
 class PointsFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     campaign = django_filters.NumberFilter(field_name="yoy_campaign_id")
     event = django_filters.NumberFilter(field_name="event_id")
 

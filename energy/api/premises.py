@@ -8,6 +8,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics, serializers
 
+from config.filters import UtcDateTimeFilter
 from energy.api.access import meters_visible, premises_visible, scope_required, sees_personal_fields
 from energy.models import ApiScope, Commodity, DwellingType, Meter, Premise
 
@@ -74,7 +75,7 @@ class PremiseOutputSerializer(serializers.ModelSerializer):
 class PremiseFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="region__name")
     dwelling_type = django_filters.ChoiceFilter(choices=DwellingType.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Premise

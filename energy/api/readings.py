@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, 
 from rest_framework import generics, serializers
 
 from config.errors import ValidationFailed
+from config.filters import UtcDateTimeFilter
 from config.pagination import keyset_after
 from energy.api.access import meters_visible, scope_required
 from energy.models import ApiScope, Meter, Quality, Reading
@@ -61,10 +62,10 @@ class ReadingFilter(django_filters.FilterSet):
     meter = django_filters.BaseInFilter(
         field_name="meter__serial", help_text="Meter serials, comma-separated."
     )
-    start = django_filters.IsoDateTimeFilter(
+    start = UtcDateTimeFilter(
         field_name="ts", lookup_expr="gte", help_text="From this time (inclusive, ISO 8601)."
     )
-    end = django_filters.IsoDateTimeFilter(
+    end = UtcDateTimeFilter(
         field_name="ts", lookup_expr="lt", help_text="Up to this time (exclusive, ISO 8601)."
     )
     quality = django_filters.ChoiceFilter(choices=Quality.choices)

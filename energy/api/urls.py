@@ -1,6 +1,7 @@
 from django.urls import path
 
 from energy.api.export import ReadingsCsvExportView, ReadingsParquetExportView
+from energy.api.greenbutton import GreenButtonIngestView, MeterGreenButtonView
 from energy.api.ingest import BatchDetailView, IngestReadingsView
 from energy.api.points import PointsLedgerView
 from energy.api.premises import MeterDetailView, MeterListView, PremiseDetailView, PremiseListView
@@ -28,11 +29,17 @@ urlpatterns = [
         IngestRegisterReadingsView.as_view(),
         name="ingest-register-readings",
     ),
+    path("ingest/greenbutton/", GreenButtonIngestView.as_view(), name="ingest-greenbutton"),
     path("ingest/batches/<uuid:batch_id>/", BatchDetailView.as_view(), name="ingest-batch-detail"),
     path("premises/", PremiseListView.as_view(), name="premises"),
     path("premises/<str:public_id>/", PremiseDetailView.as_view(), name="premise-detail"),
     path("meters/", MeterListView.as_view(), name="meters"),
     path("meters/<str:serial>/", MeterDetailView.as_view(), name="meter-detail"),
+    path(
+        "meters/<str:serial>/greenbutton.xml",
+        MeterGreenButtonView.as_view(),
+        name="meter-greenbutton",
+    ),
     path("meters/<str:serial>/savings/", MeterSavingsView.as_view(), name="meter-savings"),
     path("readings/", ReadingListView.as_view(), name="readings"),
     path("daily-usage/", DailyUsageListView.as_view(), name="daily-usage"),

@@ -153,3 +153,14 @@ def test_a_forged_cursor_is_400(export, meter):
     for cursor in ["nonsense", "WzEsMiwzXQ", "WyJ4IiwieSJd"]:  # junk, [1,2,3], ["x","y"]
         response = export.get(f"/api/v1/readings/?resolution=day&cursor={cursor}")
         assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
+
+
+def test_an_unusual_offset_is_the_same_instant_not_an_error(export, meter):
+    # PostgreSQL itself refuses offsets past ±15:59; the filter compares in UTC first.
+    readings(meter, TOKYO_MIDNIGHT, [1.0, 2.0])
+    start = "2026-01-02T08:00:00+16:30"  # 2026-01-01T15:30Z
+
+    response = export.get("/api/v1/readings/", {"start": start})
+
+    assert response.status_code == 200
+    assert [r["value"] for r in response.json()["results"]] == [2.0]

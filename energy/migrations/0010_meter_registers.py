@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('energy', '0008_api_keys'),
+        ('energy', '0009_greenbutton'),
     ]
 
     operations = [
