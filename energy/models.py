@@ -346,6 +346,15 @@ class IngestBatch(models.Model):
     format = models.CharField(_("format"), max_length=16, choices=BatchFormat.choices)
     payload = models.TextField(_("raw payload"))
     payload_sha256 = models.CharField(_("payload SHA-256"), max_length=64)
+    # Deliveries of cumulative registers (energy/ingest/register.py): the payload above holds
+    # the interval values differenced from them, this the registers as delivered.
+    register_payload = models.TextField(
+        _("raw register payload"),
+        blank=True,
+        help_text=_(
+            "The cumulative register readings as delivered, when the batch came from them."
+        ),
+    )
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -1120,3 +1129,37 @@ class ApiKey(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class MeterRegister(models.Model):
+    """The latest cumulative register delivered for a meter (ECHONET Lite 0xEA), with the
+    settings it was read with, so the next delivery's first interval can be differenced."""
+
+    meter = models.OneToOneField(
+        Meter,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="register",
+        verbose_name=_("meter"),
+    )
+    ts = models.DateTimeField(_("register time"))
+    value = models.PositiveBigIntegerField(_("register value"))
+    coefficient = models.PositiveIntegerField(_("coefficient"))
+    unit_code = models.PositiveSmallIntegerField(_("unit code"))
+    digits = models.PositiveSmallIntegerField(_("effective digits"))
+    batch = models.ForeignKey(
+        IngestBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ingest batch"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("meter register")
+        verbose_name_plural = _("meter registers")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.ts.isoformat()} {self.value}"

@@ -271,6 +271,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A batch's status appears in more than one response (ingest, register ingest).
+    "ENUM_NAME_OVERRIDES": {"BatchStatusEnum": "energy.models.BatchStatus"},
 }
 
 # --- Waffle ----------------------------------------------------------------------------
@@ -297,6 +299,8 @@ INGEST_REJECTED_ROWS_KEPT = 1000
 # backoff, so a batch waiting for its retry is not queued twice (harmless, but wasted work).
 INGEST_REQUEUE_RECEIVED_AFTER_S = env.int("INGEST_REQUEUE_RECEIVED_AFTER_S", default=120)
 INGEST_REQUEUE_PROCESSING_AFTER_S = env.int("INGEST_REQUEUE_PROCESSING_AFTER_S", default=300)
+# The longest time range one bulk export (GET /api/v1/export/readings.*) may ask for.
+EXPORT_MAX_DAYS = env.int("EXPORT_MAX_DAYS", default=731)
 # Gross calorific value of the city gas supplied, MJ/m³: Green Button files in therms (energy) are
 # converted to m³ with it. 13A city gas is 45 MJ/m³ at Hokkaido Gas (the GHG reporting rules'
 # standard value for city gas is 44.8 MJ/m³).

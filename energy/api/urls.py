@@ -1,11 +1,13 @@
 from django.urls import path
 
+from energy.api.export import ReadingsCsvExportView, ReadingsParquetExportView
 from energy.api.greenbutton import GreenButtonIngestView, MeterGreenButtonView
 from energy.api.ingest import BatchDetailView, IngestReadingsView
 from energy.api.points import PointsLedgerView
 from energy.api.premises import MeterDetailView, MeterListView, PremiseDetailView, PremiseListView
 from energy.api.readings import ReadingListView
 from energy.api.recommendations import RecommendationListView, RecommendationStatusView
+from energy.api.register import IngestRegisterReadingsView
 from energy.api.savings import MeterSavingsView
 from energy.api.usage import (
     DailyUsageListView,
@@ -15,7 +17,18 @@ from energy.api.usage import (
 )
 
 urlpatterns = [
+    path("export/readings.csv", ReadingsCsvExportView.as_view(), name="export-readings-csv"),
+    path(
+        "export/readings.parquet",
+        ReadingsParquetExportView.as_view(),
+        name="export-readings-parquet",
+    ),
     path("ingest/readings/", IngestReadingsView.as_view(), name="ingest-readings"),
+    path(
+        "ingest/register-readings/",
+        IngestRegisterReadingsView.as_view(),
+        name="ingest-register-readings",
+    ),
     path("ingest/greenbutton/", GreenButtonIngestView.as_view(), name="ingest-greenbutton"),
     path("ingest/batches/<uuid:batch_id>/", BatchDetailView.as_view(), name="ingest-batch-detail"),
     path("premises/", PremiseListView.as_view(), name="premises"),
