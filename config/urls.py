@@ -2,7 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from config.health import healthz
+from config.health import healthz, readyz
+from config.observability.views import metrics
 from flags.history_admin import recent_changes_view
 
 api_patterns = (
@@ -12,6 +13,8 @@ api_patterns = (
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     # Recent staff changes across every model with a history (flags/history_admin.py).
     path(
         "admin/changes/",

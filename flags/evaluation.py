@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from config.observability.metrics import FLAG_EVALUATIONS
 from flags.hashing import bucket, bucket_ranges, choose_variation
 
 VERSION_CACHE_KEY = "flags:snapshot-version"
@@ -310,12 +311,29 @@ def experiment_evaluate(rule: ExperimentRule, unit: Unit, *, now: datetime | Non
     return Result(variant.value, SPLIT, variant.key, rule.id, variant.id)
 
 
+# The evaluation counter's child per (flag, value), kept: ``labels()`` costs about a
+# microsecond, a kept child's ``inc()`` a tenth of that (bench/flags.py).
+_evaluation_counters: dict[tuple[str, str], Any] = {}
+
+
+def evaluation_count(name: str, value: str) -> None:
+    """Count one evaluation of ``name`` serving ``value`` (shoene_flag_evaluations_total)."""
+    counter = _evaluation_counters.get((name, value))
+    if counter is None:
+        counter = _evaluation_counters[(name, value)] = FLAG_EVALUATIONS.labels(name, value)
+    counter.inc()
+
+
 def flag_is_active(*, name: str, unit: Unit) -> bool:
-    return bool(flag_evaluate(snapshot().flags.get(name), unit).value)
+    active = bool(flag_evaluate(snapshot().flags.get(name), unit).value)
+    evaluation_count(name, "true" if active else "false")
+    return active
 
 
 def switch_is_active(*, name: str) -> bool:
-    return snapshot().switches.get(name, False)
+    active = snapshot().switches.get(name, False)
+    evaluation_count(name, "true" if active else "false")
+    return active
 
 
 @dataclass
