@@ -137,7 +137,16 @@ def business_context(business: dict) -> dict:
         "savings_rows": savings_rows,
         "experiments": experiments,
         "flag_changes": [
-            {**change, "at": _local(change["at"])} for change in business["flag_changes"]
+            {
+                **change,
+                "at": _local(change["at"]),
+                "change": {
+                    "created": _("created"),
+                    "changed": _("changed"),
+                    "deleted": _("deleted"),
+                }.get(change["change"], change["change"]),
+            }
+            for change in business["flag_changes"]
         ],
         "figures": figures,
     }
