@@ -316,6 +316,9 @@ def category_figure(
         **({"tickformat": ".1%"} if percent else {}),
     }
     layout["yaxis"] = {"type": "category", "autorange": "reversed", "automargin": True}
+    # Below the value axis's title, not over it.
+    layout["legend"]["y"] = -0.45
+    layout["showlegend"] = len(traces) > 1
     value_format = "%{x:.2%}" if percent else "%{x:,.3~f}"
     return {
         "data": [

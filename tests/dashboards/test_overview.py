@@ -20,7 +20,7 @@ NOW = datetime(2026, 2, 10, 12, 30, tzinfo=UTC)
 HOUR = NOW.replace(minute=0)
 
 
-def _batch(*, received, latency_s, status=BatchStatus.DONE, **fields):
+def _batch(*, received, latency_s, status=BatchStatus.DONE, **fields) -> IngestBatch:
     batch = factories.IngestBatchFactory(status=status, **fields)
     IngestBatch.objects.filter(pk=batch.pk).update(
         received_at=received, finished_at=received + timedelta(seconds=latency_s)
@@ -28,10 +28,10 @@ def _batch(*, received, latency_s, status=BatchStatus.DONE, **fields):
     return batch
 
 
-def _recommendation(premise, meter, **fields):
+def _recommendation(premise, meter, **fields) -> Recommendation:
     defaults = {
         "confidence": "medium",
-        "computed_at": NOW,
+        "computed_at": timezone.now(),
         "unit": meter.unit if meter else "",
     }
     return Recommendation.objects.create(premise=premise, meter=meter, **{**defaults, **fields})
@@ -39,6 +39,13 @@ def _recommendation(premise, meter, **fields):
 
 @pytest.fixture
 def small_data_set(db):
+    return overview_data_set_create(now=NOW)
+
+
+def overview_data_set_create(*, now: datetime) -> dict:
+    """The small data set around ``now`` (also used by the browser test)."""
+    NOW = now
+    HOUR = NOW.replace(minute=0, second=0, microsecond=0)
     staff = factories.UserFactory(username="ops", is_staff=True)
     sapporo = factories.RegionFactory(name="Sapporo")
     asahikawa = factories.RegionFactory(name="Asahikawa")
