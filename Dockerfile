@@ -23,4 +23,5 @@ RUN pip install . \
 
 USER shoene
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
+# config/gunicorn.py: three workers whose Prometheus metrics are aggregated (multiprocess mode).
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]
