@@ -23,5 +23,4 @@ RUN pip install . \
 
 USER shoene
 EXPOSE 8000
-# config/gunicorn.py: three workers whose Prometheus metrics are aggregated (multiprocess mode).
-CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
