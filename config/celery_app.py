@@ -64,7 +64,9 @@ def _task_log_context(task_id=None, task=None, **kwargs) -> None:
 @signals.task_postrun.connect
 def _task_log_context_end(task=None, **kwargs) -> None:
     from config.observability.context import fields_unbind
+    from config.observability.metrics import metrics_publish
 
+    metrics_publish()
     token = getattr(task.request, "shoene_log_token", None)
     if token is not None:
         fields_unbind(token)

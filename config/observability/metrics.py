@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -166,6 +166,21 @@ class SystemCollector:
 # --- Exposition -------------------------------------------------------------------------------
 
 
+_publishers: list[Callable[[], None]] = []
+
+
+def metrics_publisher_register(publish: Callable[[], None]) -> None:
+    """Code that counts in plain memory on a hot path (flag checks) registers how to publish
+    its counts; they are published after every request and task and at every scrape."""
+    if publish not in _publishers:
+        _publishers.append(publish)
+
+
+def metrics_publish() -> None:
+    for publish in _publishers:
+        publish()
+
+
 def multiprocess() -> bool:
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
@@ -183,6 +198,7 @@ class _Registries:
 
 def process_registry():
     """This process's metrics (or, in multiprocess mode, every process's, aggregated)."""
+    metrics_publish()
     if multiprocess():
         from prometheus_client import multiprocess as mp
 

@@ -8,7 +8,7 @@ import uuid
 from django.http import HttpRequest, HttpResponse
 
 from config.observability import context
-from config.observability.metrics import API_REQUESTS, api_scope_label
+from config.observability.metrics import API_REQUESTS, api_scope_label, metrics_publish
 from config.observability.web_requests import web_request_record
 
 logger = logging.getLogger("shoene.request")
@@ -39,6 +39,7 @@ class RequestObservabilityMiddleware:
             return response
         finally:
             context.request_unbind(token)
+            metrics_publish()
 
     def _record(self, request: HttpRequest, response: HttpResponse, duration_ms: float) -> None:
         status = response.status_code

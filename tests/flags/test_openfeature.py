@@ -19,6 +19,7 @@ from openfeature.hook import Hook
 from prometheus_client import REGISTRY
 from waffle.models import Switch
 
+from config.observability.metrics import metrics_publish
 from flags import registry
 from flags.models import Experiment, Exposure, Flag, Variant
 from flags.openfeature_provider import ShoeneProvider
@@ -232,6 +233,7 @@ def test_an_experiment_gives_the_variant_and_records_the_exposure_once(feature_c
         "shoene_flag_evaluations_total",
         {"flag": "recommendation_framing", "value": "kwh"},
     )
+    metrics_publish()
     before = [REGISTRY.get_sample_value(*metric) or 0 for metric in (exposures, evaluations)]
     for _ in range(3):
         details = feature_client.get_string_details(
@@ -245,6 +247,7 @@ def test_an_experiment_gives_the_variant_and_records_the_exposure_once(feature_c
         }
     exposure = Exposure.objects.get(experiment=experiment)
     assert (exposure.user, exposure.variant.key) == (user, "kwh")
+    metrics_publish()  # as after every request and task
     after = [REGISTRY.get_sample_value(*metric) for metric in (exposures, evaluations)]
     assert [a - b for a, b in zip(after, before, strict=True)] == [1, 3]  # exposed once, served 3
 
