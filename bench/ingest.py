@@ -142,9 +142,9 @@ def main() -> None:
 
 def _setup_meters(count: int) -> tuple[str, list[str]]:
     from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
 
     from energy.access import METER_GATEWAYS
+    from energy.api_keys import api_key_create
     from energy.models import Meter, Premise, Region
 
     region = Region.objects.create(name="Sapporo", time_zone="Asia/Tokyo")
@@ -159,7 +159,8 @@ def _setup_meters(count: int) -> tuple[str, list[str]]:
         Meter(premise=p, serial=f"B-{i:06d}", commodity="electricity", unit="kWh")
         for i, p in enumerate(premises)
     )
-    return Token.objects.create(user=gateway).key, [m.serial for m in meters]
+    _, secret = api_key_create(name="bench", user=gateway, scopes=["ingest"])
+    return secret, [m.serial for m in meters]
 
 
 def _bodies(serials: list[str], intervals: int, batch_rows: int):
@@ -207,7 +208,7 @@ def _wait_worker() -> None:
 def _post_all(port: int, token: str, bodies: list[bytes], clients: int) -> float:
     from energy.models import IngestBatch
 
-    headers = {"Authorization": f"Token {token}", "Content-Type": "text/csv"}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
     local = threading.local()
 
     def post(body: bytes) -> None:

@@ -152,11 +152,16 @@ def main() -> None:
 # --- The database ------------------------------------------------------------------------
 
 
-def _database_prepare(url: str, *, rebuild: bool, parameters: dict) -> dict | None:
-    """Create the database if missing; return its complete build record, or None to build it."""
+def _database_prepare(
+    url: str, *, rebuild: bool, parameters: dict, table: str = BUILD_TABLE
+) -> dict | None:
+    """Create the database if missing; return its complete build record, or None to build it.
+
+    ``table`` holds the build record (bench/export.py keeps its own data set the same way).
+    """
     name = conninfo_to_dict(url)["dbname"]
     if not rebuild:
-        record = _build_record(url)
+        record = _build_record(url, table=table)
         if record is not None and record["finished_at"] is not None:
             if record["parameters"] != parameters:
                 sys.exit(
@@ -165,7 +170,7 @@ def _database_prepare(url: str, *, rebuild: bool, parameters: dict) -> dict | No
                 )
             return record
         if record is None and _has_premises(url):
-            sys.exit(f"{name} has premises but no {BUILD_TABLE} record: pass --rebuild to drop it")
+            sys.exit(f"{name} has premises but no {table} record: pass --rebuild to drop it")
         rebuild = record is not None  # an earlier build that did not finish
         if rebuild:
             print(f"{name}: an earlier build did not finish; dropping it")
@@ -190,16 +195,16 @@ def _connect_if_exists(url: str):
         raise
 
 
-def _build_record(url: str) -> dict | None:
+def _build_record(url: str, *, table: str = BUILD_TABLE) -> dict | None:
     conn = _connect_if_exists(url)
     if conn is None:
         return None
     with conn:
-        if conn.execute("SELECT to_regclass(%s)", [BUILD_TABLE]).fetchone()[0] is None:
+        if conn.execute("SELECT to_regclass(%s)", [table]).fetchone()[0] is None:
             return None
         row = conn.execute(
             f"SELECT parameters, data_end, started_at, finished_at, step_seconds, counts "
-            f"FROM {BUILD_TABLE}"
+            f"FROM {table}"
         ).fetchone()
     if row is None:
         return None

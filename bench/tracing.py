@@ -67,20 +67,20 @@ def _run_mode(mode: str, requests: int, warmup: int) -> dict:
         on = tracing.tracing_setup(service_name="shoene-bench")
         assert on == (mode == "on"), (mode, on)
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from energy.access import METER_GATEWAYS
-    from energy.models import IngestBatch, Meter
+    from energy.api_keys import api_key_create
+    from energy.models import ApiScope, IngestBatch, Meter
     from tests import factories
 
     user = get_user_model().objects.filter(username="bench-gateway").first()
     if user is None:
         user = factories.UserFactory(username="bench-gateway", groups=[METER_GATEWAYS])
-    token, _ = Token.objects.get_or_create(user=user)
+    _, secret = api_key_create(name="bench", user=user, scopes=[ApiScope.INGEST])
     meter = Meter.objects.filter(serial="BENCH-E").first() or factories.MeterFactory(
         serial="BENCH-E"
     )
-    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     def post(i: int):
         start = datetime(2020, 1, 1, 15, tzinfo=UTC) + timedelta(days=i)
@@ -201,7 +201,7 @@ def main() -> None:
     print(f"{n} requests per mode and request ({args.rounds} rounds); server ms, median (p95)")
     print("| request | not installed | off (default) | on (exporter none) |")
     print("|---|---:|---:|---:|")
-    labels = {"status": "GET batch status (token)", "ingest": "POST ingest, 48 readings, eager"}
+    labels = {"status": "GET batch status (API key)", "ingest": "POST ingest, 48 readings, eager"}
     for request, label in labels.items():
         cells = [
             f"{statistics.median(results[m][request]):.2f} ({p95(results[m][request]):.2f})"

@@ -1,13 +1,31 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import healthz, readyz
 from config.observability.views import metrics
 from flags.history_admin import recent_changes_view
 
 api_patterns = (
-    [path("", include("energy.api.urls")), path("", include("flags.api.urls"))],
+    [
+        path("", include("energy.api.urls")),
+        path("", include("flags.api.urls")),
+        # The OpenAPI schema, and Swagger UI and ReDoc on it, open to anyone (no data in them).
+        path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
+        path(
+            "docs/",
+            SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[]),
+            name="swagger-ui",
+        ),
+        path(
+            "redoc/",
+            SpectacularRedocView.as_view(
+                url_name="api:schema", permission_classes=[], template_name="api/redoc.html"
+            ),
+            name="redoc",
+        ),
+    ],
     "api",
 )
 

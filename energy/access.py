@@ -68,6 +68,10 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "energy.view_recommendation",
         # The points ledger (GET /api/v1/points/).
         "energy.view_pointsentry",
+        # Green Button imports: which meter each usage point in the files feeds.
+        "energy.view_greenbuttonusagepoint",
+        "energy.add_greenbuttonusagepoint",
+        "energy.change_greenbuttonusagepoint",
         # Experiments with their exposures and results (the API's experiments endpoints).
         "flags.view_experiment",
         "flags.view_variant",

@@ -1,10 +1,12 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from energy.greenbutton.services import usage_point_batches
+from energy.ingest.services import batch_replay
 from energy.models import (
     DailyUsage,
     ElectricityTariff,
@@ -15,6 +17,7 @@ from energy.models import (
     GasTariff,
     GasTariffVersion,
     GasUsageBand,
+    GreenButtonUsagePoint,
     IngestBatch,
     Intervention,
     Meter,
@@ -132,6 +135,62 @@ class IngestBatchAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class UsagePointAssignedFilter(admin.SimpleListFilter):
+    title = _("assigned")
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Not assigned yet")), ("yes", _("Assigned to a meter"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(meter__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(GreenButtonUsagePoint)
+class GreenButtonUsagePointAdmin(StaffHistoryAdmin):
+    """Which meter each Green Button usage point feeds. Unassigned ones wait here for staff."""
+
+    list_display = ["identifier", "title", "commodity", "meter", "first_seen_at"]
+    list_filter = [UsagePointAssignedFilter, "commodity"]
+    search_fields = ["identifier", "title", "meter__serial"]
+    list_select_related = ["meter"]
+    raw_id_fields = ["meter"]
+    readonly_fields = ["first_seen_at", "batches"]
+    actions = ["ingest_held_readings"]
+
+    @admin.action(
+        description=_("Ingest the held readings again (files of the selected usage points)"),
+        permissions=["change"],
+    )
+    def ingest_held_readings(self, request, queryset):
+        batches = {}
+        skipped = 0
+        for usage_point in queryset:
+            if usage_point.meter_id is None:
+                skipped += 1
+                continue
+            for batch in usage_point_batches(usage_point=usage_point):
+                batches[batch.pk] = batch
+        accepted = 0
+        for batch in sorted(batches.values(), key=lambda b: b.received_at):
+            accepted += batch_replay(batch=batch, client=request.user).accepted_count
+        self.message_user(
+            request,
+            _("%(files)d file(s) ingested again: %(accepted)d reading(s) stored.")
+            % {"files": len(batches), "accepted": accepted},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                _("%(count)d usage point(s) have no meter yet and were skipped.")
+                % {"count": skipped},
+                messages.WARNING,
+            )
 
 
 class RecommendationTemplateForm(forms.ModelForm):
@@ -374,4 +433,5 @@ class EmissionFactorAdmin(StaffHistoryAdmin):
 
 
 # Campaigns, the points ledger and notifications (energy/campaigns/admin.py).
+from energy import admin_api_keys  # noqa: E402, F401
 from energy.campaigns import admin as campaigns_admin  # noqa: E402, F401

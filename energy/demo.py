@@ -20,11 +20,12 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from energy.access import BUSINESS_STAFF, DATA_TEAM, METER_GATEWAYS, groups_ensure
+from energy.api_keys import api_key_create
 from energy.ingest.services import batch_process, batch_receive
 from energy.models import (
+    ApiScope,
     Commodity,
     DwellingType,
     ElectricityTariff,
@@ -62,27 +63,36 @@ class DemoLogin:
     username: str
     role: str
     password: str | None
-    token: str | None
+    # The demo API key's scopes; its secret is fixed (demo_api_secret) so it can be printed again.
+    scopes: tuple[str, ...]
     superuser: bool = False
     staff: bool = False
     groups: tuple[str, ...] = ()
 
 
 DEMO_LOGINS = [
-    DemoLogin("demo", "customer with two homes (portal)", DEMO_PASSWORD, None),
-    DemoLogin("demo2", "another customer (portal)", DEMO_PASSWORD, None),
+    DemoLogin("demo", "customer with two homes (portal)", DEMO_PASSWORD, ()),
+    DemoLogin("demo2", "another customer (portal)", DEMO_PASSWORD, ()),
     DemoLogin(
         "staff",
         "business staff (admin: flags)",
         DEMO_PASSWORD,
-        None,
+        (),
         staff=True,
         groups=(BUSINESS_STAFF,),
     ),
-    DemoLogin("data", "data team (API)", DEMO_PASSWORD, "token", groups=(DATA_TEAM,)),
-    DemoLogin("gateway", "meter gateway (ingest API)", None, "token", groups=(METER_GATEWAYS,)),
     DemoLogin(
-        "admin", "developer superuser (admin)", DEMO_PASSWORD, None, superuser=True, staff=True
+        "data",
+        "data team (API)",
+        DEMO_PASSWORD,
+        (ApiScope.EXPORT, ApiScope.EXPERIMENTS_READ),
+        groups=(DATA_TEAM,),
+    ),
+    DemoLogin(
+        "gateway", "meter gateway (ingest API)", None, (ApiScope.INGEST,), groups=(METER_GATEWAYS,)
+    ),
+    DemoLogin(
+        "admin", "developer superuser (admin)", DEMO_PASSWORD, (), superuser=True, staff=True
     ),
 ]
 
@@ -570,8 +580,13 @@ def _demo_users() -> dict:
             user.save()
         for name in login.groups:
             user.groups.add(Group.objects.get(name=name))
-        if login.token:
-            Token.objects.get_or_create(user=user)
+        if login.scopes and not user.api_keys.exists():
+            api_key_create(
+                name=f"demo {login.username}",
+                user=user,
+                scopes=login.scopes,
+                secret=demo_api_secret(login.username),
+            )
         users[login.username] = user
     return users
 
@@ -587,14 +602,19 @@ def _customer(number: int):
     return user
 
 
+def demo_api_secret(username: str) -> str:
+    """The demo key's secret: fixed, like the demo password, so every `make run` can print it."""
+    return f"shoene_demo{username}_{DEMO_PASSWORD}-{username}-api-key"
+
+
 def demo_logins_table() -> list[tuple[str, str, str, str]]:
-    """(username, role, password, API token) for each demo login that exists."""
+    """(username, role, password, API key) for each demo login that exists."""
     User = get_user_model()
     rows = []
     for login in DEMO_LOGINS:
         user = User.objects.filter(username=login.username).first()
         if user is None:
             continue
-        token = Token.objects.filter(user=user).values_list("key", flat=True).first()
-        rows.append((login.username, login.role, login.password or "-", token or "-"))
+        key = demo_api_secret(login.username) if login.scopes else "-"
+        rows.append((login.username, login.role, login.password or "-", key))
     return rows

@@ -4,6 +4,7 @@ Times are stored in UTC. A reading is labelled by the start of its interval; loc
 follow the premise's region time zone.
 """
 
+import secrets
 import uuid
 import zoneinfo
 from datetime import timedelta
@@ -11,7 +12,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -62,9 +63,18 @@ class DwellingType(models.TextChoices):
     SHOP = "shop", _("Small shop")
 
 
+def premise_public_id() -> str:
+    return f"p_{secrets.token_hex(8)}"
+
+
 class Premise(models.Model):
     """A home or small business supplied by the utility."""
 
+    # The stable pseudonymous id the data team sees instead of the database id and the
+    # customer's personal fields (docs/api.md, "Personal data").
+    public_id = models.CharField(
+        _("pseudonymous id"), max_length=24, unique=True, default=premise_public_id, editable=False
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -316,6 +326,7 @@ class BatchStatus(models.TextChoices):
 class BatchFormat(models.TextChoices):
     JSON = "json", "JSON"
     CSV = "csv", "CSV"
+    GREENBUTTON = "greenbutton", "Green Button (ESPI XML)"
 
 
 class IngestBatch(models.Model):
@@ -330,11 +341,20 @@ class IngestBatch(models.Model):
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
     source = models.CharField(
-        _("source"), max_length=20, default="api", help_text=_("api, file or demo")
+        _("source"), max_length=20, default="api", help_text=_("api, file, replay or demo")
     )
-    format = models.CharField(_("format"), max_length=10, choices=BatchFormat.choices)
+    format = models.CharField(_("format"), max_length=16, choices=BatchFormat.choices)
     payload = models.TextField(_("raw payload"))
     payload_sha256 = models.CharField(_("payload SHA-256"), max_length=64)
+    # Deliveries of cumulative registers (energy/ingest/register.py): the payload above holds
+    # the interval values differenced from them, this the registers as delivered.
+    register_payload = models.TextField(
+        _("raw register payload"),
+        blank=True,
+        help_text=_(
+            "The cumulative register readings as delivered, when the batch came from them."
+        ),
+    )
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -379,6 +399,64 @@ class IngestBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+
+class GreenButtonUsagePoint(models.Model):
+    """A UsagePoint seen in (or expected from) Green Button files, and the meter it feeds.
+
+    Files name their usage points, not our meters. A usage point nobody has assigned yet is
+    registered with no meter: its readings are rejected as ``unmapped_usage_point`` but stay in
+    the stored files, and are ingested once staff choose the meter and re-ingest (admin action).
+    """
+
+    identifier = models.CharField(
+        _("usage point identifier"),
+        max_length=500,
+        unique=True,
+        help_text=_(
+            "The UsagePoint entry's self link (href) in the feed, or its id (urn:uuid:…) when "
+            "it has no self link."
+        ),
+    )
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    commodity = models.CharField(_("commodity"), max_length=20, choices=Commodity.choices)
+    meter = models.ForeignKey(
+        Meter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="greenbutton_usage_points",
+        verbose_name=_("meter"),
+        help_text=_("Empty: not assigned yet. Its readings wait in the stored files."),
+    )
+    batches = models.ManyToManyField(
+        IngestBatch,
+        blank=True,
+        related_name="greenbutton_usage_points",
+        verbose_name=_("files"),
+        help_text=_("The ingest batches (files) that held this usage point."),
+    )
+    first_seen_at = models.DateTimeField(_("first seen at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("Green Button usage point")
+        verbose_name_plural = _("Green Button usage points")
+        ordering = ["identifier"]
+
+    def __str__(self) -> str:
+        return self.title or self.identifier
+
+    def clean(self) -> None:
+        if self.meter_id and self.meter.commodity != self.commodity:
+            raise ValidationError(
+                {
+                    "meter": ValidationError(
+                        _("This usage point is %(commodity)s; choose a meter of the same kind."),
+                        params={"commodity": self.get_commodity_display()},
+                    )
+                }
+            )
 
 
 class RecommendationKind(models.TextChoices):
@@ -992,3 +1070,102 @@ from energy.campaigns.models import (  # noqa: E402, F401
     PointsEntry,
     YearOnYearCampaign,
 )
+
+
+class ApiScope(models.TextChoices):
+    """What an API key may do (docs/api.md, "Keys and scopes")."""
+
+    INGEST = "ingest", _("Post meter readings")
+    EXPORT = "export", _("Read and export data")
+    EXPERIMENTS_READ = "experiments:read", _("Read experiments and their results")
+    PII = "pii", _("See customers' personal fields")
+
+
+class ApiKey(models.Model):
+    """A key for machines (meter gateways, the data team's jobs), stored as a SHA-256 digest.
+
+    The secret is shown once, when the key is created; ``prefix`` is its public part, used to
+    find the key and to tell keys apart in the admin and in logs.
+    """
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the key is for."))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+        verbose_name=_("acts as"),
+        help_text=_("Batches the key posts are recorded under this account."),
+    )
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    # A digest of 32 random bytes: a fast hash is enough, as the secret cannot be guessed.
+    secret_sha256 = models.CharField(_("secret SHA-256"), max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    rate = models.CharField(
+        _("rate limit"),
+        max_length=20,
+        blank=True,
+        help_text=_("Requests per period, e.g. 600/min. Empty: the site default."),
+        validators=[
+            RegexValidator(
+                r"^[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)$",
+                _("Write it as a number of requests per s, min, hour or day, e.g. 600/min."),
+            )
+        ],
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class MeterRegister(models.Model):
+    """The latest cumulative register delivered for a meter (ECHONET Lite 0xEA), with the
+    settings it was read with, so the next delivery's first interval can be differenced."""
+
+    meter = models.OneToOneField(
+        Meter,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="register",
+        verbose_name=_("meter"),
+    )
+    ts = models.DateTimeField(_("register time"))
+    value = models.PositiveBigIntegerField(_("register value"))
+    coefficient = models.PositiveIntegerField(_("coefficient"))
+    unit_code = models.PositiveSmallIntegerField(_("unit code"))
+    digits = models.PositiveSmallIntegerField(_("effective digits"))
+    batch = models.ForeignKey(
+        IngestBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ingest batch"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("meter register")
+        verbose_name_plural = _("meter registers")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.ts.isoformat()} {self.value}"

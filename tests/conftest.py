@@ -5,13 +5,13 @@ import orjson
 import pytest
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
 from energy.access import METER_GATEWAYS
+from energy.api_keys import api_key_create
 from energy.ingest.services import batch_receive
-from energy.models import IngestBatch
+from energy.models import ApiScope, IngestBatch
 from tests import factories
 
 
@@ -72,11 +72,22 @@ def gateway_user(db):
 
 
 @pytest.fixture
-def gateway_client(gateway_user):
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=gateway_user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+def api_client_for(db):
+    """``api_client_for(*scopes, user=None)``: an API client using a new key with those scopes."""
+
+    def make(*scopes: str, user=None) -> APIClient:
+        user = user or factories.UserFactory()
+        _, secret = api_key_create(name="test", user=user, scopes=scopes)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def gateway_client(gateway_user, api_client_for):
+    return api_client_for(ApiScope.INGEST, user=gateway_user)
 
 
 @pytest.fixture
@@ -109,13 +120,12 @@ def ingest(gateway_user, django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def token_client_for(db):
-    """``token_client_for(user)``: an API client authenticated with that user's token."""
+def session_client_for(db):
+    """``session_client_for(user)``: an API client signed in as that user (a browser session)."""
 
     def make(user) -> APIClient:
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.force_login(user)
         return client
 
     return make

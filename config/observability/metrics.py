@@ -66,7 +66,7 @@ EXPERIMENT_EXPOSURES = Counter(
 API_REQUESTS = Counter(
     "shoene_api_requests",
     "Requests to /api/, by the scopes of the API key used (sorted, comma-joined), "
-    "'session' for a signed-in browser, 'token' for a legacy token, 'anonymous' otherwise; "
+    "'session' for a signed-in browser, 'token' for another credential, 'anonymous' otherwise; "
     "and the response's status class.",
     ["scope", "status"],
 )

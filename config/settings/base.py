@@ -32,7 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_prometheus",
     "waffle",
     "simple_history",
@@ -227,13 +229,42 @@ STATICFILES_FINDERS = [
 
 # --- REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # API keys (hashed, scoped; energy/api/access.py) for machines, sessions for browsers.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "energy.api.access.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["energy.api.access.ApiKeyRateThrottle"],
+    # Per key (a key may carry its own rate), per signed-in user, per address.
+    "DEFAULT_THROTTLE_RATES": {
+        "key": env.str("API_KEY_RATE", default="1200/min"),
+        "user": env.str("API_USER_RATE", default="300/min"),
+        "anon": env.str("API_ANON_RATE", default="60/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.KeysetPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shoene API",
+    "DESCRIPTION": (
+        "Meter readings in and out, usage, tariffs, recommendations, savings and experiments. "
+        "Authenticate with `Authorization: Bearer <API key>`; see docs/api.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI and ReDoc from our own static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # A batch's status appears in more than one response (ingest, register ingest).
+    "ENUM_NAME_OVERRIDES": {"BatchStatusEnum": "energy.models.BatchStatus"},
 }
 
 # --- Waffle ----------------------------------------------------------------------------
@@ -253,6 +284,12 @@ INGEST_MAX_VALUE_PER_HOUR = {
 }
 # Rows kept with their reasons on a batch; the total is always counted.
 INGEST_REJECTED_ROWS_KEPT = 1000
+# The longest time range one bulk export (GET /api/v1/export/readings.*) may ask for.
+EXPORT_MAX_DAYS = env.int("EXPORT_MAX_DAYS", default=731)
+# Gross calorific value of the city gas supplied, MJ/m³: Green Button files in therms (energy) are
+# converted to m³ with it. 13A city gas is 45 MJ/m³ at Hokkaido Gas (the GHG reporting rules'
+# standard value for city gas is 44.8 MJ/m³).
+GAS_CALORIFIC_VALUE_MJ_PER_M3 = env.float("GAS_CALORIFIC_VALUE_MJ_PER_M3", default=45.0)
 
 # --- Observability (docs/observability.md) ----------------------------------------------
 # Logs: one JSON object per line (LOG_FORMAT=json), with trace and span ids, the request id,

@@ -1,16 +1,17 @@
 """``POST /api/v1/ingest/readings/`` and ``GET /api/v1/ingest/batches/<id>/``."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from energy.api.permissions import CanIngestReadings
+from energy.api.access import api_key_of, scope_required
 from energy.ingest.services import batch_receive
-from energy.models import IngestBatch
+from energy.models import ApiScope, IngestBatch
 
 
 class BatchOutputSerializer(serializers.ModelSerializer):
@@ -50,12 +51,41 @@ class BatchOutputSerializer(serializers.ModelSerializer):
         }
 
 
+class JsonReadingSerializer(serializers.Serializer):
+    meter = serializers.CharField(help_text="The meter's serial number.")
+    ts = serializers.DateTimeField(help_text="The interval's start, with an offset.")
+    value = serializers.FloatField(help_text="kWh or m³ in the interval.")
+    quality = serializers.ChoiceField(choices=["measured", "estimated"], required=False)
+
+
+class JsonReadingsSerializer(serializers.Serializer):
+    """Only documents the JSON body; the body is checked row by row by the ingest services."""
+
+    readings = JsonReadingSerializer(many=True)
+
+
 class IngestReadingsView(APIView):
     """Accept a JSON or CSV body of readings; store it and process it in the background."""
 
-    permission_classes = [IsAuthenticated, CanIngestReadings]
+    # Keys need the ``ingest`` scope; sessions the permission (the "Meter gateways" group).
+    permission_classes = [scope_required(ApiScope.INGEST, session_perm="energy.ingest_readings")]
     parser_classes = []  # the raw body is stored as delivered
 
+    @extend_schema(
+        request={
+            "application/json": JsonReadingsSerializer,
+            "text/csv": {"type": "string", "description": "meter,ts,value[,quality] rows"},
+        },
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Resending with the same key returns the first batch.",
+            )
+        ],
+        responses={202: BatchOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         batch, created = batch_receive(
             client=request.user,
@@ -75,12 +105,20 @@ class IngestReadingsView(APIView):
 class BatchDetailView(APIView):
     """A batch's status, counts and rejected rows.
 
-    A client sees only its own batches; users with the view permission (the data team) all.
+    A client sees only its own batches; the data team (``export`` keys, or sessions with the
+    view permission) all.
     """
 
+    @extend_schema(responses=BatchOutputSerializer)
     def get(self, request: Request, batch_id) -> Response:
         batches = IngestBatch.objects.defer("payload")
-        if not request.user.has_perm("energy.view_ingestbatch"):
+        key = api_key_of(request)
+        sees_all = (
+            key.has_scope(ApiScope.EXPORT)
+            if key is not None
+            else request.user.has_perm("energy.view_ingestbatch")
+        )
+        if not sees_all:
             batches = batches.filter(client=request.user)
         batch = get_object_or_404(batches, pk=batch_id)
         return Response(BatchOutputSerializer(batch, context={"request": request}).data)

@@ -1,22 +1,28 @@
-"""The customer's recommendations: ``GET /api/v1/recommendations/?premise=<id>`` and
-``POST /api/v1/recommendations/<id>/status/``. Owners only; anyone else's is a 404."""
+"""Recommendations: ``GET /api/v1/recommendations/`` (customers their own, the data team all) and
+``POST /api/v1/recommendations/<id>/status/`` (the owner only; anyone else's is a 404)."""
 
+import django_filters
 from django.shortcuts import get_object_or_404
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from energy.models import Premise, Recommendation, RecommendationTemplate
-from energy.savings.lifecycle import (
-    CUSTOMER_STATUSES,
-    recommendation_status_set,
-    recommendations_for_owner,
+from energy.api.access import premises_visible, scope_required
+from energy.models import (
+    ApiScope,
+    Recommendation,
+    RecommendationKind,
+    RecommendationStatus,
+    RecommendationTemplate,
 )
+from energy.savings.lifecycle import CUSTOMER_STATUSES, recommendation_status_set
 from energy.savings.templates import recommendation_render
 
 
 class RecommendationOutputSerializer(serializers.ModelSerializer):
+    premise = serializers.CharField(source="premise.public_id")
     meter = serializers.CharField(source="meter.serial", default=None)
     title = serializers.SerializerMethodField()
     body = serializers.SerializerMethodField()
@@ -75,27 +81,50 @@ def _templates() -> dict[str, RecommendationTemplate]:
     return {template.kind: template for template in RecommendationTemplate.objects.all()}
 
 
-class RecommendationListView(APIView):
-    """The signed-in owner's current recommendations, in the request's language."""
+class RecommendationFilter(django_filters.FilterSet):
+    premise = django_filters.CharFilter(
+        field_name="premise__public_id", help_text="A premise's id (its public id)."
+    )
+    kind = django_filters.ChoiceFilter(choices=RecommendationKind.choices)
+    status = django_filters.ChoiceFilter(choices=RecommendationStatus.choices)
+    current = django_filters.BooleanFilter(
+        field_name="is_current", help_text="Only the latest of each kind (default: true)."
+    )
 
-    def get(self, request: Request) -> Response:
-        premise_id = request.query_params.get("premise")
-        if premise_id is not None:
-            if not premise_id.isdigit():
-                raise serializers.ValidationError({"premise": ["Must be a premise id."]})
-            premise_id = int(premise_id)
-            get_object_or_404(Premise.objects.filter(owner=request.user), pk=premise_id)
-        recommendations = recommendations_for_owner(owner=request.user, premise_id=premise_id)
-        data = RecommendationOutputSerializer(
-            recommendations, many=True, context={"request": request, "templates": _templates()}
-        ).data
-        return Response({"results": data})
+    class Meta:
+        model = Recommendation
+        fields = ["premise", "kind", "status", "current"]
+
+
+class RecommendationListView(generics.ListAPIView):
+    """Recommendations of the premises the caller may read, in the request's language.
+
+    A customer sees their own; data-team keys every premise's. Current ones unless
+    ``current=false``.
+    """
+
+    permission_classes = [scope_required(ApiScope.EXPORT)]
+    serializer_class = RecommendationOutputSerializer
+    filterset_class = RecommendationFilter
+    keyset = ("id",)
+
+    def get_queryset(self):
+        recommendations = Recommendation.objects.filter(
+            premise__in=premises_visible(self.request)
+        ).select_related("meter", "premise")
+        if "current" not in self.request.query_params:
+            recommendations = recommendations.filter(is_current=True)
+        return recommendations
+
+    def get_serializer_context(self):
+        return super().get_serializer_context() | {"templates": _templates()}
 
 
 class RecommendationStatusView(APIView):
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=CUSTOMER_STATUSES)
 
+    @extend_schema(request=InputSerializer, responses=RecommendationOutputSerializer)
     def post(self, request: Request, recommendation_id: int) -> Response:
         recommendation = get_object_or_404(
             Recommendation.objects.filter(premise__owner=request.user).select_related("meter"),

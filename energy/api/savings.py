@@ -1,13 +1,15 @@
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from energy.api.access import meters_visible, scope_required
+from energy.models import ApiScope
 from energy.savings.services import meter_savings_measure
-from energy.selectors import meters_for
 
 
 class MeterSavingsView(APIView):
@@ -18,7 +20,7 @@ class MeterSavingsView(APIView):
     the answer is 422 ``insufficient_data`` with the reasons.
     """
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [scope_required(ApiScope.EXPORT)]
 
     class InputSerializer(serializers.Serializer):
         intervention = serializers.DateField()
@@ -34,9 +36,10 @@ class MeterSavingsView(APIView):
                 raise serializers.ValidationError({"intervention": "is in the future"})
             return attrs
 
+    @extend_schema(parameters=[InputSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, serial: str) -> Response:
         meter = get_object_or_404(
-            meters_for(user=request.user).select_related("premise__region"), serial=serial
+            meters_visible(request).select_related("premise__region"), serial=serial
         )
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

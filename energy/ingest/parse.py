@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import orjson
+from django.conf import settings
 
 from config.errors import PayloadTooLarge, ShoeneError, ValidationFailed
+from energy.greenbutton.espi import feed_read
 from energy.models import BatchFormat
 
 CSV_REQUIRED_COLUMNS = ("meter", "ts", "value")
@@ -33,6 +35,7 @@ class RawRow(NamedTuple):
     value: Any
     quality: Any = None
     problem: str | None = None  # set when the row's shape is wrong (malformed)
+    reason: str | None = None  # the rejection reason for ``problem`` (default: malformed)
 
     def as_dict(self) -> dict[str, Any]:
         return {"meter": self.meter, "ts": self.ts, "value": self.value, "quality": self.quality}
@@ -76,6 +79,9 @@ def payload_check(*, text: str, fmt: str, max_rows: int) -> int:
     """
     if fmt == BatchFormat.JSON:
         count = len(_json_readings(text))
+    elif fmt == BatchFormat.GREENBUTTON:
+        points = feed_read(text, gas_mj_per_m3=settings.GAS_CALORIFIC_VALUE_MJ_PER_M3)
+        count = sum(len(point.readings) for point in points)
     else:
         count = sum(1 for _ in _csv_records(text))
     if count == 0:
@@ -90,7 +96,11 @@ def payload_check(*, text: str, fmt: str, max_rows: int) -> int:
 
 
 def parse_rows(*, text: str, fmt: str) -> Iterator[RawRow]:
-    """Yield the rows of a body that ``payload_check`` accepted."""
+    """Yield the rows of a JSON or CSV body that ``payload_check`` accepted.
+
+    Green Button files name usage points, not meters: ``energy.greenbutton.services`` turns
+    them into rows.
+    """
     if fmt == BatchFormat.JSON:
         yield from _json_rows(text)
     else:

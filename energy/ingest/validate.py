@@ -22,6 +22,11 @@ class Reason(StrEnum):
     NOT_FINITE = "not_finite"
     TOO_LARGE = "too_large"
     DUPLICATE_IN_BATCH = "duplicate_in_batch"
+    # Green Button files: a usage point with no meter yet, a reading whose interval is not the
+    # meter's (monthly billing periods), a usage point of another commodity than its meter.
+    UNMAPPED_USAGE_POINT = "unmapped_usage_point"
+    INTERVAL_MISMATCH = "interval_mismatch"
+    COMMODITY_MISMATCH = "commodity_mismatch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +126,7 @@ def _epoch(text: str, epochs: dict[str, object]) -> object:
 
 def _check(row: RawRow, meters: dict[str, MeterRules], now_epoch: float, epochs: dict):
     if row.problem:
-        return Reason.MALFORMED, row.problem, None
+        return Reason(row.reason or Reason.MALFORMED), row.problem, None
     if not isinstance(row.meter, str) or not row.meter:
         return Reason.MALFORMED, "meter must be a non-empty string", None
     rules = meters.get(row.meter)

@@ -4,7 +4,6 @@ savings after "done", and recomputation when new data arrives (debounced)."""
 import logging
 
 from django.core.cache import cache
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,18 +23,6 @@ RECOMPUTE_DEBOUNCE_SECONDS = 600
 # Measured savings need at least this many reporting days after "done" (a month covers a
 # full weekly cycle four times; fewer days make the uncertainty larger than most savings).
 MEASURE_MIN_REPORTING_DAYS = 30
-
-
-def recommendations_for_owner(*, owner, premise_id: int | None = None) -> QuerySet:
-    """The owner's current recommendations (of one premise, when given)."""
-    recommendations = (
-        Recommendation.objects.filter(premise__owner=owner, is_current=True)
-        .select_related("meter")
-        .order_by("premise_id", "kind", "meter_id")
-    )
-    if premise_id is not None:
-        recommendations = recommendations.filter(premise_id=premise_id)
-    return recommendations
 
 
 def recommendation_status_set(*, recommendation: Recommendation, status: str) -> Recommendation:

@@ -1,25 +1,24 @@
-"""Experiments for the data team: definitions with exposure counts, and the latest results.
+"""Experiments for the data team: definitions with exposure counts, exposures, latest results.
 
-``GET /api/v1/experiments/`` and ``GET /api/v1/experiments/<key>/results/``; readers need the
+``GET /api/v1/experiments/``, ``/experiments/<key>/exposures/`` and
+``/experiments/<key>/results/``. Keys need the ``experiments:read`` scope; sessions the
 ``flags.view_experiment`` permission (the Data team and Business staff groups have it).
 """
 
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
-from rest_framework import serializers
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from energy.api.access import customer_pseudonym, scope_required
+from energy.models import ApiScope
 from flags.experiments.results import experiment_results_compute
-from flags.models import Experiment
+from flags.models import Experiment, Exposure
 
-
-class CanReadExperiments(BasePermission):
-    message = "Reading experiments needs the flags.view_experiment permission."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.has_perm("flags.view_experiment"))
+CanReadExperiments = scope_required(ApiScope.EXPERIMENTS_READ, session_perm="flags.view_experiment")
 
 
 class VariantOutput(serializers.Serializer):
@@ -50,19 +49,44 @@ class ExperimentOutput(serializers.Serializer):
         return VariantOutput(variants, many=True).data
 
 
-class ExperimentListView(APIView):
-    permission_classes = [IsAuthenticated, CanReadExperiments]
+class ExperimentListView(generics.ListAPIView):
+    permission_classes = [CanReadExperiments]
+    serializer_class = ExperimentOutput
+    filterset_fields = ["status"]
+    keyset = ("id",)
+    queryset = Experiment.objects.all()
 
-    def get(self, request):
-        experiments = Experiment.objects.order_by("-created_at").prefetch_related("variants")
-        return Response({"results": ExperimentOutput(experiments, many=True).data})
+
+class ExposureOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    customer = serializers.SerializerMethodField()
+    variant = serializers.CharField(source="variant.key")
+    exposed_at = serializers.DateTimeField()
+
+    def get_customer(self, exposure) -> str:
+        return customer_pseudonym(exposure.user_id)
+
+
+class ExposureListView(generics.ListAPIView):
+    """Who met the experiment, in which variant and when (customers pseudonymous)."""
+
+    permission_classes = [CanReadExperiments]
+    serializer_class = ExposureOutput
+    keyset = ("id",)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema's generation
+            return Exposure.objects.none()
+        experiment = get_object_or_404(Experiment, key=self.kwargs["key"])
+        return Exposure.objects.filter(experiment=experiment).select_related("variant")
 
 
 class ExperimentResultsView(APIView):
     """The latest stored results (computed hourly); ``?fresh=1`` computes them now."""
 
-    permission_classes = [IsAuthenticated, CanReadExperiments]
+    permission_classes = [CanReadExperiments]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, key: str):
         experiment = get_object_or_404(Experiment, key=key)
         if request.query_params.get("fresh") == "1":

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from energy.models import ApiKey
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -53,5 +54,7 @@ def test_ingest_lines_carry_the_batch_id_and_never_the_token(
     assert any("received" in m for m in messages) and any("done" in m for m in messages)
     done = next(line for line in batch_lines if line.get("batch_status") == "done")
     assert done["accepted"] == 1 and done["task_name"] == "energy.tasks.ingest_batch_process"
-    token = gateway_client._credentials["HTTP_AUTHORIZATION"].split()[1]
-    assert all(token not in str(line) for line in json_log_lines())
+    [web_line] = [line for line in json_log_lines() if line["logger"] == "shoene.request"]
+    assert web_line["api_key_id"] == str(ApiKey.objects.get(scopes=["ingest"]).pk)
+    secret = gateway_client._credentials["HTTP_AUTHORIZATION"].split()[1]
+    assert all(secret not in str(line) for line in json_log_lines())

@@ -85,7 +85,7 @@ def test_a_known_batch_shows_in_the_metrics_with_its_trace_as_exemplar(
     assert delta(readings, outcome="rejected", reason="negative") == 4
     assert delta("shoene_ingest_batches_total", status="done") == 2
     assert delta("shoene_ingest_batch_duration_seconds_count", status="done") == 2
-    assert delta("shoene_api_requests_total", scope="token", status="2xx") == 2
+    assert delta("shoene_api_requests_total", scope="ingest", status="2xx") == 2  # the key's
 
     # The batch's duration carries the trace it was processed in (here the on-commit work runs
     # after the request's span; tests/integration/test_observability.py follows one trace from

@@ -175,11 +175,12 @@ def test_the_data_team_exports_the_ledger_and_customers_cannot(customer):
         )
     api = APIClient()
     api.force_authenticate(factories.UserFactory(groups=[DATA_TEAM]))
-    first = api.get("/api/v1/points/?limit=2").json()
+    first = api.get("/api/v1/points/?page_size=2").json()
     assert [line["points"] for line in first["results"]] == [10, 20]
-    rest = api.get(f"/api/v1/points/?limit=2&after={first['next_after']}").json()
-    assert [line["points"] for line in rest["results"]] == [30] and rest["next_after"] is None
-    assert api.get("/api/v1/points/?limit=abc").status_code == 400
+    assert first["results"][0]["customer"].startswith("c_")  # pseudonymous, not the user id
+    rest = api.get(first["next"]).json()
+    assert [line["points"] for line in rest["results"]] == [30] and rest["next"] is None
+    assert api.get("/api/v1/points/?page_size=abc").status_code == 400
     api.force_authenticate(user)
     assert api.get("/api/v1/points/").status_code == 403
 
@@ -288,10 +289,10 @@ def test_a_campaign_not_started_is_not_current_and_a_past_event_with_points_stay
     assert [past.event for past in data.past] == [event] and data.balance == 26
 
 
-def test_the_export_refuses_a_zero_limit(customer):
+def test_the_export_refuses_a_zero_page_size(customer):
     api = APIClient()
     api.force_authenticate(factories.UserFactory(groups=[DATA_TEAM]))
-    assert api.get("/api/v1/points/?limit=0").status_code == 400
+    assert api.get("/api/v1/points/?page_size=0").status_code == 400
 
 
 def test_staff_change_status_only_through_the_actions(client, customer):

@@ -504,8 +504,10 @@ def test_an_overlong_idempotency_key_is_refused_and_nothing_stored(post, electri
     assert stored(electricity_meter) == []
 
 
-def test_idempotency_keys_belong_to_one_client(post, batch_of, electricity_meter, token_client_for):
-    other = token_client_for(factories.UserFactory(groups=[METER_GATEWAYS]))
+def test_idempotency_keys_belong_to_one_client(
+    post, batch_of, electricity_meter, session_client_for
+):
+    other = session_client_for(factories.UserFactory(groups=[METER_GATEWAYS]))
     body = json_body({"meter": "E-0001", "ts": TS, "value": 0.5})
 
     mine = post(body, idempotency_key="shared")
@@ -535,9 +537,9 @@ def test_without_a_token_the_request_is_unauthenticated(post, electricity_meter)
     assert_nothing_stored()
 
 
-def test_an_unknown_token_is_unauthenticated(post, electricity_meter):
+def test_an_unknown_key_is_unauthenticated(post, electricity_meter):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+    client.credentials(HTTP_AUTHORIZATION="Bearer shoene_0123456789ab_not-a-key-we-gave-out")
 
     response = post(json_body(GOOD_JSON), client=client)
 
@@ -547,9 +549,9 @@ def test_an_unknown_token_is_unauthenticated(post, electricity_meter):
 
 @pytest.mark.parametrize("groups", [[], [DATA_TEAM]])
 def test_a_user_outside_meter_gateways_may_not_post(
-    post, electricity_meter, token_client_for, groups
+    post, electricity_meter, session_client_for, groups
 ):
-    client = token_client_for(factories.UserFactory(groups=groups))
+    client = session_client_for(factories.UserFactory(groups=groups))
 
     response = post(json_body(GOOD_JSON), client=client)
 
@@ -557,18 +559,18 @@ def test_a_user_outside_meter_gateways_may_not_post(
     assert_nothing_stored()
 
 
-def test_a_client_sees_only_its_own_batches(post, batch_of, electricity_meter, token_client_for):
+def test_a_client_sees_only_its_own_batches(post, batch_of, electricity_meter, session_client_for):
     mine = batch_of(post(json_body(GOOD_JSON)))
-    other = token_client_for(factories.UserFactory(groups=[METER_GATEWAYS]))
+    other = session_client_for(factories.UserFactory(groups=[METER_GATEWAYS]))
 
     response = other.get(mine["url"])
 
     assert_error(response, 404, "not_found")
 
 
-def test_the_data_team_may_see_any_batch(post, batch_of, electricity_meter, token_client_for):
+def test_the_data_team_may_see_any_batch(post, batch_of, electricity_meter, session_client_for):
     mine = batch_of(post(json_body(GOOD_JSON)))
-    data_team = token_client_for(factories.UserFactory(groups=[DATA_TEAM]))
+    data_team = session_client_for(factories.UserFactory(groups=[DATA_TEAM]))
 
     response = data_team.get(mine["url"])
 
@@ -577,10 +579,10 @@ def test_the_data_team_may_see_any_batch(post, batch_of, electricity_meter, toke
 
 
 def test_business_staff_do_not_see_gateways_batches(
-    post, batch_of, electricity_meter, token_client_for
+    post, batch_of, electricity_meter, session_client_for
 ):
     mine = batch_of(post(json_body(GOOD_JSON)))
-    staff = token_client_for(factories.UserFactory(is_staff=True, groups=[BUSINESS_STAFF]))
+    staff = session_client_for(factories.UserFactory(is_staff=True, groups=[BUSINESS_STAFF]))
 
     response = staff.get(mine["url"])
 

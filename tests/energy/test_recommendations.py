@@ -341,8 +341,8 @@ def standby_recommendation(town):
     return recommendations_of(premise, "standby").get()
 
 
-def test_the_owner_marks_a_recommendation_will_do(standby_recommendation, token_client_for):
-    client = token_client_for(standby_recommendation.premise.owner)
+def test_the_owner_marks_a_recommendation_will_do(standby_recommendation, session_client_for):
+    client = session_client_for(standby_recommendation.premise.owner)
 
     response = client.post(
         reverse("api:recommendation-status", args=[standby_recommendation.pk]),
@@ -357,9 +357,9 @@ def test_the_owner_marks_a_recommendation_will_do(standby_recommendation, token_
     assert standby_recommendation.status_changed_at is not None
 
 
-def test_another_customers_recommendation_is_not_found(standby_recommendation, token_client_for):
+def test_another_customers_recommendation_is_not_found(standby_recommendation, session_client_for):
     stranger = factories.UserFactory()
-    client = token_client_for(stranger)
+    client = session_client_for(stranger)
 
     response = client.post(
         reverse("api:recommendation-status", args=[standby_recommendation.pk]),
@@ -374,9 +374,9 @@ def test_another_customers_recommendation_is_not_found(standby_recommendation, t
 
 
 def test_an_unknown_status_is_a_400_with_the_standard_error_body(
-    standby_recommendation, token_client_for
+    standby_recommendation, session_client_for
 ):
-    client = token_client_for(standby_recommendation.premise.owner)
+    client = session_client_for(standby_recommendation.premise.owner)
 
     response = client.post(
         reverse("api:recommendation-status", args=[standby_recommendation.pk]),
@@ -395,7 +395,7 @@ def test_session_login_works_and_the_list_is_in_the_request_language(
     standby_recommendation, client
 ):
     client.force_login(standby_recommendation.premise.owner)
-    url = reverse("api:recommendations") + f"?premise={standby_recommendation.premise_id}"
+    url = reverse("api:recommendations") + f"?premise={standby_recommendation.premise.public_id}"
 
     japanese = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").json()["results"]
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["results"]
@@ -408,14 +408,14 @@ def test_session_login_works_and_the_list_is_in_the_request_language(
     assert standby_en["title"].startswith("Cut standby power")
 
 
-def test_listing_another_customers_premise_is_not_found(standby_recommendation, client):
+def test_filtering_by_another_customers_premise_finds_nothing(standby_recommendation, client):
     client.force_login(factories.UserFactory())
 
     response = client.get(
-        reverse("api:recommendations") + f"?premise={standby_recommendation.premise_id}"
+        reverse("api:recommendations") + f"?premise={standby_recommendation.premise.public_id}"
     )
 
-    assert response.status_code == 404
+    assert response.status_code == 200 and response.json()["results"] == []
 
 
 def test_a_customer_logs_in_through_the_api_login_and_lists_their_recommendations(town, client):
@@ -427,7 +427,7 @@ def test_a_customer_logs_in_through_the_api_login_and_lists_their_recommendation
         "/api/v1/auth/login/",
         {"username": owner.username, "password": "correct-horse-battery", "next": "/api/v1/"},
     )
-    listed = client.get(reverse("api:recommendations"), {"premise": premise.pk})
+    listed = client.get(reverse("api:recommendations"), {"premise": premise.public_id})
 
     assert login.status_code == 302
     assert listed.status_code == 200

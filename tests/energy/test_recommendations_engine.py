@@ -98,7 +98,7 @@ def test_a_meter_without_a_years_data_gets_no_model_based_recommendation(town):
 
 
 def test_done_measures_the_households_savings_once_30_days_exist(
-    db, token_client_for, django_capture_on_commit_callbacks
+    db, session_client_for, django_capture_on_commit_callbacks
 ):
     region = factories.RegionFactory(name="Sapporo")
     days = days_before(days=460)
@@ -120,7 +120,7 @@ def test_done_measures_the_households_savings_once_30_days_exist(
         confidence="high",
         computed_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    client = token_client_for(premise.owner)
+    client = session_client_for(premise.owner)
     url = reverse("api:recommendation-status", args=[recommendation.pk])
 
     # Marked done today: no reporting days yet, so no number, only the reason.

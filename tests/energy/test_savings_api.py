@@ -109,11 +109,11 @@ def test_owner_sees_the_measured_savings_of_their_meter(client):
 
 
 @pytest.mark.django_db
-def test_data_team_sees_any_meter_and_another_customer_gets_404(client, token_client_for):
+def test_data_team_sees_any_meter_and_another_customer_gets_404(client, session_client_for):
     meter = factories.MeterFactory(serial="G-2", commodity="gas", unit="m3")
     daily_rows(meter)
-    data_team = token_client_for(factories.UserFactory(groups=[DATA_TEAM]))
-    stranger = token_client_for(factories.UserFactory())
+    data_team = session_client_for(factories.UserFactory(groups=[DATA_TEAM]))
+    stranger = session_client_for(factories.UserFactory())
     params = {"intervention": INTERVENTION.isoformat()}
 
     assert data_team.get(URL.format("G-2"), params).status_code == 200

@@ -51,11 +51,11 @@ def test_business_staff_open_and_change_what_they_own(staff_client):
         assert staff_client.get(url).status_code == 200, url
 
 
-def test_business_staff_cannot_open_users_groups_tokens_or_deliveries(staff_client):
+def test_business_staff_cannot_open_users_groups_api_keys_or_deliveries(staff_client):
     for url in (
         reverse("admin:auth_user_changelist"),
         reverse("admin:auth_group_changelist"),
-        reverse("admin:authtoken_tokenproxy_changelist"),
+        reverse("admin:energy_apikey_changelist"),
         reverse("admin:energy_ingestbatch_changelist"),
         reverse("admin:energy_intervention_changelist"),
     ):

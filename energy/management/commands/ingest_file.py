@@ -12,15 +12,17 @@ from tqdm import tqdm
 from config.errors import ShoeneError
 from energy.ingest.parse import CONTENT_TYPES
 from energy.ingest.services import batch_process, batch_receive
-from energy.models import BatchFormat
+from energy.models import BatchFormat, BatchStatus
 
 MEDIA_TYPES = {fmt: media for media, fmt in CONTENT_TYPES.items()}
+EXTENSIONS = {"json": BatchFormat.JSON, "csv": BatchFormat.CSV, "xml": BatchFormat.GREENBUTTON}
 
 
 class Command(BaseCommand):
     help = (
-        'Ingest a CSV (meter,ts,value[,quality]) or JSON ({"readings": [...]}) file of readings. '
-        "Large CSV files are split into batches of at most INGEST_MAX_ROWS rows."
+        'Ingest a CSV (meter,ts,value[,quality]), JSON ({"readings": [...]}) or Green Button '
+        "(ESPI XML, --format greenbutton) file of readings. Large CSV files are split into "
+        "batches of at most INGEST_MAX_ROWS rows; a Green Button file is one batch."
     )
 
     def add_arguments(self, parser) -> None:
@@ -53,9 +55,11 @@ class Command(BaseCommand):
     ) -> None:
         if not path.is_file():
             raise CommandError(f"{path}: no such file.")
-        fmt = format or path.suffix.lower().lstrip(".")
-        if fmt not in MEDIA_TYPES:
-            raise CommandError(f"{path}: cannot tell the format; pass --format csv or json.")
+        fmt = format or EXTENSIONS.get(path.suffix.lower().lstrip("."))
+        if fmt is None:
+            raise CommandError(
+                f"{path}: cannot tell the format; pass --format csv, json or greenbutton."
+            )
         user = self._client(client)
         rows_per_batch = batch_rows or settings.INGEST_MAX_ROWS
         chunks = list(_chunks(path, fmt, rows_per_batch))
@@ -70,13 +74,16 @@ class Command(BaseCommand):
                     batch, _ = batch_receive(
                         client=user,
                         body=body,
-                        content_type=MEDIA_TYPES[fmt],
+                        content_type=MEDIA_TYPES.get(fmt, ""),
+                        fmt=fmt,
                         source="file",
                         enqueue=False,
                     )
             except ShoeneError as exc:
                 raise CommandError(f"{path} (batch {number}): {exc.message}") from exc
             batch = batch_process(batch_id=batch.pk)
+            if batch.status == BatchStatus.FAILED:
+                raise CommandError(f"{path} (batch {number}): {batch.error}")
             totals["accepted"] += batch.accepted_count
             totals["duplicate"] += batch.duplicate_count
             totals["corrected"] += batch.corrected_count
@@ -110,6 +117,9 @@ class Command(BaseCommand):
 
 def _chunks(path: Path, fmt: str, rows_per_batch: int):
     """The file as request-sized bodies: CSV split by lines under one header, JSON whole."""
+    if fmt == BatchFormat.GREENBUTTON:
+        yield path.read_bytes()  # one feed: its entries link to each other
+        return
     if fmt == BatchFormat.JSON:
         raw = path.read_bytes()
         try:

@@ -57,6 +57,8 @@ class Command(BaseCommand):
         if not rows:
             return
         self.stdout.write("\nDemo logins (local demo only):")
-        self.stdout.write(f"  {'username':<9} {'password':<17} {'API token':<41} role")
+        self.stdout.write(
+            f"  {'username':<9} {'password':<17} {'API key (Authorization: Bearer …)':<46} role"
+        )
         for username, role, password, token in rows:
-            self.stdout.write(f"  {username:<9} {password:<17} {token:<41} {role}")
+            self.stdout.write(f"  {username:<9} {password:<17} {token:<46} {role}")

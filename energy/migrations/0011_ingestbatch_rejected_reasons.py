@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('energy', '0007_campaigns'),
+        ('energy', '0010_meter_registers'),
     ]
 
     operations = [

@@ -1,0 +1,197 @@
+"""``GET /api/v1/readings/``: raw readings, or sums per hour, day or month of local time.
+
+Aggregation happens in the database, in each meter's own time zone (its premise's region), so a
+day is the customer's day: in Japan 2026-01-02 is 2026-01-01T15:00Z to 2026-01-02T15:00Z.
+"""
+
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+
+import django_filters
+from django.db.models import CharField, Count, F, Func, Q, Sum, Value
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import generics, serializers
+
+from config.errors import ValidationFailed
+from config.filters import UtcDateTimeFilter
+from config.pagination import keyset_after
+from energy.api.access import meters_visible, scope_required
+from energy.models import ApiScope, Meter, Quality, Reading
+
+RESOLUTIONS = ("raw", "hour", "day", "month")
+
+
+class LocalTrunc(Func):
+    """The start of the hour/day/month holding ``ts``, as local wall-clock time in ``zone``
+    (a column). PostgreSQL: ``date_trunc`` on ``ts AT TIME ZONE zone``; SQLite: Django's own
+    ``django_datetime_trunc`` function, which takes the zone as an argument."""
+
+    output_field = CharField()
+
+    def __init__(self, kind: str, ts: str, zone: str):
+        super().__init__(Value(kind), F(ts), F(zone))
+
+    def as_sql(self, compiler, connection, **extra):
+        (kind, kind_params), (ts, ts_params), (zone, zone_params) = (
+            compiler.compile(expression) for expression in self.source_expressions
+        )
+        params = (*kind_params, *ts_params, *zone_params)
+        if connection.vendor == "postgresql":
+            sql = f"to_char(date_trunc({kind}, {ts} AT TIME ZONE {zone}), %s)"
+            return sql, (*params, 'YYYY-MM-DD"T"HH24:MI:SS')
+        sql = f"replace(django_datetime_trunc({kind}, {ts}, {zone}, 'UTC'), ' ', 'T')"
+        return sql, params
+
+
+def bucket_bounds(
+    local_start: str, resolution: str, zone: zoneinfo.ZoneInfo
+) -> tuple[datetime, datetime]:
+    """A bucket's start and end as aware local datetimes (the end is the next bucket's start)."""
+    start = datetime.fromisoformat(local_start).replace(tzinfo=zone)
+    if resolution == "hour":
+        end = (start.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
+    elif resolution == "day":
+        end = (start + timedelta(days=1)).replace(hour=0)
+    else:
+        end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return start, end
+
+
+class ReadingFilter(django_filters.FilterSet):
+    meter = django_filters.BaseInFilter(
+        field_name="meter__serial", help_text="Meter serials, comma-separated."
+    )
+    start = UtcDateTimeFilter(
+        field_name="ts", lookup_expr="gte", help_text="From this time (inclusive, ISO 8601)."
+    )
+    end = UtcDateTimeFilter(
+        field_name="ts", lookup_expr="lt", help_text="Up to this time (exclusive, ISO 8601)."
+    )
+    quality = django_filters.ChoiceFilter(choices=Quality.choices)
+
+    class Meta:
+        model = Reading
+        fields = ["meter", "start", "end", "quality"]
+
+
+class OwnOffsetDateTimeField(serializers.DateTimeField):
+    """An aware datetime written with its own UTC offset (the meter's local time)."""
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+class RawReadingOutputSerializer(serializers.Serializer):
+    meter = serializers.CharField(source="meter__serial")
+    ts = serializers.DateTimeField(default_timezone=UTC, help_text="The interval's start, UTC.")
+    value = serializers.FloatField()
+    unit = serializers.CharField(source="meter__unit")
+    quality = serializers.ChoiceField(choices=Quality.choices)
+
+
+class AggregateReadingOutputSerializer(serializers.Serializer):
+    meter = serializers.CharField()
+    start = OwnOffsetDateTimeField(help_text="The bucket's start, local time with its offset.")
+    end = OwnOffsetDateTimeField(help_text="The next bucket's start.")
+    value = serializers.FloatField(help_text="The sum of the readings in the bucket.")
+    unit = serializers.CharField()
+    intervals = serializers.IntegerField(help_text="Readings summed.")
+    estimated_intervals = serializers.IntegerField()
+
+
+RESOLUTION_PARAMETER = OpenApiParameter(
+    "resolution",
+    OpenApiTypes.STR,
+    enum=RESOLUTIONS,
+    description="raw (default): each interval; hour, day, month: sums in the meter's local time.",
+)
+
+
+@extend_schema(
+    parameters=[RESOLUTION_PARAMETER],
+    responses=PolymorphicProxySerializer(
+        component_name="ReadingRow",
+        serializers=[RawReadingOutputSerializer, AggregateReadingOutputSerializer],
+        resource_type_field_name=None,
+    ),
+)
+class ReadingListView(generics.ListAPIView):
+    """Readings of the meters the caller may read, ordered by meter and time."""
+
+    permission_classes = [scope_required(ApiScope.EXPORT)]
+    filterset_class = ReadingFilter
+
+    def get_queryset(self):
+        return Reading.objects.filter(meter__in=meters_visible(self.request))
+
+    @property
+    def resolution(self) -> str:
+        resolution = self.request.query_params.get("resolution", "raw")
+        if resolution not in RESOLUTIONS:
+            raise ValidationFailed(
+                f"resolution must be one of {', '.join(RESOLUTIONS)}.",
+                code="invalid",
+                details={"resolution": [f"{resolution!r} is not one of {', '.join(RESOLUTIONS)}."]},
+            )
+        return resolution
+
+    @property
+    def keyset(self) -> tuple[str, ...]:
+        return ("meter_id", "ts") if self.resolution == "raw" else ("meter_id", "bucket")
+
+    def keyset_filter(self, after: list) -> Q:
+        if self.resolution == "raw":
+            return keyset_after(("meter_id", "ts"), after)
+        meter_id, bucket = after
+        meter = Meter.objects.select_related("premise__region").filter(pk=meter_id).first()
+        if meter is None or not isinstance(bucket, str):
+            raise ValidationFailed("The cursor is not valid here.", code="invalid_cursor")
+        try:
+            _, end = bucket_bounds(bucket, self.resolution, meter.premise.region.tzinfo)
+        except ValueError as exc:
+            raise ValidationFailed("The cursor is not valid here.", code="invalid_cursor") from exc
+        return Q(meter_id__gt=meter_id) | Q(meter_id=meter_id, ts__gte=end)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.resolution == "raw":
+            return queryset.values(
+                "meter_id", "meter__serial", "meter__unit", "ts", "value", "quality"
+            )
+        return (
+            queryset.annotate(
+                bucket=LocalTrunc(self.resolution, "ts", "meter__premise__region__time_zone")
+            )
+            .values(
+                "meter_id",
+                "bucket",
+                serial=F("meter__serial"),
+                unit=F("meter__unit"),
+                zone=F("meter__premise__region__time_zone"),
+            )
+            .annotate(
+                total=Sum("value"),
+                intervals=Count("ts"),
+                estimated_intervals=Count("ts", filter=Q(quality=Quality.ESTIMATED)),
+            )
+        )
+
+    def get_serializer(self, rows, many=False, **kwargs):
+        if self.resolution == "raw":
+            return RawReadingOutputSerializer(rows, many=many, **kwargs)
+        return AggregateReadingOutputSerializer(
+            [self._bucket(row) for row in rows], many=many, **kwargs
+        )
+
+    def _bucket(self, row: dict) -> dict:
+        start, end = bucket_bounds(row["bucket"], self.resolution, zoneinfo.ZoneInfo(row["zone"]))
+        return {
+            "meter": row["serial"],
+            "start": start,
+            "end": end,
+            "value": row["total"],
+            "unit": row["unit"],
+            "intervals": row["intervals"],
+            "estimated_intervals": row["estimated_intervals"],
+        }

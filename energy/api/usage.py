@@ -1,0 +1,181 @@
+"""Daily usage rollups, weather and tariffs: ``GET /api/v1/daily-usage/``, ``/weather/``,
+``/tariffs/electricity/`` and ``/tariffs/gas/``."""
+
+import django_filters
+from django.db.models import F, Q
+from rest_framework import generics, serializers
+
+from energy.api.access import meters_visible, scope_required
+from energy.models import (
+    ApiScope,
+    DailyUsage,
+    ElectricityTariff,
+    ElectricityTariffVersion,
+    FuelCostAdjustment,
+    GasRawMaterialAdjustment,
+    GasTariff,
+    GasTariffVersion,
+    GasUsageBand,
+    TimeOfUseBand,
+    WeatherObservation,
+)
+
+CanRead = scope_required(ApiScope.EXPORT)
+
+
+class DailyUsageOutputSerializer(serializers.ModelSerializer):
+    meter = serializers.CharField(source="meter.serial")
+    unit = serializers.CharField(source="meter.unit")
+
+    class Meta:
+        model = DailyUsage
+        fields = [
+            "meter",
+            "date",
+            "total",
+            "unit",
+            "baseload",
+            "peak",
+            "peak_at",
+            "night_total",
+            "intervals",
+            "computed_at",
+        ]
+
+
+class DailyUsageFilter(django_filters.FilterSet):
+    meter = django_filters.BaseInFilter(
+        field_name="meter__serial", help_text="Meter serials, comma-separated."
+    )
+    start = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    end = django_filters.DateFilter(field_name="date", lookup_expr="lt", help_text="Exclusive.")
+    complete = django_filters.BooleanFilter(
+        method="filter_complete", help_text="Only days with every interval present."
+    )
+
+    class Meta:
+        model = DailyUsage
+        fields = ["meter", "start", "end", "complete"]
+
+    def filter_complete(self, queryset, name, value):
+        # A complete local day has 1440 / interval readings (DST days aside).
+        whole_day = Q(intervals=1440 / F("meter__interval_minutes"))
+        return queryset.filter(whole_day) if value else queryset.exclude(whole_day)
+
+
+class DailyUsageListView(generics.ListAPIView):
+    """A meter's totals per local day (the rollup the portal and the savings engine read)."""
+
+    permission_classes = [CanRead]
+    serializer_class = DailyUsageOutputSerializer
+    filterset_class = DailyUsageFilter
+    keyset = ("meter_id", "date")
+
+    def get_queryset(self):
+        return DailyUsage.objects.filter(meter__in=meters_visible(self.request)).select_related(
+            "meter"
+        )
+
+
+class WeatherOutputSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region.name")
+
+    class Meta:
+        model = WeatherObservation
+        fields = ["region", "date", "temperature_mean_c"]
+
+
+class WeatherFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(field_name="region__name")
+    start = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    end = django_filters.DateFilter(field_name="date", lookup_expr="lt", help_text="Exclusive.")
+
+    class Meta:
+        model = WeatherObservation
+        fields = ["region", "start", "end"]
+
+
+class WeatherListView(generics.ListAPIView):
+    """Daily mean temperature per region (public data: any caller who may read)."""
+
+    permission_classes = [CanRead]
+    serializer_class = WeatherOutputSerializer
+    filterset_class = WeatherFilter
+    keyset = ("region_id", "date")
+    queryset = WeatherObservation.objects.select_related("region")
+
+
+class TimeOfUseBandSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TimeOfUseBand
+        exclude = ["id", "version"]
+
+
+class ElectricityVersionSerializer(serializers.ModelSerializer):
+    bands = TimeOfUseBandSerializer(many=True)
+
+    class Meta:
+        model = ElectricityTariffVersion
+        exclude = ["id", "tariff"]
+
+
+class FuelCostAdjustmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FuelCostAdjustment
+        exclude = ["id", "tariff"]
+
+
+class ElectricityTariffOutputSerializer(serializers.ModelSerializer):
+    versions = ElectricityVersionSerializer(many=True)
+    fuel_adjustments = FuelCostAdjustmentSerializer(many=True)
+
+    class Meta:
+        model = ElectricityTariff
+        fields = ["id", "name", "utility", "description", "versions", "fuel_adjustments"]
+
+
+class GasUsageBandSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GasUsageBand
+        exclude = ["id", "version"]
+
+
+class GasVersionSerializer(serializers.ModelSerializer):
+    bands = GasUsageBandSerializer(many=True)
+
+    class Meta:
+        model = GasTariffVersion
+        exclude = ["id", "tariff"]
+
+
+class GasRawMaterialAdjustmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GasRawMaterialAdjustment
+        exclude = ["id", "tariff"]
+
+
+class GasTariffOutputSerializer(serializers.ModelSerializer):
+    versions = GasVersionSerializer(many=True)
+    raw_material_adjustments = GasRawMaterialAdjustmentSerializer(many=True)
+
+    class Meta:
+        model = GasTariff
+        fields = ["id", "name", "utility", "description", "versions", "raw_material_adjustments"]
+
+
+class ElectricityTariffListView(generics.ListAPIView):
+    """Electricity plans with every price version, time-of-use band and monthly adjustment."""
+
+    permission_classes = [CanRead]
+    serializer_class = ElectricityTariffOutputSerializer
+    keyset = ("id",)
+    queryset = ElectricityTariff.objects.prefetch_related("versions__bands", "fuel_adjustments")
+
+
+class GasTariffListView(generics.ListAPIView):
+    """Gas plans with every price version, usage band and monthly adjustment."""
+
+    permission_classes = [CanRead]
+    serializer_class = GasTariffOutputSerializer
+    keyset = ("id",)
+    queryset = GasTariff.objects.prefetch_related("versions__bands", "raw_material_adjustments")

@@ -1,0 +1,147 @@
+"""Green Button files into the ingest pipeline, and meters out as Green Button feeds."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from config.errors import ValidationFailed
+from energy.greenbutton.espi import (
+    LATEST_START,
+    ExportReading,
+    IntervalValue,
+    UsagePointData,
+    feed_read,
+    feed_write,
+)
+from energy.greenbutton.selectors import meter_readings_between
+from energy.ingest.parse import RawRow
+from energy.ingest.validate import Reason
+from energy.models import GreenButtonUsagePoint, IngestBatch, Meter
+
+EXPORT_MAX_DAYS = 366
+
+
+def usage_points_register(
+    *, points: list[UsagePointData], batch: IngestBatch
+) -> dict[str, GreenButtonUsagePoint]:
+    """The mapping row of each usage point in a file (new ones registered with no meter).
+
+    Staff may have entered a usage point by its self href or by its id (urn:uuid): both match.
+    """
+    found = {}
+    for point in points:
+        names = [point.identifier] + ([point.entry_id] if point.entry_id else [])
+        known = sorted(
+            GreenButtonUsagePoint.objects.select_related("meter").filter(identifier__in=names),
+            key=lambda row: names.index(row.identifier),
+        )
+        if known:
+            usage_point = known[0]
+        else:
+            usage_point, _ = GreenButtonUsagePoint.objects.select_related("meter").get_or_create(
+                identifier=point.identifier,
+                defaults={"title": point.title[:300], "commodity": point.commodity},
+            )
+        usage_point.batches.add(batch)
+        found[point.identifier] = usage_point
+    return found
+
+
+def greenbutton_rows(*, batch: IngestBatch) -> list[RawRow]:
+    """A stored Green Button file as ingest rows, labelled with the meters' serials.
+
+    Readings that cannot go to a meter are rows with a reason, never dropped silently: the usage
+    point has no meter yet, is of another commodity, or the reading's interval is not the
+    meter's (a monthly billing period is not 30-minute data, and is not spread over one).
+    """
+    points = feed_read(batch.payload, gas_mj_per_m3=settings.GAS_CALORIFIC_VALUE_MJ_PER_M3)
+    usage_points = usage_points_register(points=points, batch=batch)
+    rows = []
+    for point in points:
+        meter = usage_points[point.identifier].meter
+        for reading in point.readings:
+            rows.append(_row(reading, point, meter))
+    return rows
+
+
+def _row(reading: IntervalValue, point: UsagePointData, meter: Meter | None) -> RawRow:
+    ts = (
+        datetime.fromtimestamp(reading.start, UTC).isoformat()
+        if reading.start is not None and 0 <= reading.start <= LATEST_START
+        else reading.start
+    )
+    label = meter.serial if meter is not None else point.identifier
+    problem = reason = None
+    if reading.problem:
+        problem, reason = reading.problem, Reason.MALFORMED
+    elif meter is None:
+        problem = (
+            f"usage point {point.identifier} is not assigned to a meter yet; assign it in the "
+            "admin (Green Button usage points) and ingest the held readings again"
+        )
+        reason = Reason.UNMAPPED_USAGE_POINT
+    elif meter.commodity != point.commodity:
+        problem = (
+            f"usage point {point.identifier} is {point.commodity} but meter {meter.serial} is "
+            f"{meter.commodity}"
+        )
+        reason = Reason.COMMODITY_MISMATCH
+    elif reading.duration != meter.interval_minutes * 60:
+        problem = (
+            f"the reading covers {_duration(reading.duration)}, but meter {meter.serial} records "
+            f"{meter.interval_minutes}-minute intervals"
+            + (
+                "; billing periods are not interval readings and are not stored"
+                if reading.duration and reading.duration >= 86400 * 7
+                else ""
+            )
+        )
+        reason = Reason.INTERVAL_MISMATCH
+    return RawRow(
+        reading.position, label, ts, reading.value, reading.quality, problem=problem, reason=reason
+    )
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "an unknown time"
+    if seconds % 86400 == 0:
+        return f"{seconds} s ({seconds // 86400} days)"
+    if seconds % 60 == 0:
+        return f"{seconds} s ({seconds // 60} minutes)"
+    return f"{seconds} s"
+
+
+def usage_point_batches(*, usage_point: GreenButtonUsagePoint) -> list[IngestBatch]:
+    """The files that held a usage point's readings, oldest first (for ingesting them again)."""
+    return list(usage_point.batches.order_by("received_at"))
+
+
+def meter_feed_export(*, meter: Meter, first_day: date, last_day: date, base_href: str) -> bytes:
+    """A meter's readings over local days ``first_day``..``last_day`` as a Green Button feed."""
+    if last_day < first_day:
+        raise ValidationFailed("end must be on or after start.", code="invalid")
+    if (last_day - first_day).days + 1 > EXPORT_MAX_DAYS:
+        raise ValidationFailed(
+            f"At most {EXPORT_MAX_DAYS} days can be exported at once.", code="invalid"
+        )
+    zone = meter.premise.region.tzinfo
+    start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=zone)
+    after = last_day + timedelta(days=1)
+    end = datetime(after.year, after.month, after.day, tzinfo=zone)
+    readings = [
+        ExportReading(int(ts.timestamp()), value, quality)
+        for ts, value, quality in meter_readings_between(meter=meter, start=start, end=end)
+    ]
+    return feed_write(
+        base_href=base_href,
+        title=f"{meter.serial} ({meter.get_commodity_display()})",
+        commodity=meter.commodity,
+        interval_minutes=meter.interval_minutes,
+        zone=zone,
+        first_day=first_day,
+        last_day=last_day,
+        readings=readings,
+        updated=timezone.now(),
+    )

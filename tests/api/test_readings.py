@@ -1,0 +1,166 @@
+"""Readings through the API: local-time aggregation, keyset pages, filters and bad input."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from energy.models import ApiScope, Reading
+from tests import factories
+
+TOKYO_MIDNIGHT = datetime(2026, 1, 1, 15, tzinfo=UTC)  # 2026-01-02 00:00 in Asia/Tokyo
+
+
+@pytest.fixture
+def export(api_client_for):
+    return api_client_for(ApiScope.EXPORT)
+
+
+@pytest.fixture
+def meter(db):
+    return factories.MeterFactory(serial="E-TOKYO")
+
+
+def readings(meter, start: datetime, values: list[float], *, quality="measured"):
+    Reading.objects.bulk_create(
+        Reading(meter=meter, ts=start + timedelta(minutes=30 * n), value=value, quality=quality)
+        for n, value in enumerate(values)
+    )
+
+
+def test_days_are_the_customers_local_days(export, meter):
+    # 23:00-24:00 local on 1 January (1 + 2), then 00:00-01:00 local on 2 January (4 + 8).
+    readings(meter, TOKYO_MIDNIGHT - timedelta(hours=1), [1, 2, 4, 8])
+    readings(meter, TOKYO_MIDNIGHT + timedelta(hours=1), [16], quality="estimated")
+
+    days = export.get("/api/v1/readings/?resolution=day").json()["results"]
+
+    assert [(d["start"], d["end"], d["value"], d["intervals"]) for d in days] == [
+        ("2026-01-01T00:00:00+09:00", "2026-01-02T00:00:00+09:00", 3.0, 2),
+        ("2026-01-02T00:00:00+09:00", "2026-01-03T00:00:00+09:00", 28.0, 3),
+    ]
+    assert [d["estimated_intervals"] for d in days] == [0, 1]
+    assert {d["meter"] for d in days} == {"E-TOKYO"} and {d["unit"] for d in days} == {"kWh"}
+
+
+def test_hours_and_months_in_local_time(export, meter):
+    readings(meter, datetime(2026, 1, 31, 14, tzinfo=UTC), [1, 2, 4, 8])  # 23:00 31 Jan - 01:00
+
+    hours = export.get("/api/v1/readings/?resolution=hour").json()["results"]
+    assert [(h["start"], h["value"]) for h in hours] == [
+        ("2026-01-31T23:00:00+09:00", 3.0),
+        ("2026-02-01T00:00:00+09:00", 12.0),
+    ]
+    months = export.get("/api/v1/readings/?resolution=month").json()["results"]
+    assert [(m["start"], m["end"], m["value"]) for m in months] == [
+        ("2026-01-01T00:00:00+09:00", "2026-02-01T00:00:00+09:00", 3.0),
+        ("2026-02-01T00:00:00+09:00", "2026-03-01T00:00:00+09:00", 12.0),
+    ]
+
+
+def test_another_time_zone_uses_its_own_midnight(export):
+    london = factories.MeterFactory(
+        serial="E-LONDON",
+        premise__region=factories.RegionFactory(name="London", time_zone="Europe/London"),
+    )
+    readings(london, datetime(2026, 7, 1, 22, 30, tzinfo=UTC), [1, 2])  # 23:30 BST, 00:00 BST
+
+    days = export.get("/api/v1/readings/?resolution=day&meter=E-LONDON").json()["results"]
+
+    assert [(d["start"], d["value"]) for d in days] == [
+        ("2026-07-01T00:00:00+01:00", 1.0),
+        ("2026-07-02T00:00:00+01:00", 2.0),
+    ]
+
+
+def test_raw_readings_filter_by_meters_time_and_quality(export, meter):
+    other = factories.MeterFactory(serial="E-OTHER")
+    readings(meter, TOKYO_MIDNIGHT, [1, 2, 3])
+    readings(other, TOKYO_MIDNIGHT, [9], quality="estimated")
+    start = (TOKYO_MIDNIGHT + timedelta(minutes=30)).isoformat()
+
+    rows = export.get("/api/v1/readings/", {"meter": "E-TOKYO", "start": start}).json()["results"]
+    assert [(r["ts"], r["value"]) for r in rows] == [
+        ("2026-01-01T15:30:00Z", 2.0),
+        ("2026-01-01T16:00:00Z", 3.0),
+    ]
+    estimated = export.get("/api/v1/readings/?quality=estimated").json()["results"]
+    assert [(r["meter"], r["value"]) for r in estimated] == [("E-OTHER", 9.0)]
+    both = export.get("/api/v1/readings/?meter=E-TOKYO,E-OTHER").json()["results"]
+    assert len(both) == 4
+
+
+def walk(client, url: str) -> list[dict]:
+    rows, pages = [], 0
+    while url:
+        page = client.get(url).json()
+        rows += page["results"]
+        url, pages = page["next"], pages + 1
+    return rows
+
+
+@pytest.mark.parametrize("resolution", ["raw", "hour", "day"])
+def test_pages_add_up_to_the_whole(export, meter, resolution):
+    second = factories.MeterFactory(serial="E-SECOND")
+    for m in (meter, second):
+        readings(m, TOKYO_MIDNIGHT - timedelta(hours=3), [1.0] * 12)
+
+    whole = export.get(f"/api/v1/readings/?resolution={resolution}&page_size=1000").json()
+    paged = walk(export, f"/api/v1/readings/?resolution={resolution}&page_size=5")
+
+    assert whole["next"] is None and paged == whole["results"]
+
+
+def test_pages_stay_stable_while_readings_arrive(export, meter):
+    """Rows inserted before or after the cursor never repeat or hide rows already there."""
+    readings(meter, TOKYO_MIDNIGHT, [1.0] * 10)
+    first = export.get("/api/v1/readings/?page_size=4").json()
+    seen = [(r["meter"], r["ts"]) for r in first["results"]]
+
+    # Meanwhile: a late reading before the cursor, and new ones after it, arrive.
+    readings(meter, TOKYO_MIDNIGHT - timedelta(hours=2), [5.0])
+    readings(meter, TOKYO_MIDNIGHT + timedelta(hours=5), [7.0, 7.0])
+
+    rest = walk(export, first["next"])
+    seen += [(r["meter"], r["ts"]) for r in rest]
+    original = {
+        (
+            meter.serial,
+            (TOKYO_MIDNIGHT + timedelta(minutes=30 * n)).isoformat().replace("+00:00", "Z"),
+        )
+        for n in range(10)
+    }
+    assert len(seen) == len(set(seen)), "a row was served twice"
+    assert original <= set(seen), "a row that was there from the start was skipped"
+    assert len(seen) == 12  # the two later ones, after the cursor, are included too
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("resolution=week", "resolution"),
+        ("start=yesterday", "start"),
+        ("quality=guessed", "quality"),
+    ],
+)
+def test_bad_parameters_are_400_with_the_field(export, meter, query, field):
+    response = export.get(f"/api/v1/readings/?{query}")
+    body = response.json()
+    assert response.status_code == 400 and field in body["details"], body
+
+
+def test_a_forged_cursor_is_400(export, meter):
+    readings(meter, TOKYO_MIDNIGHT, [1.0, 2.0])
+    for cursor in ["nonsense", "WzEsMiwzXQ", "WyJ4IiwieSJd"]:  # junk, [1,2,3], ["x","y"]
+        response = export.get(f"/api/v1/readings/?resolution=day&cursor={cursor}")
+        assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
+
+
+def test_an_unusual_offset_is_the_same_instant_not_an_error(export, meter):
+    # PostgreSQL itself refuses offsets past ±15:59; the filter compares in UTC first.
+    readings(meter, TOKYO_MIDNIGHT, [1.0, 2.0])
+    start = "2026-01-02T08:00:00+16:30"  # 2026-01-01T15:30Z
+
+    response = export.get("/api/v1/readings/", {"start": start})
+
+    assert response.status_code == 200
+    assert [r["value"] for r in response.json()["results"]] == [2.0]
