@@ -5,7 +5,7 @@ without being passed along. Never secrets or personal data: ids only.
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any
 
@@ -46,4 +46,6 @@ def fields_bind(**fields: Any):
 
 
 def fields_unbind(token) -> None:
-    _fields.reset(token)
+    # Set in another context, or reset already: nothing to undo.
+    with suppress(ValueError, RuntimeError):
+        _fields.reset(token)

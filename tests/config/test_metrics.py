@@ -131,3 +131,29 @@ def test_flag_evaluations_and_api_scopes_are_counted(client, rf):
             - _value(before, requests, scope=scope, status=status)
             == 1
         )
+
+
+def test_a_worker_process_serves_its_metrics_on_its_own_port(settings):
+    import urllib.error
+    import urllib.request
+
+    from config.observability import metrics
+    from tests.integration.conftest import free_port
+
+    port = metrics.metrics_worker_server_start(port=free_port())
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(url, timeout=5)
+        assert denied.value.code == 403
+        request = urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {SCRAPE_TOKEN}", "Accept": OPENMETRICS}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            body = response.read().decode()
+        assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+        assert "# TYPE shoene_ingest_batch_duration_seconds histogram" in body
+        assert "shoene_celery_queue_depth" not in body  # system gauges: the web's /metrics only
+    finally:
+        metrics._server.pop("server").shutdown()
+        metrics._server.pop("port")
