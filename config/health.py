@@ -73,7 +73,7 @@ def celery_check(timeout_s: float) -> tuple[str, str]:
 
     if app.conf.task_always_eager:
         return SKIPPED, "tasks run in-process (CELERY_TASK_ALWAYS_EAGER)"
-    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+    with app.connection_for_write() as conn:
         # One connection attempt, bounded: a broker that is down fails the check at once.
         conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout_s)
         replies = app.control.ping(timeout=timeout_s, connection=conn)

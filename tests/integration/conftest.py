@@ -34,23 +34,20 @@ def test_database_url() -> str:
 
 
 class WorkerProcess:
-    """A Celery worker process on ``redis_url`` (the test Redis by default).
+    """A Celery worker process on the test Redis.
 
     It logs JSON lines (as in production) and traces its tasks without exporting them
     (``OTEL_TRACES_EXPORTER=none``): the trace context of the request that queued a task
     reaches the task's log lines.
     """
 
-    def __init__(
-        self, *, log_path: Path, concurrency: int = 1, redis_url: str | None = None
-    ) -> None:
+    def __init__(self, *, log_path: Path, concurrency: int = 1) -> None:
         self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.log_path = log_path
-        self.redis_url = redis_url or settings.REDIS_URL
         env = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
-            "REDIS_URL": self.redis_url,
+            "REDIS_URL": settings.REDIS_URL,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "DATABASE_CONN_MAX_AGE": "0",
             "LOG_FORMAT": "json",
@@ -87,11 +84,8 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Celery worker exited early:\n{self.log_tail()}")
-            with celery_app.connection_for_write(self.redis_url) as connection:
-                if celery_app.control.ping(
-                    destination=[self.name], timeout=1.0, connection=connection
-                ):
-                    return
+            if celery_app.control.ping(destination=[self.name], timeout=1.0):
+                return
         raise RuntimeError(f"Celery worker did not answer a ping:\n{self.log_tail()}")
 
     def stop(self) -> None:
