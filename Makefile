@@ -11,12 +11,13 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 # The portal benchmark's data set (~52 M readings) is built once in its own database and kept.
 BENCH_PORTAL_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene_portal_bench
 BENCH_PORTAL_REDIS_URL ?= redis://127.0.0.1:6379/11
+BENCH_TRACING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene_bench_tracing
 # The export benchmark's data set (17.5 M readings) is built once in its own database and kept.
 BENCH_EXPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene_export_bench
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser run test lint format bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-export bench-experiments clean
+.PHONY: install messages browser run test lint format bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -92,6 +93,15 @@ bench-recommendations: install
 bench-portal: install messages
 	$(BIN)/python bench/portal.py --database-url $(BENCH_PORTAL_DATABASE_URL) \
 		--redis-url $(BENCH_PORTAL_REDIS_URL) $(BENCH_PORTAL_ARGS)
+
+# The staff overview on the portal benchmark's data set (built by bench-portal, reused here).
+bench-overview: install messages
+	$(BIN)/python bench/overview.py --database-url $(BENCH_PORTAL_DATABASE_URL) \
+		--redis-url $(BENCH_PORTAL_REDIS_URL) $(BENCH_OVERVIEW_ARGS)
+
+# A request's server time with tracing not installed, off (the default) and on.
+bench-tracing: install
+	$(BIN)/python bench/tracing.py --database-url $(BENCH_TRACING_DATABASE_URL) $(BENCH_TRACING_ARGS)
 
 bench-export: install
 	$(BIN)/python bench/export.py --database-url $(BENCH_EXPORT_DATABASE_URL) $(BENCH_EXPORT_ARGS)

@@ -1,6 +1,12 @@
 import os
 
+import django
 from django.core.asgi import get_asgi_application
 
+from config.observability.tracing import tracing_setup
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+django.setup(set_prefix=False)
+# Before the application loads its middleware: tracing adds its own (when asked for).
+tracing_setup(service_name="shoene-web")
 application = get_asgi_application()

@@ -1,11 +1,72 @@
-"""The Celery application: configured from Django settings (``CELERY_*``)."""
+"""The Celery application: configured from Django settings (``CELERY_*``).
+
+Workers log with Django's ``LOGGING`` (JSON lines, like the web), trace their tasks when
+tracing is asked for, and each pool process serves its metrics on ``CELERY_METRICS_PORT`` plus
+its index (docs/observability.md).
+"""
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 app = Celery("shoene", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def _logging_from_django(**kwargs) -> None:
+    """Celery leaves the logging to Django's LOGGING (one JSON format for web and workers)."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+def _process_telemetry_start(index: int) -> None:
+    from django.conf import settings
+
+    from config.observability.metrics import metrics_worker_server_start
+    from config.observability.tracing import tracing_setup
+
+    tracing_setup(service_name="shoene-worker")
+    if settings.CELERY_METRICS_PORT:
+        metrics_worker_server_start(port=settings.CELERY_METRICS_PORT + index)
+
+
+@signals.worker_process_init.connect
+def _pool_process_init(**kwargs) -> None:
+    """Each prefork pool process: tracing (its own exporter thread) and a metrics port."""
+    from billiard.process import current_process
+
+    _process_telemetry_start(getattr(current_process(), "index", 0) or 0)
+
+
+@signals.worker_init.connect
+def _worker_init(sender=None, **kwargs) -> None:
+    """Pools without child processes (solo, threads) run tasks in the worker's own process."""
+    pool = getattr(sender, "pool_cls", None)
+    name = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
+    if "prefork" not in str(name):
+        _process_telemetry_start(0)
+
+
+@signals.task_prerun.connect
+def _task_log_context(task_id=None, task=None, **kwargs) -> None:
+    from config.observability.context import fields_bind
+
+    task.request.shoene_log_token = fields_bind(task_id=task_id, task_name=task.name)
+
+
+@signals.task_postrun.connect
+def _task_log_context_end(task=None, **kwargs) -> None:
+    from config.observability.context import fields_unbind
+    from config.observability.metrics import metrics_publish
+
+    metrics_publish()
+    token = getattr(task.request, "shoene_log_token", None)
+    if token is not None:
+        fields_unbind(token)

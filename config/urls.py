@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.health import healthz
+from config.health import healthz, readyz
+from config.observability.views import metrics
 from flags.history_admin import recent_changes_view
 
 api_patterns = (
@@ -30,6 +31,8 @@ api_patterns = (
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     # Recent staff changes across every model with a history (flags/history_admin.py).
     path(
         "admin/changes/",

@@ -258,6 +258,85 @@ def lift_figure(
     return {"data": traces, "layout": layout}
 
 
+OVERVIEW_COLOURS = ("#0b6e4f", "#c0392b", "#2f6db5", "#c9a227", "#7d3c98", "#666666")
+
+
+def hourly_figure(
+    *,
+    title: str,
+    hours: Sequence[datetime],
+    traces: Sequence[tuple[str, Sequence[float | None]]],
+    value_title: str,
+    lines: bool = False,
+    stacked: bool = False,
+    percent: bool = False,
+) -> Figure:
+    """The staff overview: values per hour (bars, stacked or not, or lines), local time."""
+    layout = _layout(title=title, value_title=value_title, height=300)
+    layout["xaxis"] = {"type": "date", "tickformat": "%H:%M"}
+    if stacked:
+        layout["barmode"] = "stack"
+    if percent:
+        layout["yaxis"]["tickformat"] = ".1%"
+    value_format = "%{y:.2%}" if percent else "%{y:,.3~f}"
+    x = [_local(hour) for hour in hours]
+    data = []
+    for (name, values), colour in zip(traces, OVERVIEW_COLOURS, strict=False):
+        trace = {
+            "type": "scatter" if lines else "bar",
+            "x": x,
+            "y": list(values),
+            "name": name,
+            "marker": {"color": colour},
+            "hovertemplate": "%{x|%H:%M} " + value_format + "<extra>" + name + "</extra>",
+        }
+        if lines:
+            trace.update({"mode": "lines+markers", "line": {"color": colour}, "connectgaps": False})
+        data.append(trace)
+    return {"data": data, "layout": layout}
+
+
+def category_figure(
+    *,
+    title: str,
+    labels: Sequence[str],
+    traces: Sequence[tuple[str, Sequence[float | None]]],
+    value_title: str,
+    percent: bool = False,
+) -> Figure:
+    """The staff overview: horizontal bars per category (kind, reason, region, queue)."""
+    layout = _layout(title=title, value_title="", height=140 + 36 * max(len(labels), 1))
+    layout["hovermode"] = "closest"
+    layout["barmode"] = "group"
+    layout["margin"]["l"] = 140
+    layout["xaxis"] = {
+        "title": {"text": value_title},
+        "gridcolor": "#e5e5e5",
+        "rangemode": "tozero",
+        **({"tickformat": ".1%"} if percent else {}),
+    }
+    layout["yaxis"] = {"type": "category", "autorange": "reversed", "automargin": True}
+    # Below the value axis's title, not over it.
+    layout["legend"]["y"] = -0.45
+    layout["showlegend"] = len(traces) > 1
+    value_format = "%{x:.2%}" if percent else "%{x:,.3~f}"
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": list(labels),
+                "x": list(values),
+                "name": name,
+                "marker": {"color": colour},
+                "hovertemplate": "%{y}: " + value_format + "<extra>" + name + "</extra>",
+            }
+            for (name, values), colour in zip(traces, OVERVIEW_COLOURS, strict=False)
+        ],
+        "layout": layout,
+    }
+
+
 def figure_html(figure: Figure, *, div_id: str) -> str:
     """The figure as a div and an inline script; the page loads plotly.js once, locally."""
     return pio.to_html(

@@ -31,6 +31,7 @@ urlpatterns = [
         name="recommendation_status",
     ),
     path("campaigns/", views.campaigns, name="campaigns"),
+    path("staff/overview/", views.staff_overview, name="staff_overview"),
     path("meters/<int:meter_id>/", views.meter_latest, name="meter_latest"),
     path("meters/<int:meter_id>/<period:period>/<str:key>/", views.usage, name="usage"),
     path(

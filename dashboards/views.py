@@ -5,18 +5,20 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ValidationFailed
-from dashboards import charts, presentation, selectors
+from config.observability.version import deployed_version
+from dashboards import charts, overview, overview_presentation, presentation, selectors
 from energy.campaigns import notifications
 from energy.savings.lifecycle import recommendation_status_set
 from flags import services as flags
@@ -349,3 +351,27 @@ def notification_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             {"target": target, "done": apply, "kind_label": target.kind_label},
         )
     return response
+
+
+# Seconds between the overview's own reloads (its figures are recomputed every minute).
+OVERVIEW_REFRESH_SECONDS = 60
+
+
+@staff_member_required
+@require_GET
+def staff_overview(request: HttpRequest) -> HttpResponse:
+    """Business and operations on one page, for staff, from the latest pre-computed snapshot."""
+    now = timezone.now()
+    latest = overview.overview_latest()
+    overview.overview_refresh_if_stale(latest=latest, now=now)
+    context = {
+        "snapshot": latest,
+        "version": deployed_version(),
+        "refresh_seconds": OVERVIEW_REFRESH_SECONDS,
+    }
+    if latest is not None:
+        context["business"] = overview_presentation.business_context(latest.data["business"])
+        context["operations"] = overview_presentation.operations_context(
+            latest.data["operations"], now=now
+        )
+    return render(request, "dashboards/staff_overview.html", context)

@@ -373,6 +373,12 @@ class IngestBatch(models.Model):
         blank=True,
         help_text=_("The first rejected rows with their reasons."),
     )
+    rejected_reasons = models.JSONField(
+        _("rejected by reason"),
+        default=dict,
+        blank=True,
+        help_text=_("Rows rejected for each reason (all of them, not only those kept)."),
+    )
     error = models.TextField(_("error"), blank=True)
 
     class Meta:

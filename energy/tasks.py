@@ -8,6 +8,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from config.observability.metrics import RECOMMENDATION_JOB_DURATION, duration_observed
 from energy.campaigns.notifications import EmailsNotSent
 from energy.ingest.services import batch_process, batches_requeue_stale
 
@@ -50,7 +51,10 @@ def recommendations_generate_nightly() -> dict:
     from energy.savings.generate import recommendations_generate
     from energy.savings.lifecycle import premise_ids_all
 
-    summary = recommendations_generate(premise_ids=premise_ids_all(), today=timezone.localdate())
+    with duration_observed(RECOMMENDATION_JOB_DURATION, "nightly"):
+        summary = recommendations_generate(
+            premise_ids=premise_ids_all(), today=timezone.localdate()
+        )
     return summary.as_dict()
 
 
@@ -68,7 +72,8 @@ def recommendations_recompute(premise_ids: list[int]) -> dict:
     from energy.savings.lifecycle import recommendations_pending_clear
 
     recommendations_pending_clear(premise_ids=premise_ids)
-    summary = recommendations_generate(premise_ids=premise_ids, today=timezone.localdate())
+    with duration_observed(RECOMMENDATION_JOB_DURATION, "recompute"):
+        summary = recommendations_generate(premise_ids=premise_ids, today=timezone.localdate())
     return summary.as_dict()
 
 

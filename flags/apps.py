@@ -26,6 +26,12 @@ class FlagsConfig(AppConfig):
         # The portal evaluates through OpenFeature's client; ours is the provider behind it.
         provider_register()
 
+        # Flag checks count in memory; the counts reach Prometheus after requests and tasks.
+        from config.observability.metrics import metrics_publisher_register
+        from flags.evaluation import evaluations_publish
+
+        metrics_publisher_register(evaluations_publish)
+
         # One admin save is one history entry, whatever many-to-many updates it made.
         from flags.history import on_history_entry_created_connect
 

@@ -16,6 +16,7 @@ percentage rollouts (the portal needs a login).
 
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from config.observability.metrics import FLAG_EVALUATIONS
 from flags.hashing import bucket, bucket_ranges, choose_variation
 
 VERSION_CACHE_KEY = "flags:snapshot-version"
@@ -310,12 +312,41 @@ def experiment_evaluate(rule: ExperimentRule, unit: Unit, *, now: datetime | Non
     return Result(variant.value, SPLIT, variant.key, rule.id, variant.id)
 
 
+# Evaluations are counted in a plain dict (a check must stay a few µs: bench/flags.py) and
+# published to shoene_flag_evaluations_total after each request and task and at every scrape
+# (``evaluations_publish``, registered in flags.apps). The dict holds running totals, so a
+# publish never loses counts made meanwhile; only two threads adding to the same key in the
+# same instant can lose one (a rate, not an account).
+_evaluations: defaultdict[tuple[str, str], int] = defaultdict(int)
+_published: dict[tuple[str, str], int] = {}
+_publish_lock = threading.Lock()
+
+
+def evaluation_count(name: str, value: str) -> None:
+    """Count one evaluation of ``name`` serving ``value``."""
+    _evaluations[(name, value)] += 1
+
+
+def evaluations_publish() -> None:
+    """Add the evaluations counted since the last call to the Prometheus counter."""
+    with _publish_lock:
+        for key, total in list(_evaluations.items()):
+            delta = total - _published.get(key, 0)
+            if delta:
+                FLAG_EVALUATIONS.labels(*key).inc(delta)
+                _published[key] = total
+
+
 def flag_is_active(*, name: str, unit: Unit) -> bool:
-    return bool(flag_evaluate(snapshot().flags.get(name), unit).value)
+    active = bool(flag_evaluate(snapshot().flags.get(name), unit).value)
+    evaluation_count(name, "true" if active else "false")
+    return active
 
 
 def switch_is_active(*, name: str) -> bool:
-    return snapshot().switches.get(name, False)
+    active = snapshot().switches.get(name, False)
+    evaluation_count(name, "true" if active else "false")
+    return active
 
 
 @dataclass

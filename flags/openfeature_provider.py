@@ -32,6 +32,7 @@ from openfeature.flag_evaluation import FlagResolutionDetails, FlagType, Reason
 from openfeature.provider import AbstractProvider, Metadata
 from openfeature.provider.no_op_provider import NoOpProvider
 
+from config.observability.metrics import EXPERIMENT_EXPOSURES
 from flags import evaluation
 from flags.registry import flag_spec
 
@@ -204,6 +205,22 @@ class ShoeneProvider(AbstractProvider):
         default_value: Any,
         evaluation_context: EvaluationContext | None,
     ) -> FlagResolutionDetails:
+        details = self._resolve_details(flag_key, flag_type, default_value, evaluation_context)
+        # Counted by the variant served (on/off, an experiment's variant, "default"); errors
+        # by their code, so a flag missing in one process shows up.
+        served = details.variant or (
+            f"error:{details.error_code}" if details.error_code else "default"
+        )
+        evaluation.evaluation_count(flag_key, str(served))
+        return details
+
+    def _resolve_details(
+        self,
+        flag_key: str,
+        flag_type: FlagType,
+        default_value: Any,
+        evaluation_context: EvaluationContext | None,
+    ) -> FlagResolutionDetails:
         snapshot = evaluation.snapshot()
         unit = unit_from_context(evaluation_context)
 
@@ -233,7 +250,8 @@ class ShoeneProvider(AbstractProvider):
                     actual = _json_type(result.value)
                     return _mismatch(flag_key, flag_type, actual, default_value)
                 # Recorded only when the unit is served the variant (not on a mismatch).
-                evaluation.exposure_record(result=result, unit=unit)
+                if evaluation.exposure_record(result=result, unit=unit):
+                    EXPERIMENT_EXPOSURES.labels(experiment.key, result.variant).inc()
                 return FlagResolutionDetails(
                     value=value,
                     reason=result.reason,

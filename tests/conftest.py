@@ -135,3 +135,43 @@ def session_client_for(db):
         return client
 
     return make
+
+
+@pytest.fixture
+def tracing():
+    """Tracing on, as OTEL_TRACES_EXPORTER would turn it on, with spans kept in memory.
+
+    ``tracing.get_finished_spans()`` lists the spans ended so far. Instrumentation is removed
+    afterwards (the tracer provider stays: OpenTelemetry sets it once per process).
+    """
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from config.observability import tracing as shoene_tracing
+
+    exporter = InMemorySpanExporter()
+    shoene_tracing.tracing_setup(service_name="shoene-test", exporters=[exporter])
+    yield exporter
+    shoene_tracing.uninstrument()
+    exporter.shutdown()
+
+
+@pytest.fixture
+def json_log_lines():
+    """The JSON lines the settings' console handler would write, as dicts, while the test runs."""
+    import io
+    import logging
+
+    from config.observability.logs import JsonFormatter, LogContextFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(LogContextFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+
+    def lines() -> list[dict]:
+        return [orjson.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    yield lines
+    root.removeHandler(handler)

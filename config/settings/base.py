@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     "waffle",
     "simple_history",
     # Login throttling (portal and admin): failed attempts per username and address.
@@ -45,6 +46,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # HTTP metrics (django-prometheus) around everything; with tracing on, OpenTelemetry's
+    # middleware is put before it (config/observability/tracing.py).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request id, the JSON access line, API-scope counts (config/observability).
+    "config.observability.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.LanguageMiddleware",
@@ -56,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "waffle.middleware.WaffleMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -183,6 +190,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "energy.tasks.demand_response_awards_compute",
         "schedule": crontab(minute=40),
     },
+    # The staff overview reads aggregates, not raw tables: recomputed every minute, so the
+    # page is at most a minute behind and costs one query.
+    "overview-compute": {
+        "task": "dashboards.tasks.overview_compute_task",
+        "schedule": 60.0,
+    },
 }
 
 # --- Auth, i18n, time -----------------------------------------------------------
@@ -306,18 +319,40 @@ EXPORT_MAX_DAYS = env.int("EXPORT_MAX_DAYS", default=731)
 # standard value for city gas is 44.8 MJ/m³).
 GAS_CALORIFIC_VALUE_MJ_PER_M3 = env.float("GAS_CALORIFIC_VALUE_MJ_PER_M3", default=45.0)
 
+# --- Observability (docs/observability.md) ----------------------------------------------
+# Logs: one JSON object per line (LOG_FORMAT=json), with trace and span ids, the request id,
+# the user or API key id, the task and the batch; LOG_FORMAT=plain for a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "config.observability.logs.LogContextFilter"}},
+    "formatters": {
+        "json": {"()": "config.observability.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if LOG_FORMAT == "plain" else "json",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Not the "AXES: BEGIN" banner on every start; lockouts are still logged (WARNING).
         "axes.apps": {"level": "WARNING"},
+        # The JSON access line (config.observability.middleware) replaces runserver's own.
+        "django.server": {"level": "WARNING"},
     },
 }
+# /metrics answers staff, or a scraper sending "Authorization: Bearer <token>".
+METRICS_SCRAPE_TOKEN = env.str("METRICS_SCRAPE_TOKEN", default="")
+# Each Celery pool process serves its metrics on this port plus its index (0: not served).
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+# /readyz: each dependency must answer within this time.
+READYZ_TIMEOUT_SECONDS = env.float("READYZ_TIMEOUT_SECONDS", default=2.0)
 
 # --- Email ----------------------------------------------------------------------------
 # The console by default; set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the

@@ -2,6 +2,8 @@
 
 import hashlib
 import logging
+import time
+from collections import Counter
 from datetime import timedelta
 from uuid import UUID
 
@@ -12,6 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import Conflict, PayloadTooLarge, ShoeneError, ValidationFailed
+from config.observability.context import log_context
+from config.observability.metrics import BATCH_DURATION, BATCHES, READINGS, exemplar
+from config.observability.tracing import tracer
 from energy.greenbutton.services import greenbutton_rows
 from energy.ingest.parse import decode_body, format_for_content_type, parse_rows, payload_check
 from energy.ingest.store import readings_upsert
@@ -81,6 +86,12 @@ def batch_receive(
         if earlier is None:
             raise
         return earlier, False
+    logger.info(
+        "Ingest batch %s received: %d rows",
+        batch.pk,
+        rows,
+        extra={"batch_id": str(batch.pk), "rows": rows, "source": source},
+    )
     return batch, True
 
 
@@ -121,10 +132,51 @@ def batch_process(*, batch_id: UUID | str) -> IngestBatch:
     Idempotent: a batch already done is left as it is, and the storage itself counts a
     re-delivered reading as a duplicate. Only one worker processes a batch at a time.
     """
+    with (
+        log_context(batch_id=str(batch_id)),
+        tracer().start_as_current_span("ingest.batch_process") as span,
+    ):
+        span.set_attribute("shoene.batch_id", str(batch_id))
+        started = time.perf_counter()
+        batch, finished_here = _batch_process(batch_id)
+        span.set_attribute("shoene.batch_status", batch.status)
+        if finished_here:
+            _batch_observe(batch, seconds=time.perf_counter() - started)
+        return batch
+
+
+def _batch_observe(batch: IngestBatch, *, seconds: float) -> None:
+    """Metrics and the log line of a batch this call finished (not one found already done)."""
+    BATCHES.labels(batch.status).inc()
+    BATCH_DURATION.labels(batch.status).observe(seconds, exemplar=exemplar())
+    if batch.status == BatchStatus.DONE:
+        READINGS.labels("accepted", "").inc(batch.accepted_count)
+        READINGS.labels("duplicate", "").inc(batch.duplicate_count)
+        READINGS.labels("corrected", "").inc(batch.corrected_count)
+        for reason, count in batch.rejected_reasons.items():
+            READINGS.labels("rejected", reason).inc(count)
+    logger.info(
+        "Ingest batch %s %s in %.3f s",
+        batch.pk,
+        batch.status,
+        seconds,
+        extra={
+            "batch_status": batch.status,
+            "duration_ms": round(seconds * 1000, 1),
+            "accepted": batch.accepted_count,
+            "duplicates": batch.duplicate_count,
+            "corrected": batch.corrected_count,
+            "rejected": batch.rejected_count,
+        },
+    )
+
+
+def _batch_process(batch_id) -> tuple[IngestBatch, bool]:
+    """The batch, and whether this call finished it (done or failed) rather than found it done."""
     with transaction.atomic():
         batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status == BatchStatus.DONE:
-            return batch
+            return batch, False
         batch.status = BatchStatus.PROCESSING
         batch.attempts += 1
         batch.started_at = timezone.now()
@@ -135,7 +187,7 @@ def batch_process(*, batch_id: UUID | str) -> IngestBatch:
             # Held until commit: a second worker given the same batch waits, then sees it done.
             batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
             if batch.status == BatchStatus.DONE:
-                return batch
+                return batch, False
             _process_locked(batch)
     except (OperationalError, InterfaceError):
         raise  # transient (database restart, dropped connection): the task retries
@@ -146,8 +198,10 @@ def batch_process(*, batch_id: UUID | str) -> IngestBatch:
         # A bug, not bad data: say so on the batch instead of leaving it "processing"; the raw
         # payload is kept, so the batch can be processed again once the bug is fixed.
         _mark_failed(batch_id, f"Internal error: {type(exc).__name__}: {exc}")
+        logger.exception("Ingest batch %s failed with an internal error", batch_id)
+        BATCHES.labels(BatchStatus.FAILED).inc()
         raise
-    return batch
+    return batch, True
 
 
 def _mark_failed(batch_id, error: str) -> None:
@@ -159,12 +213,13 @@ def _mark_failed(batch_id, error: str) -> None:
 
 
 def _process_locked(batch: IngestBatch) -> None:
-    if batch.format == BatchFormat.GREENBUTTON:
-        rows = greenbutton_rows(batch=batch)
-    else:
-        rows = list(parse_rows(text=batch.payload, fmt=batch.format))
-    serials = {row.meter for row in rows if isinstance(row.meter, str)}
-    result = readings_validate(rows, meters=meter_rules(serials=serials), now=timezone.now())
+    with tracer().start_as_current_span("ingest.parse_validate"):
+        if batch.format == BatchFormat.GREENBUTTON:
+            rows = greenbutton_rows(batch=batch)
+        else:
+            rows = list(parse_rows(text=batch.payload, fmt=batch.format))
+        serials = {row.meter for row in rows if isinstance(row.meter, str)}
+        result = readings_validate(rows, meters=meter_rules(serials=serials), now=timezone.now())
 
     # Batches for the same meters take turns from here to commit (meters locked in id order,
     # so no deadlock): otherwise two could rebuild the same day concurrently, each without
@@ -174,11 +229,13 @@ def _process_locked(batch: IngestBatch) -> None:
         pk__in={reading.meter_id for reading in result.valid}
     )
     zones = meter_time_zones(locked.order_by("pk"))
-    stored = readings_upsert(readings=result.valid, batch_id=batch.pk)
+    with tracer().start_as_current_span("ingest.store"):
+        stored = readings_upsert(readings=result.valid, batch_id=batch.pk)
     touched = local_dates_touched(
         meter_epochs=((r.meter_id, r.epoch) for r in result.valid), zones=zones
     )
-    daily_usage_refresh(dates_by_meter=touched, zones=zones)
+    with tracer().start_as_current_span("ingest.rollup"):
+        daily_usage_refresh(dates_by_meter=touched, zones=zones)
     if touched:
         # Recommendations of the touched premises follow the new data (debounced, after
         # commit: a rolled-back batch recomputes nothing).
@@ -191,6 +248,7 @@ def _process_locked(batch: IngestBatch) -> None:
     batch.corrected_count = stored.corrected
     batch.rejected_count = len(result.rejected)
     batch.rejected_rows = [rejection.as_dict() for rejection in result.rejected[:keep]]
+    batch.rejected_reasons = dict(Counter(str(r.reason) for r in result.rejected))
     batch.status = BatchStatus.DONE
     batch.error = ""
     batch.finished_at = timezone.now()
@@ -201,6 +259,7 @@ def _process_locked(batch: IngestBatch) -> None:
             "corrected_count",
             "rejected_count",
             "rejected_rows",
+            "rejected_reasons",
             "status",
             "error",
             "finished_at",

@@ -106,3 +106,41 @@ def test_an_hourly_gas_day_draws_bars_an_hour_wide():
         )
     )
     assert figure.data[0].width[0] == 0.9 * 60 * 60 * 1000
+
+
+def test_overview_figures_are_valid_plotly_and_keep_their_values():
+    hours = [datetime(2026, 2, 10, h, 0, tzinfo=TOKYO) for h in range(24)]
+    stacked = valid(
+        charts.hourly_figure(
+            title="Readings per hour",
+            hours=hours,
+            traces=[("Accepted", [10] * 24), ("Rejected", [1] * 24)],
+            value_title="Readings",
+            stacked=True,
+        )
+    )
+    assert stacked.layout.barmode == "stack"
+    assert stacked.data[0].x[0] == "2026-02-10T00:00"
+    rate = valid(
+        charts.hourly_figure(
+            title="Errors",
+            hours=hours,
+            traces=[("Error rate", [None] * 23 + [0.25])],
+            value_title="Error rate",
+            lines=True,
+            percent=True,
+        )
+    )
+    assert rate.data[0].type == "scatter" and rate.data[0].y[-1] == 0.25
+    assert rate.layout.yaxis.tickformat == ".1%"
+    bars = valid(
+        charts.category_figure(
+            title="Lag",
+            labels=["Sapporo", "Asahikawa"],
+            traces=[("Minutes", [30.0, 120.0])],
+            value_title="Minutes",
+        )
+    )
+    assert bars.data[0].orientation == "h"
+    assert list(bars.data[0].y) == ["Sapporo", "Asahikawa"]
+    assert bars.layout.showlegend is False

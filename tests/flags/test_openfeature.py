@@ -16,8 +16,10 @@ from openfeature.evaluation_context import EvaluationContext
 from openfeature.exception import ErrorCode, FlagNotFoundError
 from openfeature.flag_evaluation import FlagEvaluationOptions, Reason
 from openfeature.hook import Hook
+from prometheus_client import REGISTRY
 from waffle.models import Switch
 
+from config.observability.metrics import metrics_publish
 from flags import registry
 from flags.models import Experiment, Exposure, Flag, Variant
 from flags.openfeature_provider import ShoeneProvider
@@ -223,6 +225,16 @@ def test_a_registry_flag_not_yet_in_the_database_is_its_default(feature_client):
 def test_an_experiment_gives_the_variant_and_records_the_exposure_once(feature_client):
     experiment = experiment_create("recommendation_framing", [("kwh", 1, "kwh")])
     user = factories.UserFactory()
+    exposures = (
+        "shoene_experiment_exposures_total",
+        {"experiment": "recommendation_framing", "variant": "kwh"},
+    )
+    evaluations = (
+        "shoene_flag_evaluations_total",
+        {"flag": "recommendation_framing", "value": "kwh"},
+    )
+    metrics_publish()
+    before = [REGISTRY.get_sample_value(*metric) or 0 for metric in (exposures, evaluations)]
     for _ in range(3):
         details = feature_client.get_string_details(
             "recommendation_framing", "yen", context_for(user)
@@ -235,6 +247,9 @@ def test_an_experiment_gives_the_variant_and_records_the_exposure_once(feature_c
         }
     exposure = Exposure.objects.get(experiment=experiment)
     assert (exposure.user, exposure.variant.key) == (user, "kwh")
+    metrics_publish()  # as after every request and task
+    after = [REGISTRY.get_sample_value(*metric) for metric in (exposures, evaluations)]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 3]  # exposed once, served 3
 
 
 def test_variants_split_users_stably(feature_client):

@@ -1,5 +1,6 @@
 """Real processes for integration tests: a Celery worker on Redis, using the test database."""
 
+import json
 import os
 import subprocess
 import sys
@@ -33,6 +34,13 @@ def test_database_url() -> str:
 
 
 class WorkerProcess:
+    """A Celery worker process on the test Redis.
+
+    It logs JSON lines (as in production) and traces its tasks without exporting them
+    (``OTEL_TRACES_EXPORTER=none``): the trace context of the request that queued a task
+    reaches the task's log lines.
+    """
+
     def __init__(self, *, log_path: Path, concurrency: int = 1) -> None:
         self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.log_path = log_path
@@ -42,6 +50,8 @@ class WorkerProcess:
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "DATABASE_CONN_MAX_AGE": "0",
+            "LOG_FORMAT": "json",
+            "OTEL_TRACES_EXPORTER": "none",
         }
         self.log = log_path.open("w")
         self.process = subprocess.Popen(
@@ -69,7 +79,7 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, timeout_s: float = 60.0) -> None:
+    def wait_ready(self, timeout_s: float = 120.0) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -87,6 +97,17 @@ class WorkerProcess:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+    def log_lines(self) -> list[dict]:
+        """The worker's JSON log lines, as dicts (other output, if any, left out)."""
+        self.log.flush()
+        lines = []
+        for line in self.log_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                continue
+        return lines
 
     def log_tail(self, lines: int = 40) -> str:
         self.log.flush()
@@ -107,3 +128,72 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         yield worker
     finally:
         worker.stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port: stopped and started by the test, never
+    the shared one."""
+
+    def __init__(self, *, directory: Path) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout_s: float = 20.0) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(port=self.port, socket_connect_timeout=0.5).ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        _require(False, "redis-server (Debian's redis-server package)")
+    server = PrivateRedis(directory=tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
