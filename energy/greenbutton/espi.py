@@ -127,7 +127,15 @@ def _parser() -> etree.XMLParser:
 
 def _document(text: str) -> etree._Element:
     try:
-        root = etree.fromstring(text.encode("utf-8"), _parser())
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: not text any file could hold
+        raise ValidationFailed(
+            f"The file holds a character that is not valid Unicode at offset {exc.start}.",
+            code="unparseable",
+            details={"offset": exc.start},
+        ) from exc
+    try:
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno
         raise ValidationFailed(

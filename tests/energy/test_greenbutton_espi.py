@@ -392,3 +392,9 @@ def test_what_we_write_reads_back_to_the_same_values(values, commodity):
     assert point.commodity == commodity
     assert [(r.start, r.duration) for r in point.readings] == [(x.epoch, 3600) for x in readings]
     assert [r.value for r in point.readings] == pytest.approx(values, abs=1e-9)
+
+
+def test_a_lone_surrogate_is_a_domain_error_not_a_crash():
+    # Found by the ingest parsers' property test: text that cannot be encoded at all.
+    with pytest.raises(ValidationFailed, match="not valid Unicode at offset 6"):
+        feed_count("<feed>\ud800</feed>")
