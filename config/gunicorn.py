@@ -26,7 +26,9 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 # No control socket (gunicorn 27's gunicornc): one fixed path per user would be shared by every
 # gunicorn on the machine, and a container is managed from outside anyway.
 control_socket_disable = True
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# Off by default: the application writes one JSON line per request with its trace and request
+# ids (config/observability); GUNICORN_ACCESS_LOG=- adds gunicorn's own.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Behind a TLS-terminating proxy or ingress: trust its X-Forwarded-* headers.
@@ -34,13 +36,10 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 
 # Prometheus metrics aggregated across the workers (config/observability, docs/observability.md):
 # multiprocess mode for more than one worker; gunicorn reads the hooks by name from here.
-try:
-    from config.observability.gunicorn_hooks import (  # noqa: F401
-        child_exit,
-        multiprocess_enable,
-        on_starting,
-    )
-except ModuleNotFoundError:  # a build without the observability package
-    pass
-else:
-    multiprocess_enable(workers=workers)
+from config.observability.gunicorn_hooks import (  # noqa: E402, F401
+    child_exit,
+    multiprocess_enable,
+    on_starting,
+)
+
+multiprocess_enable(workers=workers)
