@@ -345,6 +345,8 @@ LOGGING = {
         "axes.apps": {"level": "WARNING"},
         # The JSON access line (config.observability.middleware) replaces runserver's own.
         "django.server": {"level": "WARNING"},
+        # httpx (the load bench, the gateway) logs every request at INFO.
+        "httpx": {"level": "WARNING"},
     },
 }
 # /metrics answers staff, or a scraper sending "Authorization: Bearer <token>".
