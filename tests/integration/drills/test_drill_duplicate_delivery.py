@@ -45,12 +45,15 @@ def test_one_batch_twice_and_one_set_of_readings_twice_are_stored_once(deploy):
     deployment = deploy()
     deployment.start_web()
     client = IngestClient(deployment)
+    # Both workers ready first: each takes one message at a time (prefetch 1, acks late), so
+    # while one processes the batch the other, idle, is given the second message. (Started
+    # after the messages, one worker could be up and done before the other had connected.)
+    workers = [deployment.start_worker(), deployment.start_worker()]
 
-    # One batch, and a second message for it (a redelivery), queued before any worker runs.
+    # One batch, and a second message for it (a redelivery) right after.
     first = drill_readings(intervals=2500)  # 20,000 readings: a few seconds' work
     batch_id = client.post(first, key="drill4-once")
     send_task(deployment, "energy.tasks.ingest_batch_process", batch_id)
-    workers = [deployment.start_worker(wait=False), deployment.start_worker(wait=False)]
     wait_until_batches_settle(deployment, timeout_s=120, expected=1)
     both_ran = _ran_on(workers, [batch_id])
     (attempts,) = deployment.query(
@@ -60,9 +63,9 @@ def test_one_batch_twice_and_one_set_of_readings_twice_are_stored_once(deploy):
     # The same readings in two batches (a gateway resending without its key), at once.
     for worker in workers:
         worker.stop()
+    workers = [deployment.start_worker(), deployment.start_worker()]
     second = drill_readings(intervals=2500, offset=2500)
     twins = [client.post(second, key="drill4-twin-a"), client.post(second, key="drill4-twin-b")]
-    workers = [deployment.start_worker(wait=False), deployment.start_worker(wait=False)]
     wait_until_batches_settle(deployment, timeout_s=120, expected=3)
     counts = deployment.query(
         "SELECT accepted_count, duplicate_count FROM energy_ingestbatch WHERE id = ANY(%s)",
