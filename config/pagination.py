@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.utils.urls import replace_query_param
 
 from config.errors import ValidationFailed
 
@@ -63,9 +63,6 @@ class KeysetPagination(BasePagination):
             return None
         url = self.request.build_absolute_uri()
         return replace_query_param(url, self.cursor_query_param, self._encode(self.next_values))
-
-    def get_first_link(self) -> str:
-        return remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
 
     def _page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)

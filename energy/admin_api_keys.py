@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.errors import ValidationFailed
 from energy.api_keys import api_key_create, api_keys_revoke
 from energy.models import ApiKey, ApiScope
 
@@ -62,17 +61,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        try:
-            key, secret = api_key_create(
-                name=form.cleaned_data["name"],
-                user=form.cleaned_data["user"],
-                scopes=form.cleaned_data["scopes"],
-                expires_at=form.cleaned_data["expires_at"],
-                rate=form.cleaned_data["rate"],
-                created_by=request.user,
-            )
-        except ValidationFailed as exc:  # the form checked the same; kept for safety
-            raise forms.ValidationError(exc.message) from exc
+        # The form has checked the scopes, the expiry and the rate.
+        key, secret = api_key_create(
+            name=form.cleaned_data["name"],
+            user=form.cleaned_data["user"],
+            scopes=form.cleaned_data["scopes"],
+            expires_at=form.cleaned_data["expires_at"],
+            rate=form.cleaned_data["rate"],
+            created_by=request.user,
+        )
         # The admin goes on with ``obj`` (history entry, redirect): make it the created key.
         for field in ApiKey._meta.concrete_fields:
             setattr(obj, field.attname, getattr(key, field.attname))

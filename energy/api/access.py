@@ -66,7 +66,6 @@ def scope_required(scope: str, *, session_perm: str | None = None) -> type:
             return True
 
     ScopeRequired.__name__ = f"ScopeRequired[{scope}]"
-    ScopeRequired.scope = scope
     return ScopeRequired
 
 
