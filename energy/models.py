@@ -63,6 +63,14 @@ class DwellingType(models.TextChoices):
     SHOP = "shop", _("Small shop")
 
 
+class HeatingFuel(models.TextChoices):
+    """What heats a home (``energy.savings.fuel``); blank: inferred from its meters."""
+
+    GAS = "gas", _("City gas")
+    HEAT_PUMP = "heat_pump", _("Electric heat pump")
+    OTHER = "other", _("Other (kerosene, none)")
+
+
 def premise_public_id() -> str:
     return f"p_{secrets.token_hex(8)}"
 
@@ -97,6 +105,16 @@ class Premise(models.Model):
     )
     floor_area_m2 = models.DecimalField(_("floor area (m²)"), max_digits=7, decimal_places=1)
     household_size = models.PositiveSmallIntegerField(_("household size"), default=1)
+    heating_fuel = models.CharField(
+        _("heating fuel"),
+        max_length=12,
+        choices=HeatingFuel.choices,
+        blank=True,
+        help_text=_(
+            "Leave empty to infer it from the meters' heating slopes. Homes are compared only "
+            "with homes heated by the same fuel."
+        ),
+    )
     # A premise is on one plan per commodity; price changes over time live in the plan's
     # versions. (Switching plan re-prices the past: history of switches is not kept.)
     electricity_tariff = models.ForeignKey(
@@ -313,6 +331,39 @@ class Intervention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter} {self.date}: {self.description}"
+
+
+class DemoHousehold(models.Model):
+    """The true parameters ``seed_demo`` generated a demo premise's readings from.
+
+    Only synthetic demo data has them: the ground truth ``figures_audit`` scores the savings
+    engine's estimates against. Per day figures are kWh (electricity) or m³ (gas).
+    """
+
+    premise = models.OneToOneField(
+        Premise, on_delete=models.CASCADE, related_name="demo_truth", verbose_name=_("premise")
+    )
+    heating_fuel = models.CharField(_("heating fuel"), max_length=12, choices=HeatingFuel.choices)
+    always_on_kwh_per_day = models.FloatField(
+        _("always-on use (kWh/day)"), help_text=_("Standby devices plus fixed loads.")
+    )
+    standby_kwh_per_day = models.FloatField(
+        _("standby (kWh/day)"), help_text=_("Devices on standby: the part that can be cut.")
+    )
+    base_load_kwh_per_day = models.FloatField(
+        _("base load (kWh/day)"), help_text=_("Always-on use plus daily activity, no heating.")
+    )
+    electricity_kwh_per_hdd = models.FloatField(_("electric heating (kWh per degree-day)"))
+    gas_m3_per_hdd = models.FloatField(_("gas heating (m³ per degree-day)"))
+    hot_water_m3_per_day = models.FloatField(_("hot water (m³/day)"))
+    heating_base_c = models.FloatField(_("heating base temperature (°C)"))
+
+    class Meta:
+        verbose_name = _("demo household truth")
+        verbose_name_plural = _("demo household truths")
+
+    def __str__(self) -> str:
+        return f"{self.premise}: {self.heating_fuel}"
 
 
 class BatchStatus(models.TextChoices):

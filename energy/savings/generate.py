@@ -26,7 +26,8 @@ from energy.models import (
     Recommendation,
     WeatherObservation,
 )
-from energy.savings import recommend
+from energy.savings import fuel as heating_fuels
+from energy.savings import plausibility, recommend
 from energy.savings.caltrack import DataInsufficient, baseline_fit
 from energy.savings.climate import climate_normals, normals_for
 from energy.savings.cohorts import CohortIndex, Home
@@ -66,6 +67,11 @@ class MeterFacts:
     time_zone: str
     dwelling_type: str
     household_size: int
+    floor_area_m2: float = float("nan")
+    heating_fuel_recorded: str = ""
+    # Recorded on the premise, else inferred from its meters (``premise_heating_fuels``).
+    heating_fuel: str = heating_fuels.UNKNOWN
+    heating_fuel_basis: dict = field(default_factory=dict)
     standby_kwh_per_day: float = float("nan")
     standby_days: int = 0  # weather-neutral days of the last year with a night minimum
     standby_window_days: int = 0  # weather-neutral days of the last year
@@ -88,9 +94,11 @@ class PopulationEntry:
     region: str
     dwelling_type: str
     household_size: int
+    heating_fuel: str
     standby_kwh_per_day: float
     annual_use: float
-    beta_hdd: float
+    # Heating slope per 100 m² of floor area, on the meter of the fuel that heats the home.
+    heating_per_100m2: float
 
 
 @dataclass
@@ -101,6 +109,7 @@ class GenerateSummary:
     updated: int = 0
     retired: int = 0
     skipped: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    capped: Counter = field(default_factory=Counter)  # estimates beyond their cap, by kind
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -111,6 +120,7 @@ class GenerateSummary:
             "updated": self.updated,
             "retired": self.retired,
             "skipped": {kind: dict(reasons) for kind, reasons in self.skipped.items()},
+            "capped": dict(self.capped),
             "seconds": round(self.seconds, 3),
         }
 
@@ -237,6 +247,8 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             "premise__region__time_zone",
             "premise__dwelling_type",
             "premise__household_size",
+            "premise__floor_area_m2",
+            "premise__heating_fuel",
         )
     )
     if not meters:
@@ -267,6 +279,8 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             zone,
             dwelling,
             size,
+            floor_area,
+            fuel_recorded,
         ) = meter
         fact = MeterFacts(
             meter_id=meter_id,
@@ -278,6 +292,8 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             time_zone=zone,
             dwelling_type=dwelling,
             household_size=size,
+            floor_area_m2=float(floor_area) if floor_area is not None else float("nan"),
+            heating_fuel_recorded=fuel_recorded or "",
         )
         # Days with at most half their intervals missing, scaled up (CalTRACK 2.2.2.1). The
         # expected count ignores DST days (a 23- or 25-hour day is off by one hour).
@@ -324,20 +340,48 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
         fact.week_temperature_c = temperatures.get(region_id, empty_window)[week]
         fact.month_usage = usage[month] if month_days else np.empty(0)
         facts.append(fact)
+    premise_heating_fuels(facts)
     return facts
 
 
+def premise_heating_fuels(facts: list[MeterFacts]) -> None:
+    """Set each fact's heating fuel: the premise's recorded one, else inferred from the heating
+    slopes of its meters (``energy.savings.fuel``)."""
+    by_premise: dict[int, list[MeterFacts]] = defaultdict(list)
+    for fact in facts:
+        by_premise[fact.premise_id].append(fact)
+    for premise_facts in by_premise.values():
+        slopes: dict[str, float | None] = {"electricity": None, "gas": None}
+        for fact in premise_facts:
+            if fact.model is not None and fact.model.beta_hdd > 0:
+                slopes[fact.commodity] = (slopes[fact.commodity] or 0.0) + fact.model.beta_hdd
+        recorded = premise_facts[0].heating_fuel_recorded
+        if recorded:
+            fuel, basis = recorded, {"method": "recorded on the premise"}
+        else:
+            fuel, basis = heating_fuels.heating_fuel_infer(
+                electricity_kwh_per_hdd=slopes["electricity"], gas_m3_per_hdd=slopes["gas"]
+            )
+        for fact in premise_facts:
+            fact.heating_fuel, fact.heating_fuel_basis = fuel, basis
+
+
 def _population_entry(fact: MeterFacts) -> PopulationEntry:
+    heats = heating_fuels.heating_meter_commodity(fact.heating_fuel) == fact.commodity
     return PopulationEntry(
         commodity=fact.commodity,
         region=fact.region,
         dwelling_type=fact.dwelling_type,
         household_size=fact.household_size,
+        heating_fuel=fact.heating_fuel,
         standby_kwh_per_day=fact.standby_kwh_per_day,
         annual_use=fact.annual_use,
-        beta_hdd=(
-            fact.model.beta_hdd
-            if fact.model is not None and fact.model.beta_hdd > 0
+        heating_per_100m2=(
+            fact.model.beta_hdd * 100.0 / fact.floor_area_m2
+            if heats
+            and fact.model is not None
+            and fact.model.beta_hdd > 0
+            and fact.floor_area_m2 > 0
             else float("nan")
         ),
     )
@@ -382,7 +426,13 @@ def cohorts_build(*, population: dict[int, PopulationEntry]) -> Cohorts:
     def index(commodity: str, attribute: str) -> CohortIndex:
         return CohortIndex(
             [
-                Home(e.region, e.dwelling_type, e.household_size, getattr(e, attribute))
+                Home(
+                    region=e.region,
+                    dwelling_type=e.dwelling_type,
+                    household_size=e.household_size,
+                    heating_fuel=e.heating_fuel,
+                    value=getattr(e, attribute),
+                )
                 for e in population.values()
                 if e.commodity == commodity
             ]
@@ -391,7 +441,7 @@ def cohorts_build(*, population: dict[int, PopulationEntry]) -> Cohorts:
     return Cohorts(
         standby=index("electricity", "standby_kwh_per_day"),
         annual={c: index(c, "annual_use") for c in ("electricity", "gas")},
-        heating={c: index(c, "beta_hdd") for c in ("electricity", "gas")},
+        heating={c: index(c, "heating_per_100m2") for c in ("electricity", "gas")},
     )
 
 
@@ -403,6 +453,7 @@ def meter_estimates(
         "region": fact.region,
         "dwelling_type": fact.dwelling_type,
         "household_size": fact.household_size,
+        "heating_fuel": fact.heating_fuel,
     }
     results: list[recommend.Estimate | recommend.Skip] = []
     if fact.commodity == "electricity":
@@ -413,6 +464,7 @@ def meter_estimates(
                 days_with_data=fact.standby_days,
                 window_days=fact.standby_window_days,
                 cohort=cohort,
+                annual_use=fact.annual_use,
             )
         )
     cohort, reasons = cohorts.annual[fact.commodity].cohort_for(**home)
@@ -434,10 +486,24 @@ def meter_estimates(
     if normals is None:
         normals = np.full(YEAR_DAYS, np.nan)
     cohort, _ = cohorts.heating[fact.commodity].cohort_for(**home)
-    if np.all(np.isfinite(normals)):
+    heating_commodity = heating_fuels.heating_meter_commodity(fact.heating_fuel)
+    if heating_commodity != fact.commodity:
+        # A gas-heated home's electricity slope is its heater's fans and pumps; a heat-pump
+        # home's gas slope its stove on the coldest evenings: not where the heating is.
+        results.append(
+            recommend.Skip(
+                recommend.HEATING,
+                f"the home's heating fuel is {fact.heating_fuel}: heating advice goes on "
+                + (f"its {heating_commodity} meter" if heating_commodity else "no metered fuel"),
+            )
+        )
+    elif np.all(np.isfinite(normals)):
         results.append(
             recommend.heating_estimate(
-                model=fact.model, normal_temperature_c=normals, cohort=cohort
+                model=fact.model,
+                normal_temperature_c=normals,
+                cohort=cohort,
+                floor_area_m2=fact.floor_area_m2,
             )
         )
     else:
@@ -552,6 +618,7 @@ def _persist(
     summary: GenerateSummary,
     pricing: BatchPricing,
     hourly_shares: dict[int, np.ndarray],
+    bills: dict[tuple[int, str], float | None],
 ) -> None:
     """Upsert the batch's recommendations; retire the ones no longer produced (3 queries)."""
     now = timezone.now()
@@ -577,9 +644,21 @@ def _persist(
             pricing=pricing,
             hourly_share=hourly_shares.get(fact.meter_id),
         )
+        saving_per_year = result.saving_per_year
+        verdict = plausibility.claim_check(
+            kind=result.kind,
+            saving_per_year=saving_per_year,
+            saving_jpy=saving_jpy,
+            household=_household(fact=fact, result=result, bills=bills),
+        )
+        extra["plausibility"] = verdict.basis
+        extra["heating_fuel"] = fact.heating_fuel
+        if not verdict.shown:
+            saving_per_year = saving_jpy = saving_co2 = None
+            summary.capped[result.kind] += 1
         values = {
             "unit": fact.unit,
-            "saving_per_year": result.saving_per_year,
+            "saving_per_year": saving_per_year,
             "saving_jpy": saving_jpy,
             "saving_co2_kg": saving_co2,
             "is_alert": result.is_alert,
@@ -602,6 +681,52 @@ def _persist(
             _update(to_update)
     summary.created += len(to_create)
     summary.updated += sum(1 for r in to_update if r.is_current)
+
+
+def _household(
+    *, fact: MeterFacts, result: recommend.Estimate, bills: dict[tuple[int, str], float | None]
+) -> plausibility.Household:
+    return plausibility.Household(
+        annual_use=fact.annual_use,
+        annual_bill_jpy=bills.get((fact.premise_id, fact.commodity)),
+        household_bill_jpy=bills.get((fact.premise_id, HOUSEHOLD)),
+        heating_use=result.basis.get("heating_use_per_year"),
+    )
+
+
+HOUSEHOLD = "household"  # the commodity key of a premise's whole bill in ``annual_bills_jpy``
+
+
+def annual_bills_jpy(
+    *,
+    monthly_use: dict[tuple[int, str], float],
+    pricing: BatchPricing,
+    hourly_shares: dict[int, np.ndarray],
+) -> dict[tuple[int, str], float | None]:
+    """A year's bill per (premise, commodity), and per (premise, ``HOUSEHOLD``) all of them:
+    twelve typical months at this month's prices.
+
+    Approximate (a winter month's tier is not a summer month's), which is all a share-of-bill
+    check needs. Time-of-use premises are priced with their use by hour; without it, or without
+    a tariff, the marginal price × use, else None.
+    """
+    bills: dict[tuple[int, str], float | None] = {}
+    for (premise_id, commodity), use in monthly_use.items():
+        bill = pricing.bill_jpy(
+            premise_id=premise_id,
+            commodity=commodity,
+            usage_total=use,
+            hourly_share=hourly_shares.get(premise_id) if commodity == "electricity" else None,
+        )
+        if bill is None and pricing.marginal_jpy.get((premise_id, commodity)) is not None:
+            bill = use * pricing.marginal_jpy[premise_id, commodity]
+        bills[premise_id, commodity] = 12 * bill if bill is not None else None
+    by_premise: dict[int, list[float | None]] = defaultdict(list)
+    for (premise_id, _), bill in list(bills.items()):
+        by_premise[premise_id].append(bill)
+    for premise_id, premise_bills in by_premise.items():
+        bills[premise_id, HOUSEHOLD] = None if None in premise_bills else sum(premise_bills)
+    return bills
 
 
 def _json_ready(value: dict) -> dict:
@@ -673,16 +798,22 @@ def recommendations_generate(
         for fact in chunk_facts:
             for result in meter_estimates(fact=fact, cohorts=cohorts, today=today, climate=climate):
                 results[(fact.premise_id, fact.meter_id, result.kind)] = (fact, result)
-        hourly_shares = {}
+        hourly_shares, premise_hourly_shares = {}, {}
         for fact, result, share in _peak_shift(facts=chunk_facts, pricing=pricing, today=today):
             results[(fact.premise_id, fact.meter_id, result.kind)] = (fact, result)
             hourly_shares[fact.meter_id] = share
+            if share is not None:
+                premise_hourly_shares.setdefault(fact.premise_id, share)
+        bills = annual_bills_jpy(
+            monthly_use=monthly_use, pricing=pricing, hourly_shares=premise_hourly_shares
+        )
         _persist(
             premise_ids=chunk,
             results=results,
             summary=summary,
             pricing=pricing,
             hourly_shares=hourly_shares,
+            bills=bills,
         )
 
     summary.premises = len(premise_ids)

@@ -33,6 +33,10 @@ CVRMSE_POOR = 0.5
 # the 25th (the lowest quarter of homes, which show what good standby habits achieve).
 EFFICIENT_PERCENTILE = 20.0
 STANDBY_PERCENTILE = 25.0
+# Share of the always-on gap to efficient similar homes that is devices a household can switch
+# off at the plug or the main switch; the rest is appliances that stay on for a reason. An
+# assumption, stated in the basis.
+STANDBY_REDUCIBLE_SHARE = 0.5
 # Share of peak-band use a household can move to cheaper hours (laundry, dishwasher, water
 # heating timers). 20 % is a deliberately modest assumption; stated in the basis.
 PEAK_SHIFTABLE_SHARE = 0.20
@@ -76,10 +80,12 @@ def confidence_rate(
 
 
 def standby_kwh_per_day(*, baseload: np.ndarray, intervals_per_day: int) -> float:
-    """Standby use per day: the median day's smallest interval, times the intervals in a day.
+    """Always-on use per day: the median day's smallest interval, times the intervals in a day.
 
     ``baseload`` holds DailyUsage.baseload (kWh in the smallest interval) per day, NaN where
-    a day is missing. The median over days ignores the odd day away or with a fault.
+    a day is missing. The smallest half hour of a day is its always-on floor (fridge,
+    ventilation, devices on standby); the median over days ignores the odd day away or with a
+    fault.
     """
     values = baseload[np.isfinite(baseload)]
     if values.size == 0:
@@ -87,10 +93,25 @@ def standby_kwh_per_day(*, baseload: np.ndarray, intervals_per_day: int) -> floa
     return float(np.median(values)) * intervals_per_day
 
 
+def _watts(kwh_per_day: float) -> float:
+    return kwh_per_day / 24.0 * 1000.0
+
+
 def standby_estimate(
-    *, own_kwh_per_day: float, days_with_data: int, window_days: int, cohort: Cohort | None
+    *,
+    own_kwh_per_day: float,
+    days_with_data: int,
+    window_days: int,
+    cohort: Cohort | None,
+    annual_use: float = float("nan"),
 ) -> Estimate | Skip:
-    """Standby above the cohort's 25th percentile, times 365 days."""
+    """Always-on use above efficient similar homes; the part a household can switch off.
+
+    The always-on floor is measured (the night minimum on days without heating or cooling);
+    what of it is standby is not. Part of the gap to the cohort's 25th percentile is a second
+    fridge, a ventilation fan or an aquarium that stays on, so only ``STANDBY_REDUCIBLE_SHARE``
+    of the gap is claimed (stated in the basis).
+    """
     if not np.isfinite(own_kwh_per_day) or days_with_data == 0:
         return Skip(
             STANDBY,
@@ -102,16 +123,25 @@ def standby_estimate(
     excess = own_kwh_per_day - target
     if excess <= 0:
         return Skip(STANDBY, "standby is already at or below the lowest quarter of similar homes")
+    always_on_per_year = own_kwh_per_day * DAYS_PER_YEAR
     return Estimate(
         STANDBY,
-        saving_per_year=excess * DAYS_PER_YEAR,
+        saving_per_year=excess * STANDBY_REDUCIBLE_SHARE * DAYS_PER_YEAR,
         confidence=confidence_rate(coverage=days_with_data / window_days, cohort=cohort),
         basis={
-            "method": "median daily minimum interval × intervals per day, on the last year's "
-            "days without heating or cooling, vs the cohort's 25th percentile; "
-            "saving = (own − p25) × 365",
+            "method": "always-on use = median daily minimum half hour × 48, on the last "
+            "year's days without heating or cooling; saving = (own − cohort's 25th "
+            f"percentile) × {STANDBY_REDUCIBLE_SHARE:.0%} reducible × 365",
             "own_kwh_per_day": own_kwh_per_day,
+            "own_watts": _watts(own_kwh_per_day),
             "cohort_kwh_per_day": target,
+            "cohort_watts": _watts(target),
+            "reducible_percent": 100.0 * STANDBY_REDUCIBLE_SHARE,
+            "always_on_share_percent": (
+                100.0 * always_on_per_year / annual_use
+                if np.isfinite(annual_use) and annual_use > 0
+                else None
+            ),
             "days_with_data": days_with_data,
             "window_days": window_days,
             "cohort": cohort.describe(),
@@ -127,7 +157,12 @@ def similar_homes_estimate(
     cohort: Cohort | None,
     cohort_reasons: list[str] | None = None,
 ) -> Estimate | Skip:
-    """Annual use vs efficient similar homes (the cohort's 20th percentile)."""
+    """A social comparison with efficient similar homes (the cohort's 20th percentile).
+
+    Opower-style: where the home stands among like homes, never a saving. The gap to the most
+    efficient homes includes everything that makes two homes differ (who is at home, the age of
+    the building) and cannot be promised in yen.
+    """
     if not np.isfinite(own_per_year):
         return Skip(SIMILAR_HOMES, "not enough days in the last year to estimate annual use")
     if cohort is None:
@@ -139,14 +174,19 @@ def similar_homes_estimate(
     percentile = cohort.percentile_rank(own_per_year)
     if own_per_year <= efficient or efficient <= 0:
         return Skip(SIMILAR_HOMES, "annual use is already at or below efficient similar homes")
+    spread = cohort.spread()
     return Estimate(
         SIMILAR_HOMES,
-        saving_per_year=own_per_year - efficient,
+        saving_per_year=None,
         confidence=confidence_rate(coverage=coverage, cohort=cohort),
         basis={
-            "method": "annual use vs the cohort's 20th percentile ('efficient similar homes')",
+            "method": "annual use vs the cohort's 20th percentile ('efficient similar homes'); "
+            "a comparison, not a saving",
             "own_value": own_per_year,
             "efficient_value": efficient,
+            "median_value": spread["median"],
+            "cohort_p25_value": spread["p25"],
+            "cohort_p75_value": spread["p75"],
             "percent_more": 100.0 * (own_per_year - efficient) / efficient,
             "percentile": percentile,
             "weather_normalised": weather_normalised,
@@ -163,13 +203,19 @@ def heating_days_normal_year(*, normal_temperature_c: np.ndarray, balance_c: flo
 
 
 def heating_estimate(
-    *, model, normal_temperature_c: np.ndarray, cohort: Cohort | None
+    *,
+    model,
+    normal_temperature_c: np.ndarray,
+    cohort: Cohort | None,
+    floor_area_m2: float,
 ) -> Estimate | Skip:
     """The saving of a heating setpoint 1 °C lower: beta_hdd × heating days of a normal year.
 
     A setpoint 1 °C lower moves the balance point about 1 °C lower, so each heating day has
     one heating degree day less (days near the balance point stop needing heat at all, which
-    this ignores: the figure is slightly conservative).
+    this ignores: the figure is slightly conservative). The advice is given when the home's
+    heating slope per 100 m² of floor area is above the median of like homes (same dwelling
+    type and heating fuel: ``cohort``, whose values are per 100 m²).
     """
     if model is None:
         return Skip(HEATING, "no baseline model")
@@ -177,14 +223,18 @@ def heating_estimate(
         return Skip(HEATING, f"the baseline model ({model.kind}) has no significant heating term")
     if cohort is None:
         return Skip(HEATING, "no cohort of similar homes with a heating slope")
-    median = cohort.percentile_value(50.0)
-    if model.beta_hdd <= median:
+    if not floor_area_m2 > 0:
+        return Skip(HEATING, "no floor area to compare the heating slope per m²")
+    own_per_100m2 = model.beta_hdd * 100.0 / floor_area_m2
+    spread = cohort.spread()
+    median = spread["median"]
+    if own_per_100m2 <= median:
         return Skip(HEATING, "the heating slope is at or below the median of similar homes")
-    days = heating_days_normal_year(
-        normal_temperature_c=normal_temperature_c, balance_c=model.heating_balance_c
-    )
+    normal = np.asarray(normal_temperature_c, dtype=float)
+    days = heating_days_normal_year(normal_temperature_c=normal, balance_c=model.heating_balance_c)
     if days == 0:
         return Skip(HEATING, "no heating days in a normal year at this balance point")
+    heating_use = float(model.beta_hdd * np.clip(model.heating_balance_c - normal, 0, None).sum())
     return Estimate(
         HEATING,
         saving_per_year=model.beta_hdd * days,
@@ -192,12 +242,18 @@ def heating_estimate(
             coverage=model.n_days / DAYS_PER_YEAR, cohort=cohort, cvrmse=model.cvrmse
         ),
         basis={
-            "method": "beta_hdd × heating days of a normal year (1 °C lower setpoint)",
+            "method": "beta_hdd × heating days of a normal year (1 °C lower setpoint); "
+            "compared per 100 m² with like homes' median",
             "own_per_hdd": model.beta_hdd,
-            "cohort_per_hdd": median,
-            "percent_above": 100.0 * (model.beta_hdd - median) / median if median > 0 else None,
+            "own_per_hdd_100m2": own_per_100m2,
+            "cohort_per_hdd_100m2": median,
+            "cohort_p25_per_hdd_100m2": spread["p25"],
+            "cohort_p75_per_hdd_100m2": spread["p75"],
+            "percent_above": 100.0 * (own_per_100m2 - median) / median if median > 0 else None,
+            "floor_area_m2": floor_area_m2,
             "heating_days": days,
             "heating_balance_c": model.heating_balance_c,
+            "heating_use_per_year": heating_use,
             "model": model.as_dict(),
             "cohort": cohort.describe(),
         },

@@ -25,11 +25,18 @@ PLACEHOLDERS: dict[str, dict[str, int | None]] = {
     RecommendationKind.STANDBY: {
         "own_kwh_per_day": 1,
         "cohort_kwh_per_day": 1,
+        "own_watts": 0,
+        "cohort_watts": 0,
+        "reducible_percent": 0,
+        "always_on_share_percent": 0,
         "cohort": None,
     },
     RecommendationKind.HEATING: {
         "own_per_hdd": 2,
-        "cohort_per_hdd": 2,
+        "own_per_hdd_100m2": 2,
+        "cohort_per_hdd_100m2": 2,
+        "cohort_p25_per_hdd_100m2": 2,
+        "cohort_p75_per_hdd_100m2": 2,
         "percent_above": 0,
         "heating_days": 0,
         "cohort": None,
@@ -50,6 +57,9 @@ PLACEHOLDERS: dict[str, dict[str, int | None]] = {
     RecommendationKind.SIMILAR_HOMES: {
         "own_value": 0,
         "efficient_value": 0,
+        "median_value": 0,
+        "cohort_p25_value": 0,
+        "cohort_p75_value": 0,
         "percent_more": 0,
         "percentile": 0,
         "cohort": None,
@@ -72,6 +82,11 @@ DWELLING_LABELS = {
         "shop": "small shops",
     },
 }
+# As the cohort label says them: "札幌のガス暖房の戸建て", "gas-heated detached houses".
+FUEL_LABELS = {
+    "ja": {"gas": "ガス暖房の", "heat_pump": "ヒートポンプ暖房の", "other": "灯油などで暖房する"},
+    "en": {"gas": "gas-heated ", "heat_pump": "heat-pump-heated ", "other": "kerosene-heated "},
+}
 CONFIDENCE_LABELS = {
     "ja": {"low": "低", "medium": "中", "high": "高"},
     "en": {"low": "low", "medium": "medium", "high": "high"},
@@ -81,32 +96,39 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     RecommendationKind.STANDBY: {
         "title_ja": "待機電力を見直すと年間約{saving_yen}円の節約",
         "body_ja": (
-            "深夜の最小使用量は1日あたり{own_kwh_per_day}kWhで、{cohort}の少ない方から25%の家庭"
-            "（{cohort_kwh_per_day}kWh）より多めです。使っていない機器のプラグを抜くなどで、"
-            "年間約{saving_value}{unit}・{saving_co2_kg}kg-CO2の削減が見込めます。"
-            "（推定の確かさ：{confidence}）"
+            "夜中も止まらずに使われている電力は約{own_watts}W（1日{own_kwh_per_day}kWh）で、"
+            "{cohort}の少ない方から25%の家庭（約{cohort_watts}W）より多めです。冷蔵庫や換気扇の"
+            "ように止められないものもあるため、差の{reducible_percent}%を、使っていない機器の"
+            "主電源を切る・プラグを抜くことで減らせると見込むと、年間約{saving_value}{unit}・"
+            "{saving_co2_kg}kg-CO2の削減です。（推定の確かさ：{confidence}）"
         ),
         "title_en": "Cut standby power and save about ¥{saving_yen} a year",
         "body_en": (
-            "Your night-time minimum is {own_kwh_per_day} kWh a day; the lowest quarter of "
-            "{cohort} use {cohort_kwh_per_day} kWh. Unplugging idle devices could save about "
-            "{saving_value} {unit} and {saving_co2_kg} kg CO2 a year. (Confidence: {confidence})"
+            "Your home draws about {own_watts} W around the clock ({own_kwh_per_day} kWh a "
+            "day); the lowest quarter of {cohort} draw about {cohort_watts} W. The fridge and "
+            "the ventilation fan stay on, so we count {reducible_percent} % of the difference "
+            "as devices you can switch off at the plug: about {saving_value} {unit} and "
+            "{saving_co2_kg} kg CO2 a year. (Confidence: {confidence})"
         ),
     },
     RecommendationKind.HEATING: {
         "title_ja": "暖房の設定温度を1℃下げると年間約{saving_yen}円の節約",
         "body_ja": (
-            "気温1℃の低下あたりの暖房使用量は{own_per_hdd}{unit}/日で、{cohort}の中央値"
-            "（{cohort_per_hdd}{unit}/日）より{percent_above}%多めです。平年の暖房日数"
-            "{heating_days}日で、設定温度を1℃下げると年間約{saving_value}{unit}・"
-            "{saving_co2_kg}kg-CO2の削減が見込めます。（推定の確かさ：{confidence}）"
+            "外気温が1℃下がるごとの暖房の使用量（1度日あたり）は、床面積100m²あたり"
+            "{own_per_hdd_100m2}{unit}で、{cohort}の中央値（{cohort_per_hdd_100m2}{unit}、"
+            "半数は{cohort_p25_per_hdd_100m2}〜{cohort_p75_per_hdd_100m2}{unit}）より"
+            "{percent_above}%多めです。平年の暖房日数{heating_days}日で、設定温度を1℃下げると"
+            "年間約{saving_value}{unit}・{saving_co2_kg}kg-CO2の削減が見込めます。"
+            "（推定の確かさ：{confidence}）"
         ),
         "title_en": "Turn the heating down 1 °C and save about ¥{saving_yen} a year",
         "body_en": (
-            "Your heating uses {own_per_hdd} {unit} a day per degree of cold, {percent_above} % "
-            "more than the median of {cohort} ({cohort_per_hdd} {unit}). Over the "
-            "{heating_days} heating days of a normal year, a setpoint 1 °C lower would save "
-            "about {saving_value} {unit} and {saving_co2_kg} kg CO2. (Confidence: {confidence})"
+            "Per degree-day (a day 1 °C colder), your heating uses {own_per_hdd_100m2} {unit} "
+            "per 100 m² of floor, {percent_above} % more than the median of {cohort} "
+            "({cohort_per_hdd_100m2} {unit}; the middle half use {cohort_p25_per_hdd_100m2} to "
+            "{cohort_p75_per_hdd_100m2} {unit}). Over the {heating_days} heating days of a "
+            "normal year, a setpoint 1 °C lower would save about {saving_value} {unit} and "
+            "{saving_co2_kg} kg CO2. (Confidence: {confidence})"
         ),
     },
     RecommendationKind.PEAK_SHIFT: {
@@ -140,15 +162,17 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     RecommendationKind.SIMILAR_HOMES: {
         "title_ja": "省エネな似た家庭より{percent_more}%多く使っています",
         "body_ja": (
-            "この1年の使用量は{own_value}{unit}で、{cohort}のうち省エネな家庭（少ない方から"
-            "20%）は{efficient_value}{unit}です。あなたは少ない方から{percentile}%の位置に"
-            "います。省エネな家庭並みになると年間約{saving_yen}円の節約です。"
+            "この1年の使用量は{own_value}{unit}です。{cohort}では、省エネな家庭（少ない方から"
+            "20%）が{efficient_value}{unit}、中央値が{median_value}{unit}で、半数の家庭が"
+            "{cohort_p25_value}〜{cohort_p75_value}{unit}の間です。あなたは少ない方から"
+            "{percentile}%の位置にいます。"
         ),
         "title_en": "You used {percent_more} % more than efficient similar homes",
         "body_en": (
-            "Over the last year you used {own_value} {unit}; efficient {cohort} (the lowest "
-            "20 %) used {efficient_value} {unit}. You are at the {percentile}th percentile. "
-            "Using as little as they do would save about ¥{saving_yen} a year."
+            "Over the last year you used {own_value} {unit}. Among {cohort}, efficient homes "
+            "(the lowest 20 %) used {efficient_value} {unit} and the median {median_value} "
+            "{unit}; the middle half used between {cohort_p25_value} and {cohort_p75_value} "
+            "{unit}. {percentile} % of these homes used less than you."
         ),
     },
     RecommendationKind.BILL_FORECAST: {
@@ -165,6 +189,62 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+
+# The wording when an estimate is beyond its plausibility cap (``energy.savings.plausibility``):
+# the observation stays, no saving is promised. Not editable by staff: it must never carry a
+# figure the engine declined to show.
+CAPPED_TEXTS: dict[str, dict[str, str]] = {
+    RecommendationKind.STANDBY: {
+        "title_ja": "夜中も使われている電力が似た家庭より多めです",
+        "body_ja": (
+            "止まらずに使われている電力は約{own_watts}W（1日{own_kwh_per_day}kWh）で、{cohort}の"
+            "少ない方から25%の家庭（約{cohort_watts}W）より多めです。この差は待機電力だけでは"
+            "説明できない大きさのため（暖房や換気、2台目の冷蔵庫などの可能性）、節約額は"
+            "示していません。使っていない機器の主電源を切り、翌月の変化をご確認ください。"
+        ),
+        "title_en": "Your home draws more around the clock than similar homes",
+        "body_en": (
+            "Your home draws about {own_watts} W around the clock ({own_kwh_per_day} kWh a "
+            "day); the lowest quarter of {cohort} draw about {cohort_watts} W. The gap is too "
+            "large to be standby alone (heating, ventilation or a second fridge may be part of "
+            "it), so we show no saving. Switch off idle devices and see next month's change."
+        ),
+    },
+    RecommendationKind.HEATING: {
+        "title_ja": "暖房の使用量が似た家庭より多めです",
+        "body_ja": (
+            "床面積100m²・1度日あたりの暖房の使用量は{own_per_hdd_100m2}{unit}で、{cohort}の"
+            "中央値（{cohort_per_hdd_100m2}{unit}）より多めです。設定温度を1℃下げた場合の"
+            "見込みがこの家の暖房の使用量に対して大きすぎるため、節約額は示していません。"
+        ),
+        "title_en": "Your heating uses more than similar homes'",
+        "body_en": (
+            "Your heating uses {own_per_hdd_100m2} {unit} per 100 m² and degree-day; the median "
+            "of {cohort} is {cohort_per_hdd_100m2} {unit}. What 1 °C lower would save came out "
+            "too large for your home's heating use, so we show no saving."
+        ),
+    },
+    RecommendationKind.PEAK_SHIFT: {
+        "title_ja": "ピーク時間帯（{peak_hours}）の使用を減らすと電気代が下がります",
+        "body_ja": (
+            "ピーク時間帯の使用量は年間約{peak_use_per_year}kWhです。洗濯や食器洗いを安い時間帯"
+            "に移すと電気代が下がりますが、見込み額が電気代に対して大きすぎるため示していません。"
+        ),
+        "title_en": "Using less in the peak hours ({peak_hours}) lowers your bill",
+        "body_en": (
+            "You use about {peak_use_per_year} kWh a year in the peak hours. Moving laundry "
+            "or the dishwasher to cheaper hours lowers the bill; the estimate came out too "
+            "large for your bill, so we show no figure."
+        ),
+    },
+}
+
+
+def estimate_capped(recommendation) -> bool:
+    """Whether the engine declined to show this recommendation's saving (beyond its cap)."""
+    cap = ((recommendation.basis or {}).get("plausibility") or {}).get("cap") or {}
+    return bool(cap.get("exceeded"))
 
 
 def placeholders_allowed(*, kind: str) -> set[str]:
@@ -245,12 +325,13 @@ def _cohort_label(cohort: dict | None, language: str) -> str:
     if not cohort:
         return "—"
     dwelling = DWELLING_LABELS[language].get(cohort.get("dwelling_type") or "", "")
+    fuel = FUEL_LABELS[language].get(cohort.get("heating_fuel") or "", "")
     band = cohort.get("size_band")
     region = cohort.get("region") or ("供給エリア" if language == "ja" else "the service area")
     if language == "ja":
-        label = f"{region}の{dwelling or '家庭'}"
+        label = f"{region}の{fuel}{dwelling or '家庭'}"
         return f"{label}（{band}人世帯）" if band else label
-    label = f"{dwelling or 'homes'} in {region}"
+    label = f"{fuel}{dwelling or 'homes'} in {region}"
     return f"{label} with {band} people" if band else label
 
 
@@ -289,8 +370,12 @@ def recommendation_render(
         )
     language = _language()
     values = _Values(recommendation_placeholder_values(recommendation=recommendation))
-    title = getattr(template, f"title_{language}")
-    body = getattr(template, f"body_{language}")
+    if estimate_capped(recommendation) and recommendation.kind in CAPPED_TEXTS:
+        texts = CAPPED_TEXTS[recommendation.kind]
+        title, body = texts[f"title_{language}"], texts[f"body_{language}"]
+    else:
+        title = getattr(template, f"title_{language}")
+        body = getattr(template, f"body_{language}")
     return RenderedText(title=title.format_map(values), body=body.format_map(values))
 
 

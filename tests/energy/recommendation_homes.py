@@ -71,11 +71,18 @@ def home_create(
     owner=None,
     seed: int = 0,
     last_week_factor: float = 1.0,
+    heating_fuel: str | None = "gas",
+    floor_area_m2: float = 95,
 ):
-    """A premise with an electricity meter (and a gas meter when ``gas_per_hdd`` is given)."""
+    """A premise with an electricity meter (and a gas meter when ``gas_per_hdd`` is given).
+
+    ``heating_fuel`` is recorded on the premise; None leaves it to be inferred from the meters.
+    """
     rng = np.random.default_rng(seed)
     premise_fields = {"region": region, "dwelling_type": dwelling_type}
     premise_fields["household_size"] = household_size
+    premise_fields["heating_fuel"] = heating_fuel or ""
+    premise_fields["floor_area_m2"] = floor_area_m2
     if owner is not None:
         premise_fields["owner"] = owner
     premise = factories.PremiseFactory(**premise_fields)

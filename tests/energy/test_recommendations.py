@@ -1,5 +1,7 @@
 """Recommendations on archetypal premises, through ``recommendations_generate`` and the API."""
 
+import re
+
 import numpy as np
 import pytest
 from django.core.cache import cache
@@ -36,24 +38,55 @@ def generate_for(*premises):
     return recommendations_generate(premise_ids=[p.pk for p in premises], today=TODAY)
 
 
-def test_a_high_standby_home_is_told_what_cutting_standby_to_the_lowest_quarter_saves(town):
-    premise, meter, _ = home_in(town, standby_kwh_per_30min=0.15, gas_per_hdd=0.3)
+def test_a_high_standby_home_is_told_what_switching_off_half_its_gap_saves(town):
+    # 180 W around the clock; the 12 ordinary homes draw 80-140 W.
+    premise, meter, _ = home_in(town, standby_kwh_per_30min=0.09, gas_per_hdd=0.3)
 
     generate_for(premise, *[home[0] for home in town["homes"]])
 
     recommendation = recommendations_of(premise, "standby").get()
     basis = recommendation.basis
     assert recommendation.meter == meter
-    assert basis["own_kwh_per_day"] == pytest.approx(0.15 * 48, rel=0.03)
-    # The 12 ordinary homes' standby lies between 0.04 and 0.07 kWh per half hour.
+    assert basis["own_kwh_per_day"] == pytest.approx(0.09 * 48, rel=0.03)
+    assert basis["own_watts"] == pytest.approx(180, rel=0.03)
     assert 0.04 * 48 <= basis["cohort_kwh_per_day"] <= 0.07 * 48
+    # Half the gap to the lowest quarter of similar homes is claimed (the rest stays on).
     assert recommendation.saving_per_year == pytest.approx(
-        (basis["own_kwh_per_day"] - basis["cohort_kwh_per_day"]) * 365
+        (basis["own_kwh_per_day"] - basis["cohort_kwh_per_day"]) * 0.5 * 365
     )
+    share = recommendation.saving_per_year / basis["plausibility"]["annual_use"]
+    assert 0.05 < share <= 0.10  # the cap: twice the national standby share
+    assert basis["plausibility"]["cap"]["exceeded"] is False
     assert recommendation.unit == "kWh"
     assert recommendation.confidence == "high"
-    assert basis["cohort"]["level"] == "region_dwelling_size"
+    assert basis["cohort"]["level"] == "region_dwelling_fuel_size"
+    assert basis["cohort"]["heating_fuel"] == "gas"
     assert basis["cohort"]["n_homes"] == 13
+
+
+def test_a_standby_gap_beyond_its_cap_is_shown_without_a_number(town):
+    """300 W always on in a home using 5,500 kWh: half the gap would be 16 % of its
+    electricity, more than standby can be; the observation stays, no saving is promised."""
+    premise, _, _ = home_in(town, standby_kwh_per_30min=0.15, gas_per_hdd=0.3)
+
+    summary = generate_for(premise, *[home[0] for home in town["homes"]])
+
+    recommendation = recommendations_of(premise, "standby").get()
+    cap = recommendation.basis["plausibility"]["cap"]
+    assert cap["exceeded"] is True and cap["share"] == 0.10
+    assert cap["claimed_share"] > 0.10
+    assert recommendation.saving_per_year is None
+    assert recommendation.saving_jpy is None and recommendation.saving_co2_kg is None
+    assert summary.capped["standby"] == 1
+    with translation.override("ja"):
+        text = recommendation_render(recommendation=recommendation)
+    assert text.title == "夜中も使われている電力が似た家庭より多めです"
+    assert "円" not in text.title + text.body
+    assert re.search(r"約(29\d|30\d)W（1日7\.\dkWh）", text.body)
+    with translation.override("en"):
+        text = recommendation_render(recommendation=recommendation)
+    assert "¥" not in text.title + text.body
+    assert re.search(r"about (29\d|30\d) W around the clock", text.body)
 
 
 def test_night_heating_is_not_taken_for_standby(town):
@@ -99,7 +132,7 @@ def test_an_efficient_home_gets_no_standby_or_similar_homes_recommendation(town)
     )
 
 
-def test_a_heavy_user_is_compared_with_efficient_similar_homes(town):
+def test_a_heavy_user_is_compared_with_efficient_similar_homes_without_a_yen_saving(town):
     premise, meter, _ = home_in(town, activity_kwh_per_day=20.0, gas_per_hdd=0.3)
 
     generate_for(premise, *[home[0] for home in town["homes"]])
@@ -111,17 +144,48 @@ def test_a_heavy_user_is_compared_with_efficient_similar_homes(town):
     assert basis["percent_more"] == pytest.approx(
         100 * (basis["own_value"] - basis["efficient_value"]) / basis["efficient_value"]
     )
-    assert recommendation.saving_per_year == pytest.approx(
-        basis["own_value"] - basis["efficient_value"]
-    )
+    assert basis["cohort_p25_value"] <= basis["median_value"] <= basis["cohort_p75_value"]
+    # A social comparison, not a saving: no kWh, yen or CO2 is promised.
+    assert recommendation.saving_per_year is None
+    assert recommendation.saving_jpy is None and recommendation.saving_co2_kg is None
     with translation.override("en"):
-        title = recommendation_render(recommendation=recommendation).title
-    assert title == f"You used {round(basis['percent_more'])} % more than efficient similar homes"
+        text = recommendation_render(recommendation=recommendation)
+    assert (
+        text.title == f"You used {round(basis['percent_more'])} % more than efficient similar homes"
+    )
+    assert "¥" not in text.body and "gas-heated detached houses in Sapporo" in text.body
+    with translation.override("ja"):
+        text = recommendation_render(recommendation=recommendation)
+    assert "円" not in text.title + text.body and "中央値" in text.body
 
 
-def test_a_home_without_enough_similar_homes_falls_back_to_a_wider_cohort(town):
-    # The only apartment with one person in town: its exact cohort has 1 home, region +
-    # dwelling type has 1 too, so it is compared with the whole region (13 homes).
+def test_a_home_of_another_size_band_is_compared_within_its_region_dwelling_and_fuel(town):
+    premise, _, _ = home_in(
+        town, household_size=1, standby_kwh_per_30min=0.09, activity_kwh_per_day=20.0
+    )
+
+    generate_for(premise, *[home[0] for home in town["homes"]])
+
+    basis = recommendations_of(premise, "standby").get().basis
+    assert basis["cohort"] == {
+        "level": "region_dwelling_fuel",
+        "region": "Sapporo",
+        "dwelling_type": "detached",
+        "heating_fuel": "gas",
+        "size_band": None,
+        "n_homes": 13,
+    }
+    similar = recommendations_of(premise, "similar_homes").filter(meter__commodity="electricity")
+    assert similar.get().basis["cohort_fallback_reasons"] == [
+        "cohort region_dwelling_fuel_size has 1 homes with a value (at least 10 needed)",
+    ]
+    # A wider cohort costs a confidence level.
+    assert recommendations_of(premise, "standby").get().confidence == "medium"
+
+
+def test_a_home_without_enough_like_homes_is_not_compared_with_unlike_ones(town):
+    # The only apartment in town: no cohort of apartments anywhere, and detached houses are
+    # not like it.
     premise, _, _ = home_in(
         town,
         dwelling_type="apartment",
@@ -130,23 +194,13 @@ def test_a_home_without_enough_similar_homes_falls_back_to_a_wider_cohort(town):
         activity_kwh_per_day=20.0,
     )
 
-    generate_for(premise, *[home[0] for home in town["homes"]])
+    summary = generate_for(premise, *[home[0] for home in town["homes"]])
 
-    basis = recommendations_of(premise, "standby").get().basis
-    assert basis["cohort"] == {
-        "level": "region",
-        "region": "Sapporo",
-        "dwelling_type": None,
-        "size_band": None,
-        "n_homes": 13,
-    }
-    similar = recommendations_of(premise, "similar_homes").filter(meter__commodity="electricity")
-    assert similar.get().basis["cohort_fallback_reasons"] == [
-        "cohort region_dwelling_size has 1 homes with a value (at least 10 needed)",
-        "cohort region_dwelling has 1 homes with a value (at least 10 needed)",
-    ]
-    # A wider cohort costs a confidence level.
-    assert recommendations_of(premise, "standby").get().confidence == "medium"
+    assert not recommendations_of(premise).filter(kind__in=["standby", "similar_homes"]).exists()
+    assert any(
+        "cohort service_area_dwelling_fuel has 1 homes" in reason
+        for reason in summary.skipped["similar_homes"]
+    )
 
 
 def test_a_home_in_a_small_region_is_compared_across_the_service_area(town):
@@ -156,13 +210,14 @@ def test_a_home_in_a_small_region_is_compared_across_the_service_area(town):
         region=island,
         temperature_c=town["temperature_c"],
         days=town["days"],
-        standby_kwh_per_30min=0.2,
+        standby_kwh_per_30min=0.09,
+        activity_kwh_per_day=20.0,
     )
 
     generate_for(premise, *[home[0] for home in town["homes"]])
 
     basis = recommendations_of(premise, "standby").get().basis
-    assert basis["cohort"]["level"] == "service_area_dwelling"
+    assert basis["cohort"]["level"] == "service_area_dwelling_fuel"
     assert basis["cohort"]["region"] is None
     assert basis["cohort"]["n_homes"] == 13  # the 12 detached homes in Sapporo and this one
     with translation.override("en"):
@@ -188,7 +243,7 @@ def test_no_cohort_at_all_means_no_comparison_and_the_reason_is_counted(db):
 
 
 def test_recomputation_updates_the_figures_and_keeps_the_customers_status(town):
-    premise, _, _ = home_in(town, standby_kwh_per_30min=0.15)
+    premise, _, _ = home_in(town, standby_kwh_per_30min=0.09)
     everyone = [premise, *[home[0] for home in town["homes"]]]
     generate_for(*everyone)
     recommendation = recommendations_of(premise, "standby").get()
@@ -206,7 +261,7 @@ def test_recomputation_updates_the_figures_and_keeps_the_customers_status(town):
 
 
 def test_a_recommendation_that_no_longer_applies_is_retired_with_its_reason(town):
-    premise, meter, _ = home_in(town, standby_kwh_per_30min=0.15)
+    premise, meter, _ = home_in(town, standby_kwh_per_30min=0.09)
     everyone = [premise, *[home[0] for home in town["homes"]]]
     generate_for(*everyone)
     # The household cut its standby: every night since is low.
@@ -247,7 +302,7 @@ def test_default_templates_exist_after_migrate_in_japanese_and_english(db):
 
 
 def test_editing_a_template_changes_the_text_customers_see_in_both_languages(town, client):
-    premise, _, _ = home_in(town, standby_kwh_per_30min=0.15)
+    premise, _, _ = home_in(town, standby_kwh_per_30min=0.09)
     generate_for(premise, *[home[0] for home in town["homes"]])
     recommendation = recommendations_of(premise, "standby").get()
     staff = factories.UserFactory(is_staff=True, is_superuser=True)
@@ -304,9 +359,10 @@ def test_an_unknown_placeholder_is_a_form_error_and_nothing_is_saved(db, client)
 def test_template_errors_name_the_placeholder_in_either_language():
     with translation.override("en"):
         assert template_placeholder_errors(kind="standby", text="{saving_dollars}") == [
-            "Unknown placeholder {saving_dollars}; this kind can use: {cohort}, "
-            "{cohort_kwh_per_day}, {confidence}, {own_kwh_per_day}, {saving_co2_kg}, "
-            "{saving_value}, {saving_yen}, {unit}"
+            "Unknown placeholder {saving_dollars}; this kind can use: "
+            "{always_on_share_percent}, {cohort}, {cohort_kwh_per_day}, {cohort_watts}, "
+            "{confidence}, {own_kwh_per_day}, {own_watts}, {reducible_percent}, "
+            "{saving_co2_kg}, {saving_value}, {saving_yen}, {unit}"
         ]
         (broken,) = template_placeholder_errors(kind="standby", text="Save {saving_yen")
         assert broken.startswith("The text is not a valid template (")
@@ -336,7 +392,7 @@ def test_staff_edits_survive_the_next_migrate(db):
 
 @pytest.fixture
 def standby_recommendation(town):
-    premise, _, _ = home_in(town, standby_kwh_per_30min=0.15)
+    premise, _, _ = home_in(town, standby_kwh_per_30min=0.09)
     generate_for(premise, *[home[0] for home in town["homes"]])
     return recommendations_of(premise, "standby").get()
 
@@ -420,7 +476,7 @@ def test_filtering_by_another_customers_premise_finds_nothing(standby_recommenda
 
 def test_a_customer_logs_in_through_the_api_login_and_lists_their_recommendations(town, client):
     owner = factories.UserFactory(password="correct-horse-battery")
-    premise, _, _ = home_in(town, owner=owner, standby_kwh_per_30min=0.15)
+    premise, _, _ = home_in(town, owner=owner, standby_kwh_per_30min=0.09)
     generate_for(premise, *[home[0] for home in town["homes"]])
 
     login = client.post(

@@ -42,7 +42,9 @@ def test_a_leaky_gas_heated_home_is_told_what_1_degree_lower_saves(town):
     recommendation = Recommendation.objects.get(meter=gas_meter, kind="heating")
     basis = recommendation.basis
     assert basis["own_per_hdd"] == pytest.approx(0.6, rel=0.1)
-    assert 0.25 <= basis["cohort_per_hdd"] <= 0.35  # the neighbours' median slope
+    # Compared per 100 m² of floor (every home here has 95 m²) with the neighbours' median.
+    assert basis["own_per_hdd_100m2"] == pytest.approx(basis["own_per_hdd"] * 100 / 95)
+    assert 0.25 * 100 / 95 <= basis["cohort_per_hdd_100m2"] <= 0.35 * 100 / 95
     normals = climate_normals(
         dates=np.array(town["days"], dtype="datetime64[D]"), temperature_c=town["temperature_c"]
     )
@@ -50,6 +52,9 @@ def test_a_leaky_gas_heated_home_is_told_what_1_degree_lower_saves(town):
     assert basis["heating_days"] == heating_days
     assert recommendation.saving_per_year == pytest.approx(basis["own_per_hdd"] * heating_days)
     assert recommendation.unit == "m3"
+    # 1 °C lower saves one degree-day per heating day: under 15 % of the modelled heating use.
+    assert recommendation.saving_per_year / basis["heating_use_per_year"] < 0.15
+    assert basis["plausibility"]["cap"]["exceeded"] is False
     # The neighbours heat less per degree than the median: no heating advice for half of them.
     advised = Recommendation.objects.filter(kind="heating", meter__commodity="gas").count()
     assert 2 <= advised <= 7
@@ -152,7 +157,7 @@ def test_done_measures_the_households_savings_once_30_days_exist(
 
 
 def test_the_nightly_job_covers_every_premise(town, settings):
-    premise, _, _ = home_in(town, standby_kwh_per_30min=0.15)
+    premise, _, _ = home_in(town, standby_kwh_per_30min=0.09)
     entry = settings.CELERY_BEAT_SCHEDULE["recommendations-nightly"]
     assert entry["task"] == "energy.tasks.recommendations_generate_nightly"
 
@@ -182,7 +187,7 @@ def test_ingest_queues_one_debounced_recomputation_per_premise(
 def test_the_debounced_recomputation_clears_its_key_and_computes(town):
     from energy.tasks import recommendations_recompute
 
-    premise, _, _ = home_in(town, standby_kwh_per_30min=0.15)
+    premise, _, _ = home_in(town, standby_kwh_per_30min=0.09)
     cache.set(f"recommendations:pending:{premise.pk}", 1)
 
     with mock.patch("energy.tasks.timezone.localdate", return_value=TODAY):

@@ -39,7 +39,7 @@ def test_standby_saving_is_priced_at_the_marginal_tier_and_the_emission_factor(t
         region=town["region"],
         temperature_c=town["temperature_c"],
         days=town["days"],
-        standby_kwh_per_30min=0.15,
+        standby_kwh_per_30min=0.09,
     )
     premise.electricity_tariff = flat_tariff()
     premise.save()
@@ -47,7 +47,7 @@ def test_standby_saving_is_priced_at_the_marginal_tier_and_the_emission_factor(t
     generate(town, premise)
 
     standby = Recommendation.objects.get(meter=meter, kind="standby")
-    # About 15 kWh a day is about 460 kWh a month: the third tier, 50 + 2 + 3 yen per kWh.
+    # About 12 kWh a day is about 375 kWh a month: the third tier, 50 + 2 + 3 yen per kWh.
     assert standby.basis["price_jpy_per_unit"] == pytest.approx(55.0)
     assert standby.saving_jpy == pytest.approx(standby.saving_per_year * 55.0)
     assert standby.saving_co2_kg == pytest.approx(standby.saving_per_year * 0.55)
@@ -62,7 +62,7 @@ def test_without_a_tariff_the_yen_figure_stays_empty_with_the_reason(town):
         region=town["region"],
         temperature_c=town["temperature_c"],
         days=town["days"],
-        standby_kwh_per_30min=0.15,
+        standby_kwh_per_30min=0.09,
     )
 
     generate(town, premise)
