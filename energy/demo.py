@@ -27,6 +27,7 @@ from energy.ingest.services import batch_process, batch_receive
 from energy.models import (
     ApiScope,
     Commodity,
+    DemoHousehold,
     DwellingType,
     ElectricityTariff,
     ElectricityTariffVersion,
@@ -36,6 +37,7 @@ from energy.models import (
     GasTariff,
     GasTariffVersion,
     GasUsageBand,
+    HeatingFuel,
     Intervention,
     Meter,
     Premise,
@@ -129,10 +131,23 @@ class Household:
     dwelling_type: str
     floor_area_m2: float
     household_size: int
-    standby_kwh_per_30min: float
+    heating_fuel: str
+    # Always-on use is devices on standby (the part a household can cut) plus fixed loads: the
+    # fridge's floor, the 24-hour ventilation fan Japanese homes have had to have since 2003, a
+    # router. ECCJ's survey puts average standby near 26 W (228 kWh a year).
+    standby_watts: float
+    fixed_watts: float
     electric_heating_kwh_per_hdd: float
     gas_heating_m3_per_hdd: float
     hot_water_m3_per_day: float
+
+    @property
+    def always_on_kwh_per_30min(self) -> float:
+        return (self.standby_watts + self.fixed_watts) / 1000 / 2
+
+    @property
+    def activity_kwh_per_day(self) -> float:
+        return 2.2 + 1.4 * self.household_size
 
 
 def household_draw(rng: np.random.Generator) -> Household:
@@ -154,14 +169,17 @@ def household_draw(rng: np.random.Generator) -> Household:
         dwelling_type=str(dwelling),
         floor_area_m2=round(float(area), 1),
         household_size=size,
-        standby_kwh_per_30min=float(rng.uniform(0.03, 0.14)),
+        heating_fuel=HeatingFuel.HEAT_PUMP if electric_heat else HeatingFuel.GAS,
+        standby_watts=float(rng.uniform(10, 70)),
+        fixed_watts=float(rng.uniform(40, 100)),
         electric_heating_kwh_per_hdd=(
             float(area * envelope * rng.uniform(0.010, 0.016))
             if electric_heat
-            else float(rng.uniform(0.02, 0.08))  # fans and pumps of a gas or kerosene heater
+            else float(rng.uniform(0.02, 0.08))  # fans and pumps of a gas heater
         ),
         gas_heating_m3_per_hdd=(
-            float(area * envelope * rng.uniform(0.0010, 0.0018))
+            # A gas stove in one room on the coldest evenings.
+            float(area * envelope * rng.uniform(0.0002, 0.0006))
             if electric_heat
             else float(area * envelope * rng.uniform(0.0030, 0.0045))
         ),
@@ -178,6 +196,11 @@ _ACTIVITY_30MIN = np.array(
     + [1.0, 1.6, 2.0, 2.2, 2.2, 2.0, 1.8, 1.5, 1.1, 0.8, 0.5, 0.4]
 )
 _ACTIVITY_30MIN = _ACTIVITY_30MIN / _ACTIVITY_30MIN.sum()
+# Before 06:00 activity is intermittent (a fridge's compressor cycling, a light on the way to
+# the bathroom): each of these half hours has some in about half the nights, so most nights
+# have a half hour of always-on use alone, as real meters show.
+_NIGHT_SLOTS = 12
+_NIGHT_ACTIVE_PROBABILITY = 0.5
 # Heating per hour: setback at night, highest in the morning and evening.
 _HEATING_HOURLY = np.array(
     [0.6] * 5 + [1.4, 1.8, 1.5] + [1.0] * 9 + [1.4, 1.6, 1.5, 1.3, 1.1] + [0.8, 0.7]
@@ -195,13 +218,37 @@ def electricity_series(
     *, household: Household, hdd: np.ndarray, weekend: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """kWh per 30 minutes, shape (days, 48)."""
-    activity_kwh = 2.2 + 1.4 * household.household_size  # per day
-    daily_activity = activity_kwh * np.where(weekend, 1.15, 1.0)
+    daily_activity = household.activity_kwh_per_day * np.where(weekend, 1.15, 1.0)
     per_slot = daily_activity[:, None] * _ACTIVITY_30MIN[None, :]
+    per_slot[:, :_NIGHT_SLOTS] *= rng.random((per_slot.shape[0], _NIGHT_SLOTS)) < (
+        _NIGHT_ACTIVE_PROBABILITY
+    )
     heating = (household.electric_heating_kwh_per_hdd * hdd)[:, None] * _HEATING_30MIN[None, :]
-    standby = household.standby_kwh_per_30min * rng.uniform(0.9, 1.1, size=per_slot.shape)
+    always_on = household.always_on_kwh_per_30min * rng.uniform(0.95, 1.05, size=per_slot.shape)
     noise = rng.lognormal(mean=-0.03, sigma=0.25, size=per_slot.shape)
-    return standby + (per_slot + heating) * noise
+    return always_on + (per_slot + heating) * noise
+
+
+def household_truth(household: Household) -> dict:
+    """The generator's true parameters of a household, as ``DemoHousehold`` fields."""
+    weekly = (5 + 2 * 1.15) / 7
+    night_share = float(_ACTIVITY_30MIN[:_NIGHT_SLOTS].sum())
+    activity = (
+        household.activity_kwh_per_day
+        * weekly
+        * (1 - night_share * (1 - _NIGHT_ACTIVE_PROBABILITY))
+    )
+    always_on = household.always_on_kwh_per_30min * 48
+    return {
+        "heating_fuel": household.heating_fuel,
+        "always_on_kwh_per_day": always_on,
+        "standby_kwh_per_day": household.standby_watts * 24 / 1000,
+        "base_load_kwh_per_day": always_on + activity,
+        "electricity_kwh_per_hdd": household.electric_heating_kwh_per_hdd,
+        "gas_m3_per_hdd": household.gas_heating_m3_per_hdd,
+        "hot_water_m3_per_day": household.hot_water_m3_per_day,
+        "heating_base_c": HEATING_BASE_C,
+    }
 
 
 def gas_series(
@@ -244,7 +291,7 @@ class SeedResult:
 
 def demo_seed(
     *,
-    premises: int = 24,
+    premises: int = 48,
     days: int = 540,
     seed: int = 7,
     end: date | None = None,
@@ -309,6 +356,7 @@ def demo_seed(
             gas_tariff=demo_tariffs.gas,
         )
         created_premises.append(premise)
+        DemoHousehold.objects.create(premise=premise, **household_truth(household))
         temps = temperatures[region_name]
         hdd = np.clip(HEATING_BASE_C - temps, 0.0, None)
         series = {

@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = "Create a realistic cold-region demo data set through the real ingest service."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--premises", type=int, default=24, help="premises (default 24)")
+        parser.add_argument("--premises", type=int, default=48, help="premises (default 48)")
         parser.add_argument(
             "--days", type=int, default=540, help="days of readings up to yesterday (default 540)"
         )
