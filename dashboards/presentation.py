@@ -11,7 +11,7 @@ from django.utils import formats
 from django.utils.dates import MONTHS_3
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from dashboards import charts
 from dashboards.selectors import Period, UsageSeries, point_value
@@ -577,3 +577,40 @@ def month_so_far_figure(month) -> dict | None:
         values=[figures.use if figures else None for _label, figures in rows],
         value_title=unit_label(month.meter.commodity),
     )
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+def yoy_progress_text(progress) -> str | None:
+    """This month's use so far against the same days last year, in words: less, more or about
+    the same, with the percentage always positive (None: nothing to compare yet).
+
+    ``progress``: a ``CampaignProgress`` (energy.campaigns.portal).
+    """
+    if progress.saving_percent is None:
+        return None
+    saving_percent = round(progress.saving_percent, 1)  # as shown: 0.04 % is "about the same"
+    values = {
+        "days": progress.days,
+        "percent": formats.number_format(abs(saving_percent), 1),
+    }
+    if saving_percent > 0:
+        text = ngettext(
+            "This month so far (%(days)s day): %(percent)s %% less than the same day last year.",
+            "This month so far (%(days)s days): %(percent)s %% less than the same days last year.",
+            progress.days,
+        )
+    elif saving_percent < 0:
+        text = ngettext(
+            "This month so far (%(days)s day): %(percent)s %% more than the same day last year.",
+            "This month so far (%(days)s days): %(percent)s %% more than the same days last year.",
+            progress.days,
+        )
+    else:
+        text = ngettext(
+            "This month so far (%(days)s day): about as much as the same day last year.",
+            "This month so far (%(days)s days): about as much as the same days last year.",
+            progress.days,
+        )
+    return text % values

@@ -259,12 +259,14 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     premises = selectors.customer_premises(user=request.user)
     premise = premises[0] if premises else None
     today = selectors.local_today(premise=premise) if premise else selectors.local_today()
+    data = customer_campaigns(user=request.user, today=today)
     context = _portal_context(
         request,
         premises,
         premise,
         active="campaigns",
-        data=customer_campaigns(user=request.user, today=today),
+        data=data,
+        current=[(item, presentation.yoy_progress_text(item)) for item in data.current],
         language=(request.LANGUAGE_CODE or "ja")[:2],
     )
     return render(request, "dashboards/campaigns.html", context)

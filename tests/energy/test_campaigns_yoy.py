@@ -205,6 +205,52 @@ def test_the_portal_shows_progress_and_the_balance(client, customer):
         assert progress.on_track
 
 
+@pytest.mark.parametrize(
+    ("this_year_kwh", "language", "expected"),
+    [
+        # 8 against 7 kWh a day: 14.3 % more (the customer's 122.5 against 107.1 kWh).
+        (8.0, "ja", "今月これまで（19日間）：前年の同じ日より14.3%多く使っています。"),
+        (8.0, "en", "This month so far (19 days): 14.3 % more than the same days last year."),
+        (6.0, "ja", "今月これまで（19日間）：前年の同じ日より14.3%少なく使っています。"),
+        (6.0, "en", "This month so far (19 days): 14.3 % less than the same days last year."),
+        (7.0, "ja", "今月これまで（19日間）：前年の同じ日とほぼ同じだけ使っています。"),
+        (7.0, "en", "This month so far (19 days): about as much as the same days last year."),
+    ],
+)
+def test_the_points_page_says_more_less_or_the_same_never_a_negative_less(
+    client, customer, monkeypatch, this_year_kwh, language, expected
+):
+    from dashboards import selectors
+
+    user, _premise, meter = customer
+    monkeypatch.setattr(selectors, "local_today", lambda *, premise=None: TODAY)
+    so_far = month_days(2026, 11)[:19]  # November 1 to 19; TODAY is the 20th
+    usage(meter, so_far, this_year_kwh)
+    usage(meter, [d.replace(year=2025) for d in so_far], 7.0)
+    campaign_create()
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    body = client.get(reverse("dashboards:campaigns")).content.decode()
+    assert f'<p class="progress">{expected}' in body
+    assert "-14.3" not in body
+    # The rule's own percentage as the campaign was set (3), not as stored (3.0).
+    assert ("Use at least 3 % less" if language == "en" else "前年同月より3%以上少なく") in body
+
+
+def test_the_points_page_after_one_day_says_one_day(client, customer, monkeypatch):
+    from dashboards import selectors
+
+    user, _premise, meter = customer
+    monkeypatch.setattr(selectors, "local_today", lambda *, premise=None: date(2026, 11, 2))
+    usage(meter, [date(2026, 11, 1)], 8.0)
+    usage(meter, [date(2025, 11, 1)], 7.0)
+    campaign_create()
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    body = client.get(reverse("dashboards:campaigns")).content.decode()
+    assert "This month so far (1 day): 14.3 % more than the same day last year." in body
+
+
 def test_weather_normalised_compares_with_last_years_behaviour_in_this_years_weather(customer):
     """Use = 4 + 0.8 kWh per degree below 15 °C. A warmer October would use less anyway: only
     the 5 % saved beyond the weather counts."""
