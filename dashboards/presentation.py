@@ -374,6 +374,17 @@ def basis_lines(recommendation: Recommendation) -> list[str]:
     return lines
 
 
+def _per_year(amount: float | None, text: str, **values) -> str | None:
+    """``text`` with the amount, rounded; None when there is none or it rounds to nothing.
+
+    A zero is not a saving to show: a peak shift moves use to cheaper hours, so it saves yen
+    and no kWh (its ``saving_per_year`` is 0.0).
+    """
+    if amount is None or round(amount) == 0:
+        return None
+    return text % {"amount": formats.number_format(round(amount), 0, True, True), **values}
+
+
 def recommendation_cards(
     recommendations: list[Recommendation], *, templates: dict, framing: str
 ) -> list[RecommendationCard]:
@@ -392,27 +403,9 @@ def recommendation_card(
     """
     rendered = recommendation_render(recommendation=recommendation, template=template)
     unit = unit_label(Commodity.GAS if recommendation.unit == "m3" else Commodity.ELECTRICITY)
-    yen = (
-        _("¥%(amount)s a year")
-        % {"amount": formats.number_format(round(recommendation.saving_jpy), 0, True, True)}
-        if recommendation.saving_jpy is not None
-        else None
-    )
-    energy = (
-        _("%(amount)s %(unit)s a year")
-        % {
-            "amount": formats.number_format(round(recommendation.saving_per_year), 0, True, True),
-            "unit": unit,
-        }
-        if recommendation.saving_per_year is not None
-        else None
-    )
-    co2 = (
-        _("%(amount)s kg CO2 a year")
-        % {"amount": formats.number_format(round(recommendation.saving_co2_kg), 0, True, True)}
-        if recommendation.saving_co2_kg is not None
-        else None
-    )
+    yen = _per_year(recommendation.saving_jpy, _("¥%(amount)s a year"))
+    energy = _per_year(recommendation.saving_per_year, _("%(amount)s %(unit)s a year"), unit=unit)
+    co2 = _per_year(recommendation.saving_co2_kg, _("%(amount)s kg CO2 a year"))
     figures = [energy, yen] if framing == "kwh" else [yen, energy]
     figures = [f for f in [*figures, co2] if f]
     measured = None

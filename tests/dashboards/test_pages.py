@@ -2,13 +2,18 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from openfeature.provider.in_memory_provider import InMemoryFlag, InMemoryProvider
 
 from dashboards.selectors import period_of
 from energy.models import Recommendation
+from flags.services import FRAMINGS
+from flags.testutils import override_provider
 from tests.dashboards.conftest import recommendations_create
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +27,16 @@ def usage_url(meter, period, key, measure="use", csv_file=False):
 
 def csv_rows(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def card_html(response, recommendation) -> str:
+    """The rendered card of one recommendation on a page."""
+    body = response.content.decode()
+    found = re.search(
+        rf'<article[^>]*id="recommendation-{recommendation.pk}">.*?</article>', body, re.S
+    )
+    assert found, f"no card for recommendation {recommendation.pk}"
+    return found.group(0)
 
 
 # --- signing in ---------------------------------------------------------------------------------
@@ -241,6 +256,46 @@ def test_a_done_recommendation_shows_its_measured_saving(english_client, home):
     )
     page = english_client.get(reverse("dashboards:recommendations", args=[home.premise.pk]))
     assert "8.1 % less (± 2.0 %)" in page.content.decode()
+
+
+def peak_shift_create(home) -> Recommendation:
+    """A peak shift as the engine writes it: yen saved, no kWh (use moves, it is not cut)."""
+    return Recommendation.objects.create(
+        premise=home.premise,
+        meter=home.electricity,
+        kind="peak_shift",
+        unit="kWh",
+        saving_per_year=0.0,
+        saving_jpy=11_803.0,
+        saving_co2_kg=0.0,
+        computed_at=timezone.now(),
+        confidence="high",
+        basis={
+            "peak_hours": "17:00-22:00",
+            "peak_use_per_year": 2_951.0,
+            "shift_percent": 20.0,
+            "shifted_per_year": 590.2,
+            "price_difference_yen": 20.0,
+            "days_with_data": 90,
+            "window_days": 90,
+            "price_jpy_per_unit": 41.0,
+            "co2_kg_per_unit": 0.5,
+        },
+    )
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_peak_shift_leads_with_its_yen_and_shows_no_zero_kwh(english_client, home, framing):
+    shift = peak_shift_create(home)
+    framing_flag = InMemoryFlag(framing, {framing: framing})
+    with override_provider(InMemoryProvider({"recommendation_framing": framing_flag})):
+        for url in (
+            reverse("dashboards:recommendations", args=[home.premise.pk]),
+            reverse("dashboards:premise_home", args=[home.premise.pk]),
+        ):
+            card = card_html(english_client.get(url), shift)
+            assert '<p class="figure">¥11,803 a year</p>' in card, url
+            assert not re.search(r"(?<![\d.,])0 (kWh|kg CO2)", card), url
 
 
 def test_an_unknown_status_is_refused(customer_client, home):
