@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from dashboards import charts
-from dashboards.selectors import Period, UsageSeries, point_value
+from dashboards.selectors import ACTION_KINDS, Period, UsageSeries, point_value
 from energy.models import Commodity, Recommendation, RecommendationKind, RecommendationStatus
 from energy.savings.templates import recommendation_placeholder_values, recommendation_render
 
@@ -270,6 +270,7 @@ class RecommendationCard:
     secondary: list[str]
     status_label: str
     measured: str | None  # measured savings after "done", when available
+    actionable: bool  # something to do (a status and its buttons), not information
 
 
 KIND_LABELS = {
@@ -436,6 +437,7 @@ def recommendation_card(
         secondary=figures[1:],
         status_label=str(STATUS_LABELS.get(recommendation.status, recommendation.status)),
         measured=measured,
+        actionable=recommendation.kind in ACTION_KINDS,
     )
 
 
@@ -539,18 +541,14 @@ class HomeCards:
     top: list[RecommendationCard]  # the three most valuable savings still open
 
 
-def home_cards(cards: list[RecommendationCard], *, action_kinds) -> HomeCards:
+def home_cards(cards: list[RecommendationCard]) -> HomeCards:
     """Cards (most valuable first) sorted into the home page's places."""
     closed = {RecommendationStatus.DONE, RecommendationStatus.NOT_FOR_ME}
     return HomeCards(
         alerts=[c for c in cards if c.recommendation.is_alert],
         forecasts=[c for c in cards if c.recommendation.kind == RecommendationKind.BILL_FORECAST],
         similar=[c for c in cards if c.recommendation.kind == RecommendationKind.SIMILAR_HOMES],
-        top=[
-            c
-            for c in cards
-            if c.recommendation.kind in action_kinds and c.recommendation.status not in closed
-        ][:3],
+        top=[c for c in cards if c.actionable and c.recommendation.status not in closed][:3],
     )
 
 

@@ -96,7 +96,7 @@ def premise_home(request: HttpRequest, premise_id: int) -> HttpResponse:
         framing=framing,
         comparisons=comparisons,
         month_so_far_headers=presentation.MONTH_SO_FAR_HEADERS,
-        cards=presentation.home_cards(cards, action_kinds=selectors.ACTION_KINDS),
+        cards=presentation.home_cards(cards),
     )
     return render(request, "dashboards/premise_home.html", context)
 
@@ -218,7 +218,6 @@ def recommendations(request: HttpRequest, premise_id: int) -> HttpResponse:
         premise,
         active="recommendations",
         cards=cards,
-        actionable_kinds=selectors.ACTION_KINDS,
         statuses=[
             (status, presentation.STATUS_LABELS[status])
             for status in ("will_do", "done", "not_for_me")

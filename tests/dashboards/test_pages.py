@@ -298,6 +298,22 @@ def test_a_peak_shift_leads_with_its_yen_and_shows_no_zero_kwh(english_client, h
             assert not re.search(r"(?<![\d.,])0 (kWh|kg CO2)", card), url
 
 
+def test_information_cards_show_no_status_and_no_buttons(customer_client, home):
+    made = recommendations_create(home)
+    page = customer_client.get(reverse("dashboards:recommendations", args=[home.premise.pk]))
+    for kind in ("bill_forecast", "similar_homes", "high_usage"):
+        card = card_html(page, made[kind])
+        assert "状態" not in card, kind
+        assert 'name="status"' not in card, kind
+    for kind in ("standby", "heating"):
+        card = card_html(page, made[kind])
+        assert '状態: <span class="status">未対応</span>' in card, kind
+        assert 'name="status"' in card, kind
+    home_page = customer_client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
+    assert "状態" not in card_html(home_page, made["high_usage"])  # the alert at the top
+    assert "状態" in card_html(home_page, made["standby"])
+
+
 def test_an_unknown_status_is_refused(customer_client, home):
     made = recommendations_create(home)
     response = customer_client.post(
