@@ -74,6 +74,15 @@ def cost_problem_notes(codes: list[str]) -> list[str]:
     return notes
 
 
+def meter_name(meter, *, meters: list) -> str:
+    """The meter as its customer knows it: the commodity, and the serial when ``meters`` (the
+    premise's) has another of that commodity."""
+    name = str(COMMODITY_LABELS[meter.commodity])
+    if sum(1 for other in meters if other.commodity == meter.commodity) > 1:
+        return f"{name} {meter.serial}"
+    return name
+
+
 def unit_label(commodity: str) -> str:
     return "kWh" if commodity == Commodity.ELECTRICITY else "m³"
 
@@ -458,10 +467,13 @@ def _change_text(now: float, before: float) -> str:
     return f"{change:+.0f} %"
 
 
-def month_so_far_view(month, *, today: date) -> MonthSoFarView:
-    """This month's figures against the same days of last month and last year, as words."""
+def month_so_far_view(month, *, today: date, meters: list) -> MonthSoFarView:
+    """This month's figures against the same days of last month and last year, as words.
+
+    ``meters``: all the premise's meters, so the heading can tell two of a kind apart.
+    """
     commodity = month.meter.commodity
-    heading = _("%(commodity)s: this month so far") % {"commodity": COMMODITY_LABELS[commodity]}
+    heading = _("%(meter)s: this month so far") % {"meter": meter_name(month.meter, meters=meters)}
     if month.this is None:
         return MonthSoFarView(
             heading, [], [_("No complete day this month yet: figures appear from tomorrow.")]
@@ -552,7 +564,7 @@ def home_cards(cards: list[RecommendationCard]) -> HomeCards:
     )
 
 
-def month_so_far_figure(month) -> dict | None:
+def month_so_far_figure(month, *, meters: list) -> dict | None:
     """Bars of this month so far, last month and last year on the same days (use)."""
     if month.this is None:
         return None
@@ -562,8 +574,10 @@ def month_so_far_figure(month) -> dict | None:
         (_("Last year"), month.last_year),
     ]
     return charts.comparison_figure(
-        title=_("%(commodity)s, the same %(days)d days")
-        % {"commodity": COMMODITY_LABELS[month.meter.commodity], "days": month.days},
+        title=ngettext(
+            "%(meter)s, the same %(days)d day", "%(meter)s, the same %(days)d days", month.days
+        )
+        % {"meter": meter_name(month.meter, meters=meters), "days": month.days},
         labels=[str(label) for label, _figures in rows],
         values=[figures.use if figures else None for _label, figures in rows],
         value_title=unit_label(month.meter.commodity),

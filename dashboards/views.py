@@ -26,16 +26,7 @@ from flags import services as flags
 
 def _meter_links(meters) -> list[tuple]:
     """(meter, label) for the navigation; the serial is added where a kind repeats."""
-    kinds = [m.commodity for m in meters]
-    return [
-        (
-            meter,
-            presentation.COMMODITY_LABELS[meter.commodity]
-            if kinds.count(meter.commodity) == 1
-            else f"{presentation.COMMODITY_LABELS[meter.commodity]} {meter.serial}",
-        )
-        for meter in meters
-    ]
+    return [(meter, presentation.meter_name(meter, meters=meters)) for meter in meters]
 
 
 def _portal_context(request: HttpRequest, premises, premise, **extra) -> dict:
@@ -73,12 +64,13 @@ def premise_home(request: HttpRequest, premise_id: int) -> HttpResponse:
     months = selectors.month_so_far(
         premise=premise, today=today, hourly_shares=selectors.hourly_shares(recommendations)
     )
+    meters = [month.meter for month in months]
     comparisons = []
     for index, month in enumerate(months):
-        figure = presentation.month_so_far_figure(month)
+        figure = presentation.month_so_far_figure(month, meters=meters)
         comparisons.append(
             {
-                "view": presentation.month_so_far_view(month, today=today),
+                "view": presentation.month_so_far_view(month, today=today, meters=meters),
                 "figure": figure
                 and charts.figure_html(figure, div_id=f"chart-month-so-far-{index}"),
                 "div_id": f"chart-month-so-far-{index}",

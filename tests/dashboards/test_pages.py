@@ -11,9 +11,10 @@ from django.utils import timezone
 from openfeature.provider.in_memory_provider import InMemoryFlag, InMemoryProvider
 
 from dashboards.selectors import period_of
-from energy.models import Recommendation
+from energy.models import Commodity, Recommendation
 from flags.services import FRAMINGS
 from flags.testutils import override_provider
+from tests import factories
 from tests.dashboards.conftest import recommendations_create
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,10 @@ def card_html(response, recommendation) -> str:
     )
     assert found, f"no card for recommendation {recommendation.pk}"
     return found.group(0)
+
+
+def headings(response) -> list[str]:
+    return re.findall(r"<h2>(.*?)</h2>", response.content.decode())
 
 
 # --- signing in ---------------------------------------------------------------------------------
@@ -100,6 +105,29 @@ def test_home_shows_the_forecast_the_comparison_the_alert_and_the_top_savings(en
     assert [c.recommendation.kind for c in response.context["cards"].alerts] == ["high_usage"]
     assert "13,300" in body  # the bill forecast's yen
     assert "21 % more than efficient similar homes" in body
+
+
+def test_home_names_each_meter_when_a_home_has_two_of_a_kind(english_client, home):
+    factories.MeterFactory(
+        premise=home.premise, serial="HANAKO-E2", commodity=Commodity.ELECTRICITY, unit="kWh"
+    )
+    page = english_client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
+    shown = headings(page)
+    assert "Electricity HANAKO-E: this month so far" in shown
+    assert "Electricity HANAKO-E2: this month so far" in shown
+    assert "Gas: this month so far" in shown  # the only gas meter keeps the plain title
+    assert "Electricity: this month so far" not in shown
+    english_client.cookies["django_language"] = "ja"
+    page = english_client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
+    assert "電気 HANAKO-E2：今月これまで" in headings(page)
+
+
+def test_home_keeps_the_plain_title_with_one_meter_of_each_kind(english_client, home):
+    page = english_client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
+    shown = headings(page)
+    assert "Electricity: this month so far" in shown
+    assert "Gas: this month so far" in shown
+    assert not any("HANAKO" in heading for heading in shown)
 
 
 def test_home_says_so_when_there_is_nothing_to_show_yet(customer_client, home):
