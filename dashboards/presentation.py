@@ -464,7 +464,7 @@ def _change_text(now: float, before: float) -> str:
     if before <= 0:
         return "—"
     change = 100.0 * (now - before) / before
-    return f"{change:+.0f} %"
+    return _("%(change)s %%") % {"change": f"{change:+.0f}"}
 
 
 def month_so_far_view(month, *, today: date, meters: list) -> MonthSoFarView:
@@ -510,7 +510,9 @@ def month_so_far_view(month, *, today: date, meters: list) -> MonthSoFarView:
                     value_text(figures.use, "use", commodity),
                     value_text(figures.cost_jpy, "yen", commodity),
                     value_text(figures.co2_kg, "co2", commodity),
-                    "—" if figures.temperature_c is None else f"{figures.temperature_c:.1f} °C",
+                    "—"
+                    if figures.temperature_c is None
+                    else _("%(degrees)s °C") % {"degrees": f"{figures.temperature_c:.1f}"},
                     "" if figures is month.this else _change_text(month.this.use, figures.use),
                 ],
             )
@@ -541,7 +543,9 @@ MONTH_SO_FAR_HEADERS = [
     gettext_lazy("Cost"),
     gettext_lazy("CO2"),
     gettext_lazy("Mean temperature"),
-    gettext_lazy("Change"),
+    # This month's use against the row's: "Change" alone read as the row's own change (and
+    # found the admin's 変更, "edit", first).
+    gettext_lazy("This month's change"),
 ]
 
 

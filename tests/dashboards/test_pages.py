@@ -3,19 +3,24 @@
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from openfeature.provider.in_memory_provider import InMemoryFlag, InMemoryProvider
 
+from dashboards import selectors
 from dashboards.selectors import period_of
 from energy.models import Commodity, Recommendation
 from flags.services import FRAMINGS
 from flags.testutils import override_provider
 from tests import factories
-from tests.dashboards.conftest import recommendations_create
+from tests.dashboards.conftest import (
+    home_create,
+    recommendations_create,
+    weather_and_factors_create,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +133,30 @@ def test_home_keeps_the_plain_title_with_one_meter_of_each_kind(english_client, 
     assert "Electricity: this month so far" in shown
     assert "Gas: this month so far" in shown
     assert not any("HANAKO" in heading for heading in shown)
+
+
+def test_home_in_japanese_writes_the_change_and_the_degrees_one_way(client, sapporo, monkeypatch):
+    """The change column says whose change it is, and °C and % are written as in the
+    sentences below the table (℃, no space before %)."""
+    today = date(2026, 11, 20)  # a fixed day, so the month so far has complete days
+    monkeypatch.setattr(selectors, "local_today", lambda *, premise=None: today)
+    home = home_create(
+        region=sapporo,
+        owner=factories.UserFactory(username="michiko"),
+        today=today,
+        serial_prefix="MICHIKO",
+        with_readings=False,
+    )
+    weather_and_factors_create(region=sapporo, days=home.days, today=today)
+    client.force_login(home.customer)
+    page = client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
+    [table] = re.findall(
+        r'<table id="chart-month-so-far-0-table">.*?</table>', page.content.decode(), re.S
+    )
+    assert '<th scope="col">今月の増減</th>' in table
+    assert "<td>-17%</td>" in table  # 10 kWh a day now, 12 a year ago
+    assert "<td>5.0℃</td>" in table
+    assert "°C" not in table and " %" not in table
 
 
 def test_home_says_so_when_there_is_nothing_to_show_yet(customer_client, home):
