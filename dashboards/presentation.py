@@ -294,17 +294,27 @@ KIND_LABELS = {
 BASIS_TEXT = {
     RecommendationKind.STANDBY: [
         gettext_lazy(
-            "Your standby use: %(own_kwh_per_day)s kWh a day (the night minimum, on "
-            "%(days_with_data)s days without heating or cooling)."
+            "Your always-on use: %(own_watts)s W, %(own_kwh_per_day)s kWh a day (the smallest "
+            "half hour of the day, on %(days_with_data)s days without heating or cooling)."
+        ),
+        gettext_lazy("That is %(always_on_share_percent)s %% of your electricity in a year."),
+        gettext_lazy(
+            "Similar homes (%(cohort)s), 25th percentile: %(cohort_watts)s W, "
+            "%(cohort_kwh_per_day)s kWh a day."
         ),
         gettext_lazy(
-            "Similar homes (%(cohort)s), 25th percentile: %(cohort_kwh_per_day)s kWh a day."
+            "Counted as devices you can switch off: %(reducible_percent)s %% of the "
+            "difference (the fridge and ventilation stay on)."
         ),
     ],
     RecommendationKind.HEATING: [
         gettext_lazy(
-            "Your heating: %(own_per_hdd)s %(unit)s per degree-day; the median of %(cohort)s: "
-            "%(cohort_per_hdd)s %(unit)s."
+            "Your heating: %(own_per_hdd)s %(unit)s per degree-day, %(own_per_hdd_100m2)s "
+            "%(unit)s per 100 m² of floor."
+        ),
+        gettext_lazy(
+            "%(cohort)s per 100 m²: median %(cohort_per_hdd_100m2)s %(unit)s, middle half "
+            "%(cohort_p25_per_hdd_100m2)s to %(cohort_p75_per_hdd_100m2)s %(unit)s."
         ),
         gettext_lazy(
             "A setpoint 1 °C lower, over the %(heating_days)s heating days of a normal year."
@@ -328,6 +338,11 @@ BASIS_TEXT = {
             "Your last year: %(own_value)s %(unit)s; efficient similar homes (%(cohort)s, the "
             "lowest 20 %%): %(efficient_value)s %(unit)s."
         ),
+        gettext_lazy(
+            "The cohort's median: %(median_value)s %(unit)s; the middle half: "
+            "%(cohort_p25_value)s to %(cohort_p75_value)s %(unit)s."
+        ),
+        gettext_lazy("A comparison with similar homes, not a saving we can promise."),
     ],
     RecommendationKind.BILL_FORECAST: [
         gettext_lazy(
@@ -347,6 +362,12 @@ def _basis_values(recommendation: Recommendation) -> dict[str, str]:
     return values
 
 
+CAP_WHOLE_LABELS = {
+    "annual_use": gettext_lazy("annual use"),
+    "heating_use": gettext_lazy("heating use"),
+    "annual_bill": gettext_lazy("annual bill"),
+}
+
 _NAMED = re.compile(r"%\((\w+)\)s")
 # Placeholders that are not numbers from the basis (always available).
 _NOT_FROM_BASIS = {"unit", "saving_value", "saving_yen", "saving_co2_kg", "confidence"}
@@ -364,6 +385,19 @@ def basis_lines(recommendation: Recommendation) -> list[str]:
         needed = set(_NAMED.findall(str(text))) - _NOT_FROM_BASIS
         if all(basis.get(name) is not None for name in needed):
             lines.append(str(text) % values)
+    cap = (basis.get("plausibility") or {}).get("cap") or {}
+    if cap.get("exceeded"):
+        lines.append(
+            _(
+                "No saving is shown: the estimate came to %(claimed)s %% of your %(whole)s, "
+                "beyond the %(cap)s %% that is plausible for this kind of advice."
+            )
+            % {
+                "claimed": formats.number_format(100 * (cap.get("claimed_share") or 0), 0),
+                "whole": CAP_WHOLE_LABELS.get(cap.get("of"), cap.get("of")),
+                "cap": formats.number_format(100 * cap["share"], 0),
+            }
+        )
     unit = unit_label(Commodity.GAS if recommendation.unit == "m3" else Commodity.ELECTRICITY)
     if basis.get("price_jpy_per_unit") is not None:
         lines.append(
