@@ -126,11 +126,13 @@ def batch_enqueue(*, batch_id: UUID) -> None:
     transaction.on_commit(send)
 
 
-def batch_process(*, batch_id: UUID | str) -> IngestBatch:
+def batch_process(*, batch_id: UUID | str, recommendations_follow: bool = True) -> IngestBatch:
     """Parse, validate and store a batch's readings, then roll up the days it touched.
 
     Idempotent: a batch already done is left as it is, and the storage itself counts a
     re-delivered reading as a duplicate. Only one worker processes a batch at a time.
+    ``recommendations_follow=False`` leaves the touched premises' recommendations to the
+    caller (``seed_demo`` computes every premise's once at the end).
     """
     with (
         log_context(batch_id=str(batch_id)),
@@ -138,7 +140,7 @@ def batch_process(*, batch_id: UUID | str) -> IngestBatch:
     ):
         span.set_attribute("shoene.batch_id", str(batch_id))
         started = time.perf_counter()
-        batch, finished_here = _batch_process(batch_id)
+        batch, finished_here = _batch_process(batch_id, recommendations_follow)
         span.set_attribute("shoene.batch_status", batch.status)
         if finished_here:
             _batch_observe(batch, seconds=time.perf_counter() - started)
@@ -171,7 +173,7 @@ def _batch_observe(batch: IngestBatch, *, seconds: float) -> None:
     )
 
 
-def _batch_process(batch_id) -> tuple[IngestBatch, bool]:
+def _batch_process(batch_id, recommendations_follow: bool) -> tuple[IngestBatch, bool]:
     """The batch, and whether this call finished it (done or failed) rather than found it done."""
     with transaction.atomic():
         batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
@@ -188,7 +190,7 @@ def _batch_process(batch_id) -> tuple[IngestBatch, bool]:
             batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
             if batch.status == BatchStatus.DONE:
                 return batch, False
-            _process_locked(batch)
+            _process_locked(batch, recommendations_follow=recommendations_follow)
     except (OperationalError, InterfaceError):
         raise  # transient (database restart, dropped connection): the task retries
     except ShoeneError as exc:
@@ -212,7 +214,7 @@ def _mark_failed(batch_id, error: str) -> None:
     )
 
 
-def _process_locked(batch: IngestBatch) -> None:
+def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None:
     with tracer().start_as_current_span("ingest.parse_validate"):
         if batch.format == BatchFormat.GREENBUTTON:
             rows = greenbutton_rows(batch=batch)
@@ -236,7 +238,7 @@ def _process_locked(batch: IngestBatch) -> None:
     )
     with tracer().start_as_current_span("ingest.rollup"):
         daily_usage_refresh(dates_by_meter=touched, zones=zones)
-    if touched:
+    if touched and recommendations_follow:
         # Recommendations of the touched premises follow the new data (debounced, after
         # commit: a rolled-back batch recomputes nothing).
         meter_ids = sorted(touched)
