@@ -110,7 +110,14 @@ def home_create(*, region, owner, today: date, serial_prefix: str, with_readings
 def recommendations_create(home: Home) -> dict[str, Recommendation]:
     """One of each kind, as the engine writes them (numbers in the basis)."""
     now = timezone.now()
-    cohort = {"level": "region", "region": "Sapporo", "dwelling_type": "detached", "homes": 12}
+    cohort = {
+        "level": "region_dwelling_fuel",
+        "region": "Sapporo",
+        "dwelling_type": "detached",
+        "heating_fuel": "gas",
+        "size_band": None,
+        "n_homes": 12,
+    }
     common = {"premise": home.premise, "computed_at": now, "confidence": "medium"}
     specs = {
         "standby": dict(
@@ -120,10 +127,15 @@ def recommendations_create(home: Home) -> dict[str, Recommendation]:
             saving_jpy=7_380.0,
             saving_co2_kg=90.0,
             basis={
-                "own_kwh_per_day": 2.4,
+                "own_kwh_per_day": 2.9,
+                "own_watts": 120.8,
                 "cohort_kwh_per_day": 1.9,
+                "cohort_watts": 79.2,
+                "reducible_percent": 50.0,
+                "always_on_share_percent": 25.6,
                 "days_with_data": 120,
                 "cohort": cohort,
+                "heating_fuel": "gas",
                 "price_jpy_per_unit": 41.0,
                 "co2_kg_per_unit": 0.5,
             },
@@ -136,26 +148,32 @@ def recommendations_create(home: Home) -> dict[str, Recommendation]:
             saving_co2_kg=120.0,
             basis={
                 "own_per_hdd": 0.35,
-                "cohort_per_hdd": 0.28,
+                "own_per_hdd_100m2": 0.29,
+                "cohort_per_hdd_100m2": 0.23,
+                "cohort_p25_per_hdd_100m2": 0.2,
+                "cohort_p75_per_hdd_100m2": 0.27,
                 "percent_above": 25.0,
                 "heating_days": 230,
                 "cohort": cohort,
+                "heating_fuel": "gas",
                 "price_jpy_per_unit": 210.0,
                 "co2_kg_per_unit": 2.0,
             },
         ),
+        # A comparison, not a saving: no kWh, yen or CO2.
         "similar_homes": dict(
             meter=home.electricity,
             unit="kWh",
-            saving_per_year=700.0,
-            saving_jpy=28_700.0,
-            saving_co2_kg=350.0,
             basis={
                 "own_value": 4_100.0,
                 "efficient_value": 3_400.0,
+                "median_value": 3_900.0,
+                "cohort_p25_value": 3_500.0,
+                "cohort_p75_value": 4_400.0,
                 "percent_more": 20.6,
                 "percentile": 64.0,
                 "cohort": cohort,
+                "heating_fuel": "gas",
                 "price_jpy_per_unit": 41.0,
                 "co2_kg_per_unit": 0.5,
             },
