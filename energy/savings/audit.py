@@ -102,7 +102,8 @@ def _recommendations_audit(report: AuditReport, recommendations: list[Recommenda
         shown = r.saving_jpy is not None or (r.saving_per_year or 0) > 0
         if shown and r.kind not in (recommend.HIGH_USAGE, recommend.BILL_FORECAST):
             counts[r.kind]["with_figure"] += 1
-            use_shares[r.kind].append(check.get("share_of_annual_use"))
+            if (r.saving_per_year or 0) > 0:  # peak shift moves use, it claims no kWh
+                use_shares[r.kind].append(check.get("share_of_annual_use"))
             bill_shares[r.kind].append(check.get("share_of_bill"))
             yen[r.kind].append(r.saving_jpy)
             household_yen[r.premise_id] += r.saving_jpy or 0.0
@@ -212,7 +213,12 @@ def _truth_audit(report: AuditReport, facts_by_premise: dict[int, list]) -> None
             "within_25_percent": within,
             "share_within_25_percent": within / len(always_on) if always_on else None,
         },
-        "standby_saving_vs_true_standby": _relative_errors(reducible),
+        # The claim is half the gap to efficient homes, not an estimate of the standby itself:
+        # what matters is that it never promises more than the household's true standby.
+        "standby_claim": {
+            **_distribution([claim / true for claim, true in reducible if true > 0]),
+            "beyond_true_standby": sum(1 for claim, true in reducible if claim > true),
+        },
         "heating_fuel": {
             "right": fuel_right,
             "of": fuel_known,

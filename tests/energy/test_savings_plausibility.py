@@ -244,6 +244,8 @@ def test_figures_audit_scores_the_demo_against_its_truth_and_finds_no_defect(cap
     assert truth["households"] == 24
     assert truth["always_on"]["share_within_25_percent"] >= 0.9
     assert truth["heating_fuel"]["right"] >= 0.9 * truth["heating_fuel"]["of"]
+    # The standby saving claimed never exceeds what the household truly has on standby.
+    assert truth["standby_claim"].get("beyond_true_standby", 0) == 0
     assert report["defects"] == 0
     for kind, row in report["kinds"].items():
         if row["cap"] and row["share_of_annual_use"]["n"] and kind != "peak_shift":

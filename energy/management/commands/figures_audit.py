@@ -106,10 +106,16 @@ class Command(BaseCommand):
             )
             fuel = truth["heating_fuel"]
             out(f"  heating fuel inferred right: {fuel['right']} of {fuel['of']}")
+            claim = truth["standby_claim"]
+            if claim.get("n"):
+                out(
+                    f"  standby saving claimed ÷ true standby: median {claim['median']:.2f}, "
+                    f"max {claim['max']:.2f}; {claim['beyond_true_standby']} of {claim['n']} "
+                    "claims more than the household's true standby"
+                )
             for name, label in (
                 ("heating_slope", "heating slope"),
                 ("electricity_base_load", "electricity base load"),
-                ("standby_saving_vs_true_standby", "standby saving per day vs true standby"),
             ):
                 row = truth[name]
                 out(
