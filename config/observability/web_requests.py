@@ -2,9 +2,12 @@
 
 Each process counts in memory and adds its counts to the shared cache (Redis in production) at
 most every ``FLUSH_SECONDS``, so a request costs a few dictionary operations and no round trip.
-A process that dies loses at most those seconds of counts. Buckets are kept 26 hours.
+A process that dies loses at most those seconds of counts. Buckets are kept 26 hours. While the
+shared cache is unreachable the counts stay in memory for the next flush: a request never fails
+because its metrics could not be written.
 """
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -14,6 +17,8 @@ from django.core.cache import cache
 FLUSH_SECONDS = 5.0
 KEEP_SECONDS = 26 * 60 * 60
 KEY = "obs:web:{kind}:{minute}"
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pending: Counter = Counter()
@@ -32,19 +37,31 @@ def web_request_record(*, status: int, now: float | None = None) -> None:
         web_requests_flush()
 
 
-def web_requests_flush() -> None:
-    """Add this process's pending counts to the shared cache."""
+def web_requests_flush() -> bool:
+    """Add this process's pending counts to the shared cache; False when it is unreachable
+    (the counts not written are kept for the next flush)."""
     with _lock:
         pending = dict(_pending)
         _pending.clear()
         _state["flushed_at"] = time.monotonic()
-    for (kind, minute), count in pending.items():
-        key = KEY.format(kind=kind, minute=minute)
-        cache.add(key, 0, timeout=KEEP_SECONDS)
-        try:
-            cache.incr(key, count)
-        except ValueError:  # expired between add and incr
-            cache.set(key, count, timeout=KEEP_SECONDS)
+    unwritten = dict(pending)
+    try:
+        for (kind, minute), count in pending.items():
+            key = KEY.format(kind=kind, minute=minute)
+            cache.add(key, 0, timeout=KEEP_SECONDS)
+            try:
+                cache.incr(key, count)
+            except ValueError:  # expired between add and incr
+                cache.set(key, count, timeout=KEEP_SECONDS)
+            del unwritten[kind, minute]
+    except Exception:  # Redis down or restarting: any client error, never the request's
+        with _lock:
+            _pending.update(unwritten)
+        logger.warning(
+            "Web request counts kept in memory: the shared cache is unreachable", exc_info=True
+        )
+        return False
+    return True
 
 
 def web_requests_per_minute(*, first_minute: int, last_minute: int) -> dict[str, dict[int, int]]:
