@@ -14,10 +14,13 @@ BENCH_PORTAL_REDIS_URL ?= redis://127.0.0.1:6379/11
 BENCH_TRACING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene_bench_tracing
 # The export benchmark's data set (17.5 M readings) is built once in its own database and kept.
 BENCH_EXPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene_export_bench
+# The figures audit's 1,000-premise demo is seeded once in its own database and kept.
+BENCH_FIGURES_DB ?= shoene_figures_bench
+BENCH_FIGURES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_FIGURES_DB)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser run test lint format bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments clean
+.PHONY: install messages browser run test lint format bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments bench-figures clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -105,6 +108,18 @@ bench-tracing: install
 
 bench-export: install
 	$(BIN)/python bench/export.py --database-url $(BENCH_EXPORT_DATABASE_URL) $(BENCH_EXPORT_ARGS)
+
+# figures_audit on the default demo (SQLite, a temporary file) and on 1,000 premises (PostgreSQL).
+bench-figures: install messages
+	rm -f /tmp/shoene-figures-default.sqlite3
+	DATABASE_URL=sqlite:////tmp/shoene-figures-default.sqlite3 $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=sqlite:////tmp/shoene-figures-default.sqlite3 $(BIN)/python manage.py seed_demo
+	DATABASE_URL=sqlite:////tmp/shoene-figures-default.sqlite3 $(BIN)/python manage.py figures_audit
+	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_FIGURES_DB)'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres $(BENCH_FIGURES_DB)
+	DATABASE_URL=$(BENCH_FIGURES_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_FIGURES_DATABASE_URL) $(BIN)/python manage.py seed_demo --premises 1000 --if-empty
+	DATABASE_URL=$(BENCH_FIGURES_DATABASE_URL) $(BIN)/python manage.py figures_audit
 
 bench-savings-accuracy: install
 	$(BIN)/python bench/savings_accuracy.py
