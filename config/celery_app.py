@@ -16,6 +16,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def beat_schedule_register(entries: dict[str, dict]) -> None:
+    """Add an app's periodic jobs (its ``schedules.py``) to the one schedule beat reads.
+
+    Called from the app's ``AppConfig.ready()``, which every process (web, worker, beat) runs
+    before beat reads ``beat_schedule``; the entries name their tasks by dotted string, so the
+    infrastructure imports no app.
+    """
+    from django.conf import settings
+
+    settings.CELERY_BEAT_SCHEDULE.update(entries)
+
+
 @signals.setup_logging.connect
 def _logging_from_django(**kwargs) -> None:
     """Celery leaves the logging to Django's LOGGING (one JSON format for web and workers)."""

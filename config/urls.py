@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config.health import healthz, readyz
 from config.observability.views import metrics
-from flags.history_admin import recent_changes_view
 
 api_patterns = (
     [
@@ -34,11 +33,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
     # Recent staff changes across every model with a history (flags/history_admin.py).
-    path(
-        "admin/changes/",
-        admin.site.admin_view(recent_changes_view),
-        name="admin_recent_changes",
-    ),
+    path("admin/changes/", include("flags.history_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     # Session login for the browsable API (the data team exploring the API in a browser).

@@ -30,6 +30,8 @@ from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from config.observability.metrics import queue_depths
+from config.observability.web_requests import web_requests_flush, web_requests_per_minute
 from dashboards.models import OverviewSnapshot
 from energy.models import (
     BatchStatus,
@@ -270,8 +272,6 @@ def newest_readings_by_region() -> dict[str, str | None]:
 
 def web_figures(*, now: datetime) -> dict:
     """Web requests, server errors and the error rate per hour (all web processes)."""
-    from config.observability.web_requests import web_requests_flush, web_requests_per_minute
-
     web_requests_flush()  # this process's own counts too
     first_hour = _hour_start(now) - timedelta(hours=HOURS - 1)
     first_minute = int(first_hour.timestamp() // 60)
@@ -290,8 +290,6 @@ def web_figures(*, now: datetime) -> dict:
 
 
 def queue_depth() -> dict[str, int] | None:
-    from config.observability.metrics import queue_depths
-
     try:
         return queue_depths()
     except Exception:

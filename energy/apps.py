@@ -9,8 +9,12 @@ class EnergyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from config.celery_app import beat_schedule_register
         from energy.access import on_post_migrate
         from energy.savings.templates import on_post_migrate as templates_on_post_migrate
+        from energy.schedules import beat_schedule
+
+        beat_schedule_register(beat_schedule())  # the app's periodic jobs (energy/schedules.py)
 
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="energy-groups")
         post_migrate.connect(

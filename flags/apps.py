@@ -32,6 +32,12 @@ class FlagsConfig(AppConfig):
 
         metrics_publisher_register(evaluations_publish)
 
+        # The app's periodic jobs (flags/schedules.py).
+        from config.celery_app import beat_schedule_register
+        from flags.schedules import beat_schedule
+
+        beat_schedule_register(beat_schedule())
+
         # One admin save is one history entry, whatever many-to-many updates it made.
         from flags.history import on_history_entry_created_connect
 

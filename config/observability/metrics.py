@@ -10,9 +10,10 @@ exemplars matter (docs/observability.md).
 Histograms observed inside a trace carry its trace id as an OpenMetrics exemplar
 (``exemplar()``); a scrape asking for ``application/openmetrics-text`` sees them.
 
-Gauges that describe the whole system rather than one process (queue depth, ingest lag) are
-read when ``/metrics`` is scraped (``SystemCollector``), from Redis and from the overview's
-latest aggregates, so every web replica reports the same values.
+Gauges that describe the whole system rather than one process are read when ``/metrics`` is
+scraped, so every web replica reports the same values: the Celery queue depths from Redis
+(``SystemCollector``), and what an app registers with ``metrics_collector_register`` from its
+``AppConfig.ready()`` (the dashboards app's ingest lag). Nothing here imports an app.
 """
 
 import logging
@@ -135,7 +136,7 @@ def queue_depths() -> dict[str, int]:
 
 
 class SystemCollector:
-    """Queue depth per Celery queue and ingest lag per region, read at scrape time."""
+    """Queue depth per Celery queue, read at scrape time."""
 
     def collect(self) -> Iterable[Metric]:
         depth = GaugeMetricFamily(
@@ -147,20 +148,17 @@ class SystemCollector:
         except Exception:
             logger.warning("Could not read the Celery queue depths", exc_info=True)
         yield depth
-        lag = GaugeMetricFamily(
-            "shoene_ingest_lag_seconds",
-            "Now minus the newest reading of the region's meters (from the overview's "
-            "aggregates, recomputed every minute).",
-            labels=["region"],
-        )
-        try:
-            from dashboards.overview import ingest_lag_seconds
 
-            for region, seconds in sorted(ingest_lag_seconds().items()):
-                lag.add_metric([region], seconds)
-        except Exception:
-            logger.warning("Could not read the ingest lag", exc_info=True)
-        yield lag
+
+_collectors: list = []
+
+
+def metrics_collector_register(collector) -> None:
+    """An app's gauges of the whole system (an object with ``collect()``, as prometheus_client's
+    collectors), read at every ``/metrics`` scrape after ``SystemCollector``'s; registered from
+    the app's ``AppConfig.ready()``, so infrastructure never imports an app."""
+    if collector not in _collectors:
+        _collectors.append(collector)
 
 
 # --- Exposition -------------------------------------------------------------------------------
@@ -212,7 +210,7 @@ def process_registry():
 
 def web_registry():
     """What ``/metrics`` serves: the processes' metrics and the system gauges."""
-    return _Registries(process_registry(), SystemCollector())
+    return _Registries(process_registry(), SystemCollector(), *_collectors)
 
 
 def exposition(registry, accept: str) -> tuple[bytes, str]:

@@ -8,7 +8,6 @@ project folder, Celery tasks run in-process and a local-memory cache. Set
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -130,73 +129,12 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 # longest task); see Celery's "Redis caveats: visibility timeout".
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic jobs: every one is a named entry here, with a comment saying why it runs.
-CELERY_BEAT_SCHEDULE = {
-    # Nothing accepted is lost: batches left "received" (broker down when they arrived) or
-    # "processing" (retries ran out) are queued again.
-    "ingest-requeue-stale-batches": {
-        "task": "energy.tasks.ingest_batches_requeue_stale",
-        "schedule": env.float("INGEST_REQUEUE_EVERY_S", default=60.0),
-    },
-    # Staff schedule flag changes for a time of day (a campaign starting at 09:00); they are
-    # made within a minute of it and recorded in the flag's history.
-    "flags-apply-scheduled-changes": {
-        "task": "flags.tasks.scheduled_flag_changes_apply",
-        "schedule": 60.0,
-    },
-    # Recommendations follow the data: recomputed for every premise after the night's
-    # deliveries (gateways send the previous day by about 02:00) and before customers read
-    # them in the morning. Ingest also recomputes touched premises, debounced.
-    "recommendations-nightly": {
-        "task": "energy.tasks.recommendations_generate_nightly",
-        "schedule": crontab(hour=3, minute=30),
-    },
-    # Households that marked a recommendation "done" get their measured savings updated
-    # with the new day's data, after the recomputation above.
-    # Experiment results for staff follow the data: recomputed every hour for running
-    # experiments (exposures arrive all day; energy metrics change after the night's ingest).
-    "experiments-results-hourly": {
-        "task": "flags.tasks.experiment_results_compute_running",
-        "schedule": crontab(minute=15),
-    },
-    # Year-on-year campaign months are judged once over and their readings are in (ingest
-    # lag included); recent months are recomputed daily, so late readings correct an award
-    # through the ledger and nothing is awarded twice.
-    "campaigns-yoy-awards-daily": {
-        "task": "energy.tasks.yoy_awards_compute_all",
-        "schedule": crontab(hour=5, minute=10),
-    },
-    "recommendations-measure-done": {
-        "task": "energy.tasks.recommendations_measure_done",
-        "schedule": crontab(hour=4, minute=30),
-    },
-    # High-usage alerts go out in the morning, after the night's recomputation (03:30) has
-    # found them; each recommendation emails its owner at most once a week.
-    "notifications-high-usage-alerts": {
-        "task": "energy.tasks.high_usage_alerts_send",
-        "schedule": crontab(hour=7, minute=30),
-    },
-    # The weekly summary on Monday morning covers Monday to Sunday just ended, once the
-    # night's deliveries have completed Sunday.
-    "notifications-weekly-summaries": {
-        "task": "energy.tasks.weekly_summaries_send",
-        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
-    },
-    # Demand-response points follow the data: every hour each event of the last 14 days is
-    # recomputed, so an event is awarded within the hour its readings are complete, and late
-    # or corrected readings become ledger corrections (the ledger appends only differences).
-    # At :40, clear of the hourly experiment results at :15.
-    "demand-response-awards-hourly": {
-        "task": "energy.tasks.demand_response_awards_compute",
-        "schedule": crontab(minute=40),
-    },
-    # The staff overview reads aggregates, not raw tables: recomputed every minute, so the
-    # page is at most a minute behind and costs one query.
-    "overview-compute": {
-        "task": "dashboards.tasks.overview_compute_task",
-        "schedule": 60.0,
-    },
-}
+# Periodic jobs: each app adds its own named entries, every one with a comment saying why it
+# runs, from its AppConfig.ready() (<app>/schedules.py, through
+# config.celery_app.beat_schedule_register); beat reads this one dict.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# How often the ingest sweeper runs (beat entry "ingest-requeue-stale-batches").
+INGEST_REQUEUE_EVERY_S = env.float("INGEST_REQUEUE_EVERY_S", default=60.0)
 
 # --- Auth, i18n, time -----------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
