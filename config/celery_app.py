@@ -6,14 +6,29 @@ its index (docs/observability.md).
 """
 
 import os
+from importlib import import_module
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 app = Celery("shoene", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def task_by_name(name: str) -> Task:
+    """The task registered as ``name`` (``"energy.tasks.ingest_batch_process"``), its module
+    imported on first use.
+
+    Services enqueue work by task name, so they never import a tasks module (tasks import
+    services). This is the task object its module defines: ``delay``, ``apply_async``,
+    ``delay_on_commit``, eager mode and a test's patch of ``energy.tasks.x.apply_async`` work as
+    they do on the module's attribute (``send_task`` would bypass eager mode).
+    """
+    if name not in app.tasks:
+        import_module(name.rpartition(".")[0])
+    return app.tasks[name]
 
 
 def beat_schedule_register(entries: dict[str, dict]) -> None:

@@ -30,6 +30,7 @@ from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from config.celery_app import task_by_name
 from config.observability.metrics import queue_depths
 from config.observability.web_requests import web_requests_flush, web_requests_per_minute
 from dashboards.models import OverviewSnapshot
@@ -344,9 +345,7 @@ def overview_refresh_if_stale(*, latest: OverviewSnapshot | None, now: datetime)
         return False
     if not cache.add(STALE_LOCK_KEY, 1, timeout=60):
         return False
-    from dashboards.tasks import overview_compute_task
-
-    overview_compute_task.delay()
+    task_by_name("dashboards.tasks.overview_compute_task").delay()
     return True
 
 

@@ -28,6 +28,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.celery_app import task_by_name
 from config.errors import Conflict, ShoeneError
 from energy.campaigns.eligibility import participants
 from energy.campaigns.models import (
@@ -344,8 +345,6 @@ def _email(*, preference, kind: str, key: str, subject: str, template: str, cont
 
 def event_announce(*, event: DemandResponseEvent) -> DemandResponseEvent:
     """Staff announce an event: mark it announced and email the participants after commit."""
-    from energy.tasks import event_announcement_send
-
     with transaction.atomic():
         event = DemandResponseEvent.objects.select_for_update().get(pk=event.pk)
         if event.status == CampaignStatus.ANNOUNCED:
@@ -355,7 +354,7 @@ def event_announce(*, event: DemandResponseEvent) -> DemandResponseEvent:
         event.status = CampaignStatus.ANNOUNCED
         event.announced_at = timezone.now()
         event.save(update_fields=["status", "announced_at", "updated_at"])
-        event_announcement_send.delay_on_commit(event.pk)
+        task_by_name("energy.tasks.event_announcement_send").delay_on_commit(event.pk)
     return event
 
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import Q
 from django.utils import timezone
 
+from config.celery_app import task_by_name
 from config.errors import Conflict, PayloadTooLarge, ShoeneError, ValidationFailed
 from config.observability.context import log_context
 from config.observability.metrics import BATCH_DURATION, BATCHES, READINGS, exemplar
@@ -113,7 +114,7 @@ def batch_enqueue(*, batch_id: UUID) -> None:
     A broker that is down does not lose the batch: it is stored as ``received`` and can be
     queued again later.
     """
-    from energy.tasks import ingest_batch_process
+    ingest_batch_process = task_by_name("energy.tasks.ingest_batch_process")
 
     def send() -> None:
         try:
@@ -272,8 +273,7 @@ def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None
 def _recommendations_follow(*, meter_ids: list[int]) -> None:
     """Queue the touched premises' recomputation; a broker that is down does not fail a batch
     whose readings are already committed (the nightly recomputation covers them)."""
-    from energy.tasks import recommendations_touched
-
+    recommendations_touched = task_by_name("energy.tasks.recommendations_touched")
     try:
         recommendations_touched.delay(meter_ids)
     except Exception:

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.celery_app import task_by_name
 from config.errors import ValidationFailed
 from energy.models import Meter, Premise, Recommendation, RecommendationStatus
 
@@ -55,9 +56,9 @@ def recommendation_status_set(*, recommendation: Recommendation, status: str) ->
         ]
     recommendation.save(update_fields=fields)
     if status == RecommendationStatus.DONE:
-        from energy.tasks import recommendation_savings_measure_task
-
-        recommendation_savings_measure_task.delay_on_commit(recommendation.pk)
+        task_by_name("energy.tasks.recommendation_savings_measure_task").delay_on_commit(
+            recommendation.pk
+        )
     return recommendation
 
 
@@ -74,9 +75,9 @@ def recommendations_schedule(*, premise_ids: list[int]) -> list[int]:
         if cache.add(_pending_key(premise_id), 1, RECOMPUTE_DEBOUNCE_SECONDS + 60)
     ]
     if fresh:
-        from energy.tasks import recommendations_recompute
-
-        recommendations_recompute.apply_async(args=[fresh], countdown=RECOMPUTE_DEBOUNCE_SECONDS)
+        task_by_name("energy.tasks.recommendations_recompute").apply_async(
+            args=[fresh], countdown=RECOMPUTE_DEBOUNCE_SECONDS
+        )
     return fresh
 
 
