@@ -13,6 +13,7 @@ RUN useradd --create-home --uid 1000 shoene \
 
 COPY pyproject.toml README.md ./
 COPY config ./config
+COPY core ./core
 COPY energy ./energy
 COPY flags ./flags
 COPY dashboards ./dashboards

@@ -1,10 +1,6 @@
-"""Plotly figures for the portal: pure functions from plain numbers to a figure.
-
-A figure is plotly's own JSON structure (``{"data": [...], "layout": {...}}``) rather than a
-``go.Figure``: building a ``go.Figure`` validates every property as it is set, which cost about
-20 ms a chart here, most of a page's 50 ms budget. ``tests/dashboards/test_charts.py`` checks
-every builder's output against plotly's schema with ``go.Figure(figure)`` instead, and pages
-render the dict directly (``figure_html``).
+"""Plotly figures for the portal and the staff overview: pure functions from plain numbers to a
+figure (plotly's JSON structure; ``core.charts`` says why, and has the palette, the common
+layout and ``figure_html``, which pages render through this module).
 
 Times arrive already in the premise's local time (Asia/Tokyo for the demo) and are drawn as
 naive wall-clock times, so the axis reads what the customer's clock said. Titles and labels
@@ -14,33 +10,18 @@ arrive translated; nothing here touches the database or the request.
 from collections.abc import Sequence
 from datetime import date, datetime
 
-import plotly.io as pio
+from core.charts import (
+    BAR_COLOUR,
+    INCOMPLETE_COLOUR,
+    PREVIOUS_COLOUR,
+    TEMPERATURE_COLOUR,
+    Figure,
+    base_layout,
+)
+from core.charts import figure_html as figure_html
 
-BAR_COLOUR = "#0b6e4f"
-PREVIOUS_COLOUR = "#9bb8ad"
-INCOMPLETE_COLOUR = "#c9a227"
-TEMPERATURE_COLOUR = "#c0392b"
 MINUTE_MS = 60 * 1000
 DAY_MS = 24 * 60 * 60 * 1000
-
-Figure = dict
-
-
-def _layout(*, title: str, value_title: str, height: int = 320) -> dict:
-    return {
-        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
-        "margin": {"l": 48, "r": 16, "t": 48, "b": 56},
-        "height": height,
-        "autosize": True,
-        "plot_bgcolor": "white",
-        "paper_bgcolor": "white",
-        "font": {"family": "system-ui, sans-serif", "size": 12},
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},
-        "bargap": 0.15,
-        "hovermode": "x unified",
-        "xaxis": {},
-        "yaxis": {"title": {"text": value_title}, "gridcolor": "#e5e5e5", "rangemode": "tozero"},
-    }
 
 
 def _local(value: datetime | date) -> str:
@@ -60,7 +41,7 @@ def day_figure(
     series_name: str,
 ) -> Figure:
     """Bars per interval of one local day (x: interval start, local time)."""
-    layout = _layout(title=title, value_title=value_title)
+    layout = base_layout(title=title, value_title=value_title)
     layout["xaxis"] = {
         "type": "date",
         "tickformat": "%H:%M",
@@ -99,7 +80,7 @@ def month_figure(
 ) -> Figure:
     """Daily bars with the region's daily mean temperature as a line on a second axis."""
     x = [_local(d) for d in days]
-    layout = _layout(title=title, value_title=value_title, height=360)
+    layout = base_layout(title=title, value_title=value_title, height=360)
     layout["margin"]["r"] = 48
     layout["xaxis"] = {
         "type": "date",
@@ -156,7 +137,7 @@ def year_figure(
     previous_name: str,
 ) -> Figure:
     """Monthly bars, this year beside the year before; this year's incomplete months marked."""
-    layout = _layout(title=title, value_title=value_title)
+    layout = base_layout(title=title, value_title=value_title)
     layout["barmode"] = "group"
     layout["xaxis"] = {"type": "category"}
     bars = [
@@ -183,7 +164,7 @@ def comparison_figure(
     *, title: str, labels: Sequence[str], values: Sequence[float | None], value_title: str
 ) -> Figure:
     """Horizontal bars comparing the same days in different periods (home page)."""
-    layout = _layout(title=title, value_title=value_title, height=220)
+    layout = base_layout(title=title, value_title=value_title, height=220)
     layout["hovermode"] = "closest"
     layout["margin"]["l"] = 96
     layout["xaxis"] = {
@@ -209,55 +190,6 @@ def comparison_figure(
     }
 
 
-def lift_figure(
-    *,
-    title: str,
-    labels: Sequence[str],
-    values: Sequence[float],
-    lows: Sequence[float],
-    highs: Sequence[float],
-    series: Sequence[str],
-    value_title: str,
-) -> Figure:
-    """Relative lifts as points with their intervals, one row per metric, variant and method;
-    a line at zero (no effect)."""
-    traces = []
-    for name, colour in (("Welch", BAR_COLOUR), ("CUPED", TEMPERATURE_COLOUR)):
-        rows = [i for i, s in enumerate(series) if s == name]
-        if not rows:
-            continue
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": name,
-                "x": [values[i] for i in rows],
-                "y": [labels[i] for i in rows],
-                "marker": {"color": colour, "size": 9},
-                "error_x": {
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [highs[i] - values[i] for i in rows],
-                    "arrayminus": [values[i] - lows[i] for i in rows],
-                    "color": colour,
-                },
-                "hovertemplate": "%{y}: %{x:+.2f} %<extra>" + name + "</extra>",
-            }
-        )
-    layout = _layout(title=title, value_title="", height=120 + 40 * len(set(labels)))
-    layout["hovermode"] = "closest"
-    layout["margin"]["l"] = 220
-    layout["xaxis"] = {
-        "title": {"text": value_title},
-        "zeroline": True,
-        "zerolinecolor": "#444",
-        "zerolinewidth": 2,
-        "gridcolor": "#e5e5e5",
-    }
-    layout["yaxis"] = {"type": "category", "autorange": "reversed"}
-    return {"data": traces, "layout": layout}
-
-
 OVERVIEW_COLOURS = ("#0b6e4f", "#c0392b", "#2f6db5", "#c9a227", "#7d3c98", "#666666")
 
 
@@ -272,7 +204,7 @@ def hourly_figure(
     percent: bool = False,
 ) -> Figure:
     """The staff overview: values per hour (bars, stacked or not, or lines), local time."""
-    layout = _layout(title=title, value_title=value_title, height=300)
+    layout = base_layout(title=title, value_title=value_title, height=300)
     layout["xaxis"] = {"type": "date", "tickformat": "%H:%M"}
     if stacked:
         layout["barmode"] = "stack"
@@ -305,7 +237,7 @@ def category_figure(
     percent: bool = False,
 ) -> Figure:
     """The staff overview: horizontal bars per category (kind, reason, region, queue)."""
-    layout = _layout(title=title, value_title="", height=140 + 36 * max(len(labels), 1))
+    layout = base_layout(title=title, value_title="", height=140 + 36 * max(len(labels), 1))
     layout["hovermode"] = "closest"
     layout["barmode"] = "group"
     layout["margin"]["l"] = 140
@@ -335,16 +267,3 @@ def category_figure(
         ],
         "layout": layout,
     }
-
-
-def figure_html(figure: Figure, *, div_id: str) -> str:
-    """The figure as a div and an inline script; the page loads plotly.js once, locally."""
-    return pio.to_html(
-        figure,
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=div_id,
-        default_width="100%",
-        validate=False,
-        config={"responsive": True, "displaylogo": False, "displayModeBar": False},
-    )

@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from dashboards import charts
+from core.charts import figure_html
 from energy.models import DwellingType
+from flags.charts import lift_figure
 from flags.experiments import stats
 from flags.experiments.metrics import ExposedUnit, metric_values
 from flags.experiments.results import experiment_results_compute
@@ -236,9 +237,7 @@ class ExperimentAdmin(StaffHistoryAdmin):
             "result": result,
             "title": _("Results: %(name)s") % {"name": experiment.name},
             "metrics": _results_rows(result) if result else [],
-            "chart": charts.figure_html(
-                charts.lift_figure(**_lift_chart_data(result)), div_id="lift-chart"
-            )
+            "chart": figure_html(lift_figure(**_lift_chart_data(result)), div_id="lift-chart")
             if result and result.data.get("metrics")
             else None,
         }

@@ -1,0 +1,49 @@
+"""Chart helpers shared by the apps' plotly figures: the palette, the common layout, rendering.
+
+A figure is plotly's own JSON structure (``{"data": [...], "layout": {...}}``) rather than a
+``go.Figure``: building a ``go.Figure`` validates every property as it is set, which cost about
+20 ms a chart, most of a portal page's 50 ms budget. ``tests/dashboards/test_charts.py`` checks
+the builders' output against plotly's schema with ``go.Figure(figure)`` instead, and pages
+render the dict directly (``figure_html``). The builders live with the app that draws them
+(``dashboards/charts.py`` the portal's and the overview's, ``flags/charts.py`` the experiments').
+"""
+
+import plotly.io as pio
+
+BAR_COLOUR = "#0b6e4f"
+PREVIOUS_COLOUR = "#9bb8ad"
+INCOMPLETE_COLOUR = "#c9a227"
+TEMPERATURE_COLOUR = "#c0392b"
+
+Figure = dict
+
+
+def base_layout(*, title: str, value_title: str, height: int = 320) -> dict:
+    """The layout every figure starts from: title at the left, legend below, white ground."""
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "margin": {"l": 48, "r": 16, "t": 48, "b": 56},
+        "height": height,
+        "autosize": True,
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "font": {"family": "system-ui, sans-serif", "size": 12},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},
+        "bargap": 0.15,
+        "hovermode": "x unified",
+        "xaxis": {},
+        "yaxis": {"title": {"text": value_title}, "gridcolor": "#e5e5e5", "rangemode": "tozero"},
+    }
+
+
+def figure_html(figure: Figure, *, div_id: str) -> str:
+    """The figure as a div and an inline script; the page loads plotly.js once, locally."""
+    return pio.to_html(
+        figure,
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        default_width="100%",
+        validate=False,
+        config={"responsive": True, "displaylogo": False, "displayModeBar": False},
+    )
