@@ -227,8 +227,9 @@ def _temperatures(region_id: int, ranges: list[tuple[date, date]]) -> dict[date,
     )
 
 
-def _intervals_per_day(meter: Meter) -> int:
-    return 1440 // meter.interval_minutes
+def _complete_day(meter: Meter, rows: dict[date, tuple[float, int]], day: date) -> bool:
+    """Whether the day has a rollup with every interval (``DailyUsage.objects.complete()``)."""
+    return day in rows and rows[day][1] >= meter.intervals_per_day(day)
 
 
 def usage_day(*, meter: Meter, day: date) -> UsageSeries:
@@ -279,11 +280,10 @@ def usage_month(*, meter: Meter, month: date) -> UsageSeries:
         totals={d: total for d, (total, _n) in rows.items()},
         hourly_share=hourly_share_for(meter=meter),
     )
-    expected = _intervals_per_day(meter)
     points = []
     for offset in range((period.end - period.start).days + 1):
         day = period.start + timedelta(days=offset)
-        total, intervals = rows.get(day, (None, 0))
+        total, _intervals = rows.get(day, (None, 0))
         cost = costs.get(day)
         points.append(
             UsagePoint(
@@ -292,7 +292,7 @@ def usage_month(*, meter: Meter, month: date) -> UsageSeries:
                 cost_jpy=cost.cost_jpy if cost else None,
                 co2_kg=cost.co2_kg if cost else None,
                 temperature_c=temperatures.get(day),
-                complete=total is None or intervals >= expected,
+                complete=total is None or _complete_day(meter, rows, day),
             )
         )
     return UsageSeries(meter=meter, period=period, points=points, cost_problems=problems)
@@ -399,9 +399,9 @@ def _figures(
     costs: dict,
     temperatures: dict[date, float],
     days: list[date],
-    expected: int,
+    meter: Meter,
 ) -> PeriodFigures | None:
-    if any(day not in rows or rows[day][1] < expected for day in days):
+    if not all(_complete_day(meter, rows, day) for day in days):
         return None
     yen = [costs[day].cost_jpy if day in costs else None for day in days]
     co2 = [costs[day].co2_kg if day in costs else None for day in days]
@@ -447,11 +447,10 @@ def month_so_far(
     result = []
     for meter in meters:
         rows = rows_by_meter.get(meter.pk, {})
-        expected = _intervals_per_day(meter)
         numbers = [
             n
             for n in range(1, last_number + 1)
-            if rows.get(month_start.replace(day=n), (0, 0))[1] >= expected
+            if _complete_day(meter, rows, month_start.replace(day=n))
         ]
         if not numbers:
             result.append(MonthSoFar(meter, [], None, None, None, []))
@@ -462,7 +461,7 @@ def month_so_far(
             hourly_share=hourly_shares.get(meter.pk),
         )
         figures = [
-            _figures(rows, costs, temperatures, [m.replace(day=n) for n in numbers], expected)
+            _figures(rows, costs, temperatures, [m.replace(day=n) for n in numbers], meter)
             for m in (month_start, *earlier)
         ]
         result.append(MonthSoFar(meter, numbers, *figures, problems))

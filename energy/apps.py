@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def sqlite_functions_add(sender, connection, **kwargs) -> None:
+    """Give a new SQLite connection the Python functions our SQL expressions call."""
+    if connection.vendor != "sqlite":
+        return
+    from energy.models import IntervalsPerDay, sqlite_intervals_per_day
+
+    connection.connection.create_function(
+        IntervalsPerDay.sqlite_function, 3, sqlite_intervals_per_day, deterministic=True
+    )
 
 
 class EnergyConfig(AppConfig):
@@ -20,3 +32,4 @@ class EnergyConfig(AppConfig):
         post_migrate.connect(
             templates_on_post_migrate, sender=self, dispatch_uid="energy-recommendation-templates"
         )
+        connection_created.connect(sqlite_functions_add, dispatch_uid="energy-sqlite-functions")

@@ -7,13 +7,13 @@ follow the premise's region time zone.
 import secrets
 import uuid
 import zoneinfo
-from datetime import timedelta
-from functools import cached_property
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import NotSupportedError, models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -156,6 +156,63 @@ class Unit(models.TextChoices):
 
 COMMODITY_UNIT = {Commodity.ELECTRICITY: Unit.KWH, Commodity.GAS: Unit.M3}
 
+MINUTES_PER_DAY = 24 * 60
+
+
+@lru_cache(maxsize=4096)
+def local_day_minutes(day: date, zone: zoneinfo.ZoneInfo) -> int:
+    """Minutes from local midnight to the next: 1440, or 1380 and 1500 on daylight-saving days."""
+    # Subtract in UTC: Python subtracts wall-clock times within one time zone.
+    start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    return int((end - start).total_seconds() // 60)
+
+
+def intervals_per_day(
+    *, interval_minutes: int, day: date | None = None, time_zone: str | None = None
+) -> int:
+    """Intervals in ``day`` by the clock of ``time_zone``; without a day, in a plain 24 hours.
+
+    A complete day has this many readings: 46 or 50 half hours when daylight saving starts or
+    ends. ``Meter.intervals_per_day`` for a meter; ``IntervalsPerDay`` is the same rule in SQL.
+    """
+    if day is None:
+        return MINUTES_PER_DAY // interval_minutes
+    return local_day_minutes(day, zoneinfo.ZoneInfo(time_zone)) // interval_minutes
+
+
+class IntervalsPerDay(models.Func):
+    """``intervals_per_day`` in SQL, from expressions for (local date, time zone, interval)."""
+
+    arity = 3
+    output_field = models.IntegerField()
+    # SQLite has no time zone data: energy/apps.py gives each connection this Python function.
+    sqlite_function = "shoene_intervals_per_day"
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError("IntervalsPerDay needs PostgreSQL or SQLite.")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        (day, day_params), (zone, zone_params), (interval, interval_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        # Both local midnights as UTC instants; whole minutes, then whole intervals.
+        sql = (
+            f"(EXTRACT(EPOCH FROM (({day} + 1)::timestamp AT TIME ZONE {zone})"
+            f" - ({day}::timestamp AT TIME ZONE {zone})) / 60)::integer / {interval}"
+        )
+        return sql, (*day_params, *zone_params, *day_params, *zone_params, *interval_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function=self.sqlite_function)
+
+
+def sqlite_intervals_per_day(day: str, time_zone: str, interval_minutes: int) -> int:
+    """``intervals_per_day`` for SQLite, which passes dates as ISO strings."""
+    return intervals_per_day(
+        interval_minutes=interval_minutes, day=date.fromisoformat(day), time_zone=time_zone
+    )
+
 
 class Meter(models.Model):
     """A smart meter reporting consumption per fixed interval."""
@@ -201,8 +258,17 @@ class Meter(models.Model):
         return self.serial
 
     def clean(self) -> None:
-        if 1440 % (self.interval_minutes or 1):
+        if MINUTES_PER_DAY % (self.interval_minutes or 1):
             raise ValidationError({"interval_minutes": _("The interval must divide a day evenly.")})
+
+    def intervals_per_day(self, day: date | None = None) -> int:
+        """Readings in a complete local ``day`` of the premise's region (DST-aware); without
+        a day, in a plain 24 hours."""
+        return intervals_per_day(
+            interval_minutes=self.interval_minutes,
+            day=day,
+            time_zone=self.premise.region.time_zone if day is not None else None,
+        )
 
 
 class Quality(models.TextChoices):
@@ -279,6 +345,22 @@ class WeatherObservation(models.Model):
         return f"{self.region} {self.date}: {self.temperature_mean_c:.1f} °C"
 
 
+class DailyUsageQuerySet(models.QuerySet):
+    def complete(self) -> "DailyUsageQuerySet":
+        """Days with every interval of their local day (``Meter.intervals_per_day``)."""
+        return self.filter(self._complete_day())
+
+    def incomplete(self) -> "DailyUsageQuerySet":
+        return self.exclude(self._complete_day())
+
+    @staticmethod
+    def _complete_day() -> models.Q:
+        expected = IntervalsPerDay(
+            "date", "meter__premise__region__time_zone", "meter__interval_minutes"
+        )
+        return models.Q(intervals__gte=expected)
+
+
 class DailyUsage(models.Model):
     """The rollup of one meter's readings over one local day (in the meter's unit)."""
 
@@ -297,6 +379,8 @@ class DailyUsage(models.Model):
     night_total = models.FloatField(_("night total"), help_text=_("01:00-05:00 local time."))
     intervals = models.PositiveSmallIntegerField(_("intervals present"))
     computed_at = models.DateTimeField(_("computed at"), auto_now=True)
+
+    objects = DailyUsageQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("daily usage")

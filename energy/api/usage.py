@@ -2,7 +2,6 @@
 ``/tariffs/electricity/`` and ``/tariffs/gas/``."""
 
 import django_filters
-from django.db.models import F, Q
 from rest_framework import generics, serializers
 
 from energy.api.access import meters_visible, scope_required
@@ -58,9 +57,7 @@ class DailyUsageFilter(django_filters.FilterSet):
         fields = ["meter", "start", "end", "complete"]
 
     def filter_complete(self, queryset, name, value):
-        # A complete local day has 1440 / interval readings (DST days aside).
-        whole_day = Q(intervals=1440 / F("meter__interval_minutes"))
-        return queryset.filter(whole_day) if value else queryset.exclude(whole_day)
+        return queryset.complete() if value else queryset.incomplete()
 
 
 class DailyUsageListView(generics.ListAPIView):

@@ -553,15 +553,16 @@ def weekly_usage_for(*, user, today: date) -> list[MeterWeek]:
     weeks = []
     meters = Meter.objects.filter(premise__owner=user).order_by("premise_id", "pk")
     for meter in meters:
-        intervals_per_day = 1440 // meter.interval_minutes
         figures = []
         for first, last in (
             (today - timedelta(days=7), today - timedelta(days=1)),
             (today - timedelta(days=14), today - timedelta(days=8)),
         ):
-            rows = DailyUsage.objects.filter(
-                meter=meter, date__range=(first, last), intervals__gte=intervals_per_day
-            ).aggregate(total=Sum("total"), days=Count("pk"))
+            rows = (
+                DailyUsage.objects.filter(meter=meter, date__range=(first, last))
+                .complete()
+                .aggregate(total=Sum("total"), days=Count("pk"))
+            )
             figures.append((rows["total"], rows["days"]))
         (this_total, this_days), (previous_total, previous_days) = figures
         weeks.append(

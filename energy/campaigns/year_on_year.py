@@ -55,17 +55,14 @@ def campaign_months(*, campaign: YearOnYearCampaign, today: date) -> list[date]:
     return months
 
 
-def _month_total(meter_id: int, month: date, per_day: int) -> float | None:
+def _month_total(meter_id: int, month: date) -> float | None:
     """The month's use from complete days only; None unless every day is complete."""
     end = _month_end(month)
-    rows = list(
-        DailyUsage.objects.filter(meter_id=meter_id, date__range=(month, end)).values_list(
-            "total", "intervals"
-        )
-    )
-    if len(rows) < end.day or any(intervals < per_day for _t, intervals in rows):
+    month_days = DailyUsage.objects.filter(meter_id=meter_id, date__range=(month, end))
+    totals = list(month_days.complete().values_list("total", flat=True))
+    if len(totals) < end.day:
         return None
-    return float(sum(total for total, _i in rows))
+    return float(sum(totals))
 
 
 def _reference_model(meter_id: int, fit_end: date):
@@ -91,8 +88,7 @@ def month_judge(
     campaign_start: date | None = None,
     models: dict | None = None,
 ) -> MonthJudgement:
-    per_day = 1440 // participant.interval_minutes
-    actual = _month_total(participant.meter_id, month, per_day)
+    actual = _month_total(participant.meter_id, month)
     basis: dict = {
         "month": month.strftime("%Y-%m"),
         "rule": f"use at least {min_saving_percent:g} % below the same month last year",
@@ -121,7 +117,7 @@ def month_judge(
         reference = float(np.sum(model.predict(month_temps)))
         basis["reference"] = "last year's model at this month's temperatures"
     else:
-        reference = _month_total(participant.meter_id, _year_before(month), per_day)
+        reference = _month_total(participant.meter_id, _year_before(month))
         basis["reference"] = "the same month last year"
         if reference is None:
             return MonthJudgement(

@@ -9,7 +9,7 @@ import csv
 import io
 import math
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +17,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from config.errors import ValidationFailed
+from energy.models import local_day_minutes
 
 # CalTRACK 2.2.2.1 (interval usage) and 2.2.2.3 (hourly temperature): a day with less than half
 # of its intervals is missing; otherwise the missing intervals count as the mean of the others.
@@ -370,20 +371,15 @@ def _intervals_to_days(
     known = np.isfinite(values)
     present = np.bincount(day_index, weights=known, minlength=days.size)
     totals = np.bincount(day_index, weights=np.where(known, values, 0.0), minlength=days.size)
-    expected = np.array([_day_length_s(day, zone) for day in days]) / interval_s
+    # Seconds from local midnight to the next, by the zone's clock (23 or 25 h on DST days).
+    day_length_s = np.array([60 * local_day_minutes(day, zone) for day in days.astype(date)])
+    expected = day_length_s / interval_s
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = totals / present
     # A day's total counts its missing intervals at the mean of the present ones.
     daily = totals + np.maximum(expected - present, 0.0) * mean if aggregate == "sum" else mean
     daily[present < MIN_DAY_COVERAGE * np.round(expected)] = np.nan
     return days, daily
-
-
-def _day_length_s(day: np.datetime64, zone: ZoneInfo) -> float:
-    """Seconds from local midnight to the next, by the zone's clock (23 or 25 h on DST days)."""
-    start = datetime.fromisoformat(str(day)).replace(tzinfo=zone)
-    end = start + timedelta(days=1)  # wall-clock arithmetic: the next local midnight
-    return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
 
 
 def _on_days(dates: np.ndarray, series_dates: np.ndarray, series: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from energy.models import (
     Premise,
     Recommendation,
     WeatherObservation,
+    intervals_per_day,
 )
 from energy.savings import fuel as heating_fuels
 from energy.savings import plausibility, recommend
@@ -265,6 +266,17 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
         region_id: climate.observed(region_id, start, WINDOW_DAYS)
         for region_id in {meter[5] for meter in meters}
     }
+    window_days = [start + timedelta(days=offset) for offset in range(WINDOW_DAYS)]
+    # Each day's complete interval count (23- and 25-hour days too), once per grid and zone.
+    expected = {
+        (interval, zone): np.array(
+            [
+                intervals_per_day(interval_minutes=interval, day=day, time_zone=zone)
+                for day in window_days
+            ]
+        )
+        for interval, zone in {(meter[4], meter[7]) for meter in meters}
+    }
 
     facts = []
     for row, meter in enumerate(meters):
@@ -295,10 +307,9 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             floor_area_m2=float(floor_area) if floor_area is not None else float("nan"),
             heating_fuel_recorded=fuel_recorded or "",
         )
-        # Days with at most half their intervals missing, scaled up (CalTRACK 2.2.2.1). The
-        # expected count ignores DST days (a 23- or 25-hour day is off by one hour).
+        # Days with at most half their intervals missing, scaled up (CalTRACK 2.2.2.1).
         usage = daily_totals_filled(
-            totals=totals[row], intervals=intervals[row], expected=1440 // interval
+            totals=totals[row], intervals=intervals[row], expected=expected[interval, zone]
         )
         year_usage = usage[year]
         present = np.isfinite(year_usage)
@@ -324,7 +335,7 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             fact.standby_window_days = int(neutral.sum())
             fact.standby_days = int(np.isfinite(window).sum())
             fact.standby_kwh_per_day = recommend.standby_kwh_per_day(
-                baseload=window, intervals_per_day=1440 // interval
+                baseload=window, intervals_per_day=intervals_per_day(interval_minutes=interval)
             )
         if fact.model is not None and normals is not None and np.all(np.isfinite(normals)):
             # Weather-normalised annual use: the model over a climate-normal year.

@@ -1,7 +1,6 @@
 """The savings engine over the database: a meter's daily series, measured savings."""
 
-import zoneinfo
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -11,15 +10,6 @@ from energy.savings.mv import MeasuredSavings, savings_measure
 
 # CalTRACK 2.2.2.1: a day counts when at most half of its intervals are missing.
 MIN_INTERVAL_SHARE = 0.5
-
-
-def expected_intervals(*, day: date, interval_minutes: int, time_zone: str) -> int:
-    """Intervals in a local day (a DST change makes a day 23 or 25 hours long)."""
-    tz = zoneinfo.ZoneInfo(time_zone)
-    # Subtract in UTC: Python subtracts wall-clock times within one time zone.
-    start = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
-    return int((end - start).total_seconds() // 60 // interval_minutes)
 
 
 def daily_totals_filled(
@@ -49,20 +39,14 @@ def meter_daily_series(
     usage = np.full(len(dates), np.nan)
     temperature_c = np.full(len(dates), np.nan)
     region = meter.premise.region
-    per_day = 1440 // meter.interval_minutes
     rows = DailyUsage.objects.filter(meter=meter, date__range=(start, end)).values_list(
         "date", "total", "intervals"
     )
     for day, total, intervals in rows:
-        expected = (
-            per_day
-            if region.time_zone == "Asia/Tokyo"  # no DST: skip the per-day calendar lookup
-            else expected_intervals(
-                day=day, interval_minutes=meter.interval_minutes, time_zone=region.time_zone
-            )
-        )
         usage[index[day]] = daily_totals_filled(
-            totals=np.array([total]), intervals=np.array([intervals]), expected=expected
+            totals=np.array([total]),
+            intervals=np.array([intervals]),
+            expected=meter.intervals_per_day(day),
         )[0]
     weather = WeatherObservation.objects.filter(
         region=region, date__range=(start, end)

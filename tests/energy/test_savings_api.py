@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 from energy.access import DATA_TEAM
-from energy.models import DailyUsage, WeatherObservation
+from energy.models import DailyUsage, WeatherObservation, intervals_per_day
 from energy.savings.caltrack import heating_degree_days
 from energy.savings.services import (
     daily_totals_filled,
-    expected_intervals,
     meter_daily_series,
 )
 from tests import factories
@@ -63,9 +62,9 @@ def test_daily_totals_are_filled_for_missing_intervals_up_to_half():
 
 def test_expected_intervals_follow_daylight_saving_changes():
     assert (
-        expected_intervals(day=date(2026, 3, 8), interval_minutes=30, time_zone="Asia/Tokyo") == 48
+        intervals_per_day(day=date(2026, 3, 8), interval_minutes=30, time_zone="Asia/Tokyo") == 48
     )
-    spring = expected_intervals(
+    spring = intervals_per_day(
         day=date(2026, 3, 8), interval_minutes=30, time_zone="America/New_York"
     )
     assert spring == 46
