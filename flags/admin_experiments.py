@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.charts import figure_html
-from energy.models import DwellingType
+from energy.selectors import dwelling_type_choices, premise_owner_ids
 from flags.charts import lift_figure
 from flags.experiments import stats
 from flags.experiments.metrics import ExposedUnit, metric_values
@@ -31,7 +31,7 @@ WEIGHT_TOLERANCE = 0.001
 class ExperimentForm(forms.ModelForm):
     target_dwelling_types = forms.MultipleChoiceField(
         label=_("dwelling types"),
-        choices=DwellingType.choices,
+        choices=dwelling_type_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Only these dwelling types. None ticked: all."),
@@ -405,17 +405,14 @@ def _planner_initial(experiment: Experiment) -> dict:
 
 def eligible_user_ids(experiment: Experiment) -> list[int]:
     """Customers the experiment's targeting admits (owners of premises that match)."""
-    from energy.models import Premise
-
-    premises = Premise.objects.all()
+    regions = groups = None
     if experiment.pk and experiment.target_regions.exists():
-        premises = premises.filter(region__in=experiment.target_regions.all())
-    if experiment.target_dwelling_types:
-        premises = premises.filter(dwelling_type__in=experiment.target_dwelling_types)
-    users = premises.values_list("owner_id", flat=True).distinct()
+        regions = experiment.target_regions.all()
     if experiment.pk and experiment.target_groups.exists():
-        users = users.filter(owner__groups__in=experiment.target_groups.all())
-    return sorted(set(users))
+        groups = experiment.target_groups.all()
+    return premise_owner_ids(
+        regions=regions, dwelling_types=experiment.target_dwelling_types, groups=groups
+    )
 
 
 def experiment_plan(

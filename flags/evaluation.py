@@ -162,15 +162,9 @@ class Unit:
             return self.attributes.get("region_id"), self.attributes.get("dwelling_type")
         if self.id is None:
             return None, None
-        from energy.models import Premise
+        from energy.selectors import premise_targeting_for
 
-        first = (
-            Premise.objects.filter(owner_id=self.id)
-            .order_by("pk")
-            .values_list("region_id", "dwelling_type")
-            .first()
-        )
-        return first or (None, None)
+        return premise_targeting_for(user_id=self.id)
 
 
 # --- the snapshot ----------------------------------------------------------------------------

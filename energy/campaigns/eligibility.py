@@ -26,12 +26,12 @@ def participants(*, campaign, user_id: int | None = None) -> list[Participant]:
     if campaign.pk and campaign.groups.exists():
         meters = meters.filter(premise__owner__groups__in=campaign.groups.all())
     if campaign.experiment_id:
-        from flags.models import Exposure
+        from flags.selectors import exposed_user_ids
 
-        exposed = Exposure.objects.filter(experiment_id=campaign.experiment_id)
-        if campaign.experiment_variant:
-            exposed = exposed.filter(variant__key=campaign.experiment_variant)
-        meters = meters.filter(premise__owner_id__in=exposed.values("user_id"))
+        exposed = exposed_user_ids(
+            experiment_id=campaign.experiment_id, variant_key=campaign.experiment_variant
+        )
+        meters = meters.filter(premise__owner_id__in=exposed)
     return [
         Participant(
             user_id=meter.premise.owner_id,

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.utils import timezone
 
 from flags.models import Metric
@@ -34,21 +34,13 @@ class ExposedUnit:
 
 
 def _energy(units: list[ExposedUnit], *, commodity: str, end: date) -> dict[int, UnitValue]:
-    from energy.models import DailyUsage
+    from energy.selectors import daily_totals_by_owner
 
     if not units:
         return {}
     first = min(u.exposed_on for u in units) - timedelta(days=PRE_EXPOSURE_DAYS)
-    rows = (
-        DailyUsage.objects.filter(
-            meter__commodity=commodity,
-            meter__premise__owner_id__in=[u.user_id for u in units],
-            date__gte=first,
-            date__lte=end,
-        )
-        .values_list("meter__premise__owner_id", "date")
-        .annotate(total=Sum("total"))
-        .order_by()
+    rows = daily_totals_by_owner(
+        commodity=commodity, owner_ids=[u.user_id for u in units], start=first, end=end
     )
     by_user: dict[int, dict[date, float]] = defaultdict(dict)
     for user_id, day, total in rows:
@@ -68,11 +60,11 @@ def _energy(units: list[ExposedUnit], *, commodity: str, end: date) -> dict[int,
 
 def _done_rate(units: list[ExposedUnit], *, end: date) -> dict[int, UnitValue]:
     """Share of the customer's actionable recommendations marked done after (before) exposure."""
-    from energy.models import Recommendation
+    from energy.selectors import recommendation_statuses_by_owner
 
-    rows = Recommendation.objects.filter(
-        premise__owner_id__in=[u.user_id for u in units], kind__in=ACTION_KINDS, is_current=True
-    ).values_list("premise__owner_id", "status", "status_changed_at")
+    rows = recommendation_statuses_by_owner(
+        owner_ids=[u.user_id for u in units], kinds=ACTION_KINDS
+    )
     by_user: dict[int, list] = defaultdict(list)
     for user_id, status, changed_at in rows:
         by_user[user_id].append((status, changed_at))
