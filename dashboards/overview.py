@@ -139,14 +139,13 @@ def _primary_lifts(result, primary_metric: str) -> list[dict]:
 
 def running_experiments() -> list[dict]:
     """Running experiments with their latest result's primary-metric lifts and SRM check."""
-    from flags.models import Experiment, ExperimentResult, ExperimentStatus
+    from flags.models import Experiment, ExperimentStatus
+    from flags.selectors import experiment_result_latest
 
     rows = []
     # A handful run at a time: one query each for its latest result.
     for experiment in Experiment.objects.filter(status=ExperimentStatus.RUNNING).order_by("key"):
-        result = (
-            ExperimentResult.objects.filter(experiment=experiment).order_by("-computed_at").first()
-        )
+        result = experiment_result_latest(experiment=experiment)
         rows.append(
             {
                 "key": experiment.key,

@@ -24,6 +24,7 @@ from flags.experiments.results import experiment_results_compute
 from flags.history_admin import StaffHistoryAdmin
 from flags.models import Experiment, ExperimentResult, ExperimentStatus, Metric, Variant
 from flags.registry import registry
+from flags.selectors import experiment_result_latest
 
 WEIGHT_TOLERANCE = 0.001
 
@@ -151,7 +152,7 @@ class ExperimentAdmin(StaffHistoryAdmin):
 
     @admin.display(description=_("sample ratio"))
     def srm_status(self, obj) -> str:
-        latest = obj.results.order_by("-computed_at").first()
+        latest = experiment_result_latest(experiment=obj)
         if latest is None or latest.srm_p_value is None:
             return "—"
         return _("mismatch") if latest.srm_flagged else _("ok")
@@ -229,7 +230,7 @@ class ExperimentAdmin(StaffHistoryAdmin):
             experiment_results_compute(experiment=experiment)
             self.message_user(request, _("Results computed."))
             return redirect("admin:flags_experiment_results", pk=pk)
-        result = experiment.results.order_by("-computed_at").first()
+        result = experiment_result_latest(experiment=experiment)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -3,7 +3,12 @@ this module and ``flags.services``."""
 
 from django.db.models import QuerySet
 
-from flags.models import Exposure
+from flags.models import Experiment, ExperimentResult, Exposure
+
+
+def experiment_result_latest(*, experiment: Experiment) -> ExperimentResult | None:
+    """The experiment's most recently computed result; None before its first computation."""
+    return experiment.results.order_by("-computed_at").first()
 
 
 def exposed_user_ids(*, experiment_id: int, variant_key: str = "") -> QuerySet:

@@ -5,6 +5,7 @@ from django.db.models import Sum
 
 from energy.campaigns.eligibility import participants
 from energy.campaigns.models import DemandResponseEvent, PointsEntry
+from flags.selectors import experiment_result_latest
 
 
 def campaign_results(*, campaign) -> dict:
@@ -30,7 +31,7 @@ def campaign_results(*, campaign) -> dict:
     )
     effect = None
     if campaign.experiment_id:
-        result = campaign.experiment.results.order_by("-computed_at").first()
+        result = experiment_result_latest(experiment=campaign.experiment)
         if result is not None:
             metric = result.data.get("metrics", {}).get(campaign.experiment.primary_metric, {})
             lift = (metric.get("lifts") or {}).get(campaign.experiment_variant) or {}

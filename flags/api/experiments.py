@@ -17,6 +17,7 @@ from energy.api.access import customer_pseudonym, scope_required
 from energy.models import ApiScope
 from flags.experiments.results import experiment_results_compute
 from flags.models import Experiment, Exposure
+from flags.selectors import experiment_result_latest
 
 CanReadExperiments = scope_required(ApiScope.EXPERIMENTS_READ, session_perm="flags.view_experiment")
 
@@ -92,7 +93,7 @@ class ExperimentResultsView(APIView):
         if request.query_params.get("fresh") == "1":
             result = experiment_results_compute(experiment=experiment)
         else:
-            result = experiment.results.order_by("-computed_at").first()
+            result = experiment_result_latest(experiment=experiment)
         if result is None:
             return Response(
                 {
