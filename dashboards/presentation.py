@@ -15,7 +15,13 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from dashboards import charts
 from dashboards.selectors import ACTION_KINDS, Period, UsageSeries, point_value
-from energy.models import Commodity, Recommendation, RecommendationKind, RecommendationStatus
+from energy.models import (
+    Commodity,
+    Recommendation,
+    RecommendationKind,
+    RecommendationStatus,
+    Unit,
+)
 from energy.savings.templates import recommendation_placeholder_values, recommendation_render
 
 COMMODITY_LABELS = {
@@ -83,13 +89,9 @@ def meter_name(meter, *, meters: list) -> str:
     return name
 
 
-def unit_label(commodity: str) -> str:
-    return "kWh" if commodity == Commodity.ELECTRICITY else "m³"
-
-
 def measure_label(measure: str, commodity: str) -> str:
     if measure == "use":
-        return unit_label(commodity)
+        return Unit.of(commodity).label
     if measure == "yen":
         return _("yen")
     return _("kg CO2")
@@ -228,8 +230,7 @@ def _csv_number(value: float | None, decimals: int = 6) -> str:
 
 def usage_csv(series: UsageSeries, measure: str) -> str:
     """Exactly the chart's numbers as CSV: local period starts and the chosen measure."""
-    unit = "kwh" if series.meter.commodity == Commodity.ELECTRICITY else "m3"
-    column = CSV_MEASURE_COLUMNS[measure].format(unit=unit)
+    column = CSV_MEASURE_COLUMNS[measure].format(unit=series.meter.unit.lower())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     kind = series.period.kind
@@ -398,7 +399,7 @@ def basis_lines(recommendation: Recommendation) -> list[str]:
                 "cap": formats.number_format(100 * cap["share"], 0),
             }
         )
-    unit = unit_label(Commodity.GAS if recommendation.unit == "m3" else Commodity.ELECTRICITY)
+    unit = recommendation.get_unit_display()
     if basis.get("price_jpy_per_unit") is not None:
         lines.append(
             _("Price used: ¥%(price)s per %(unit)s (your tariff, this month).")
@@ -446,7 +447,7 @@ def recommendation_card(
     ``template``: its kind's wording, when the caller loaded them all at once.
     """
     rendered = recommendation_render(recommendation=recommendation, template=template)
-    unit = unit_label(Commodity.GAS if recommendation.unit == "m3" else Commodity.ELECTRICITY)
+    unit = recommendation.get_unit_display()
     yen = _per_year(recommendation.saving_jpy, _("¥%(amount)s a year"))
     energy = _per_year(recommendation.saving_per_year, _("%(amount)s %(unit)s a year"), unit=unit)
     co2 = _per_year(recommendation.saving_co2_kg, _("%(amount)s kg CO2 a year"))
@@ -618,7 +619,7 @@ def month_so_far_figure(month, *, meters: list) -> dict | None:
         % {"meter": meter_name(month.meter, meters=meters), "days": month.days},
         labels=[str(label) for label, _figures in rows],
         values=[figures.use if figures else None for _label, figures in rows],
-        value_title=unit_label(month.meter.commodity),
+        value_title=month.unit,
     )
 
 

@@ -165,7 +165,7 @@ class UsageSeries:
 
     @property
     def unit(self) -> str:
-        return "kWh" if self.meter.commodity == Commodity.ELECTRICITY else "m³"
+        return self.meter.get_unit_display()
 
     def total(self, measure: str) -> float | None:
         values = [point_value(p, measure) for p in self.points]
@@ -382,7 +382,7 @@ class MonthSoFar:
 
     @property
     def unit(self) -> str:
-        return "kWh" if self.meter.commodity == Commodity.ELECTRICITY else "m³"
+        return self.meter.get_unit_display()
 
 
 def _month_back(month_start: date, months_back: int) -> date:

@@ -150,8 +150,15 @@ class Commodity(models.TextChoices):
 
 
 class Unit(models.TextChoices):
+    """What a meter measures in; ``label`` is how pages, emails and files write it."""
+
     KWH = "kWh", "kWh"
     M3 = "m3", "m³"
+
+    @classmethod
+    def of(cls, commodity: str) -> "Unit":
+        """The unit ``commodity`` is metered in (``Meter.unit`` holds the same for a meter)."""
+        return COMMODITY_UNIT[commodity]
 
 
 COMMODITY_UNIT = {Commodity.ELECTRICITY: Unit.KWH, Commodity.GAS: Unit.M3}

@@ -39,7 +39,7 @@ from django.utils import timezone
 from energy.campaigns.eligibility import Participant, participants
 from energy.campaigns.ledger import points_award
 from energy.campaigns.models import BaselineMethod, CampaignStatus, DemandResponseEvent
-from energy.models import COMMODITY_UNIT, Meter, Reading
+from energy.models import Meter, Reading, Unit
 from energy.savings.caltrack import BASELINE_DAYS, DataInsufficient, baseline_fit
 from energy.savings.services import meter_daily_series
 
@@ -306,7 +306,7 @@ def _participant_award(
         return AwardOutcome(
             **who, status="incomplete", basis={"intervals": present, "expected": expected}
         )
-    unit = str(COMMODITY_UNIT[event.commodity])
+    unit = str(Unit.of(event.commodity))
     basis = {
         "rule": RULE,
         "method": event.baseline_method,

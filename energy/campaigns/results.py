@@ -5,6 +5,7 @@ from django.db.models import Sum
 
 from energy.campaigns.eligibility import participants
 from energy.campaigns.models import DemandResponseEvent, PointsEntry
+from energy.models import Unit
 from flags.selectors import experiment_result_latest
 
 
@@ -51,7 +52,7 @@ def campaign_results(*, campaign) -> dict:
         "qualifying_customers": len(qualifying_users),
         "awards": len(awarded),
         "saved": saved,
-        "unit": "kWh" if campaign.commodity == "electricity" else "m³",
+        "unit": Unit.of(campaign.commodity).label,
         "points": sum(held.values()),
         "lines": lines.count(),
         "corrections": lines.filter(kind=PointsEntry.Kind.CORRECTION).count(),

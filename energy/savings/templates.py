@@ -72,7 +72,6 @@ PLACEHOLDERS: dict[str, dict[str, int | None]] = {
     },
 }
 
-UNIT_LABELS = {"kWh": "kWh", "m3": "m³"}
 DWELLING_LABELS = {
     "ja": {"detached": "戸建て", "apartment": "集合住宅", "terraced": "長屋", "shop": "店舗"},
     "en": {
@@ -341,7 +340,7 @@ def recommendation_placeholder_values(*, recommendation) -> dict[str, str]:
     basis = recommendation.basis or {}
     values = {
         "saving_value": _number(recommendation.saving_per_year, 0),
-        "unit": UNIT_LABELS.get(recommendation.unit, recommendation.unit),
+        "unit": recommendation.get_unit_display(),
         "saving_yen": _number(recommendation.saving_jpy, 0),
         "saving_co2_kg": _number(recommendation.saving_co2_kg, 0),
         "confidence": CONFIDENCE_LABELS[language].get(recommendation.confidence, ""),

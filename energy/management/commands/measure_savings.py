@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.errors import ShoeneError, ValidationFailed
+from energy.models import Commodity, Unit
 from energy.savings.caltrack import DataInsufficient
 from energy.savings.files import (
     intervention_check,
@@ -21,10 +22,6 @@ from energy.savings.files import (
     usage_daily_from_csv,
 )
 from energy.savings.mv import MeasuredSavings, savings_measure
-
-# The unit each commodity's usage is metered in (as energy.models.Unit; not imported, so the
-# command never loads the ORM).
-USAGE_UNITS = {"electricity": "kWh", "gas": "m³"}
 
 MODEL_KINDS = {
     "intercept_only": gettext_lazy("intercept only (no weather dependence)"),
@@ -98,7 +95,7 @@ class Command(BaseCommand):
 
     def _measure(self, options: dict[str, Any]) -> tuple[dict[str, Any], MeasuredSavings]:
         commodity = options["commodity"].strip().lower()
-        if commodity not in USAGE_UNITS:
+        if commodity not in Commodity.values:
             raise ValidationFailed(
                 _("Unknown commodity %(commodity)r; use electricity or gas.")
                 % {"commodity": options["commodity"]}
@@ -150,7 +147,7 @@ class Command(BaseCommand):
                 "unit": options["temperature_unit"].strip().upper().removeprefix("°"),
             },
             "commodity": commodity,
-            "usage_unit": USAGE_UNITS[commodity],
+            "usage_unit": Unit.of(commodity).label,
             "time_zone": options["time_zone"],
         }
         return {**result.as_dict(), "inputs": inputs}, result
