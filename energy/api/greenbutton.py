@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from config.errors import ValidationFailed
 from energy.api.access import meters_visible, scope_required
-from energy.api.ingest import BatchOutputSerializer
+from energy.api.ingest import BatchOutputSerializer, batch_accepted_response
 from energy.greenbutton.services import EXPORT_MAX_DAYS, meter_feed_export
 from energy.ingest.parse import UnsupportedFormat
 from energy.ingest.services import batch_receive
@@ -113,13 +113,7 @@ class GreenButtonIngestView(APIView):
             fmt=BatchFormat.GREENBUTTON,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
-        batch.refresh_from_db()  # processing may already have run (in-process tasks)
-        data = BatchOutputSerializer(batch, context={"request": request}).data
-        response = Response(data, status=status.HTTP_202_ACCEPTED)
-        response["Location"] = data["url"]
-        if not created:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return batch_accepted_response(request=request, batch=batch, created=created)
 
 
 class MeterGreenButtonView(APIView):

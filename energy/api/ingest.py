@@ -58,6 +58,25 @@ class JsonReadingSerializer(serializers.Serializer):
     quality = serializers.ChoiceField(choices=["measured", "estimated"], required=False)
 
 
+def batch_accepted_response(
+    *,
+    request: Request,
+    batch: IngestBatch,
+    created: bool,
+    serializer_class: type[BatchOutputSerializer] = BatchOutputSerializer,
+    **context,
+) -> Response:
+    """202 Accepted for a stored batch: its status so far, its Location, and
+    ``Idempotent-Replayed`` when an Idempotency-Key returned an earlier batch."""
+    batch.refresh_from_db()  # processing may already have run (in-process tasks)
+    data = serializer_class(batch, context={"request": request, **context}).data
+    response = Response(data, status=status.HTTP_202_ACCEPTED)
+    response["Location"] = data["url"]
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
 class JsonReadingsSerializer(serializers.Serializer):
     """Only documents the JSON body; the body is checked row by row by the ingest services."""
 
@@ -93,13 +112,7 @@ class IngestReadingsView(APIView):
             content_type=request.content_type,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
-        batch.refresh_from_db()  # processing may already have run (in-process tasks)
-        data = BatchOutputSerializer(batch, context={"request": request}).data
-        response = Response(data, status=status.HTTP_202_ACCEPTED)
-        response["Location"] = data["url"]
-        if not created:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return batch_accepted_response(request=request, batch=batch, created=created)
 
 
 class BatchDetailView(APIView):

@@ -3,7 +3,7 @@ Lite "Route B" 0xEA with 0xD3, 0xE1 and 0xD7), differenced into interval reading
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from energy.api.access import scope_required
 from energy.api.fields import AwareDateTimeField
-from energy.api.ingest import BatchOutputSerializer
+from energy.api.ingest import BatchOutputSerializer, batch_accepted_response
 from energy.ingest.register import (
     COEFFICIENT_MAX,
     DIGITS_MAX,
@@ -184,12 +184,10 @@ class IngestRegisterReadingsView(APIView):
             raw_payload=raw_payload,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
-        receipt.batch.refresh_from_db()  # processing may already have run (in-process tasks)
-        body = RegisterBatchOutputSerializer(
-            receipt.batch, context={"request": request, "receipt": receipt}
-        ).data
-        response = Response(body, status=status.HTTP_202_ACCEPTED)
-        response["Location"] = body["url"]
-        if not receipt.created:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return batch_accepted_response(
+            request=request,
+            batch=receipt.batch,
+            created=receipt.created,
+            serializer_class=RegisterBatchOutputSerializer,
+            receipt=receipt,
+        )
