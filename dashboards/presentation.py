@@ -394,7 +394,10 @@ def basis_lines(recommendation: Recommendation) -> list[str]:
                 "beyond the %(cap)s %% that is plausible for this kind of advice."
             )
             % {
-                "claimed": formats.number_format(100 * (cap.get("claimed_share") or 0), 0),
+                # One decimal: 10.5 % must not read "10 %, beyond the 10 % cap".
+                "claimed": formats.number_format(
+                    round(100 * (cap.get("claimed_share") or 0), 1), 1
+                ),
                 "whole": CAP_WHOLE_LABELS.get(cap.get("of"), cap.get("of")),
                 "cap": formats.number_format(100 * cap["share"], 0),
             }
@@ -403,14 +406,17 @@ def basis_lines(recommendation: Recommendation) -> list[str]:
     if basis.get("price_jpy_per_unit") is not None:
         lines.append(
             _("Price used: ¥%(price)s per %(unit)s (your tariff, this month).")
-            % {"price": formats.number_format(basis["price_jpy_per_unit"], 2), "unit": unit}
+            % {
+                "price": formats.number_format(round(basis["price_jpy_per_unit"], 2), 2),
+                "unit": unit,
+            }
         )
     elif recommendation.saving_jpy is None and recommendation.saving_per_year is not None:
         lines.append(_("No yen figure: no tariff price is available for your premise yet."))
     if basis.get("co2_kg_per_unit") is not None:
         lines.append(
             _("CO2: %(factor)s kg per %(unit)s (the supplier's emission factor).")
-            % {"factor": formats.number_format(basis["co2_kg_per_unit"], 3), "unit": unit}
+            % {"factor": formats.number_format(round(basis["co2_kg_per_unit"], 3), 3), "unit": unit}
         )
     lines.append(
         _("Confidence: %(confidence)s.")
@@ -460,9 +466,9 @@ def recommendation_card(
     ):
         fraction = recommendation.measured_fractional_savings
         values = {
-            "percent": formats.number_format(100 * abs(fraction), 1),
+            "percent": formats.number_format(round(100 * abs(fraction), 1), 1),
             "band": formats.number_format(
-                100 * (recommendation.measured_fractional_savings_uncertainty or 0.0), 1
+                round(100 * (recommendation.measured_fractional_savings_uncertainty or 0.0), 1), 1
             ),
         }
         if fraction >= 0:
@@ -637,7 +643,7 @@ def yoy_progress_text(progress) -> str | None:
     saving_percent = round(progress.saving_percent, 1)  # as shown: 0.04 % is "about the same"
     values = {
         "days": progress.days,
-        "percent": formats.number_format(abs(saving_percent), 1),
+        "percent": formats.number_format(round(abs(saving_percent), 1), 1),
     }
     if saving_percent > 0:
         text = ngettext(

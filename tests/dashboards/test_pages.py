@@ -456,3 +456,27 @@ def test_a_customer_with_two_homes_can_switch_between_them(customer_client, home
     other = customer_client.get(reverse("dashboards:premise_home", args=[second.premise.pk]))
     assert other.status_code == 200
     assert "CABIN home" in other.content.decode()
+
+
+def test_a_held_back_estimate_says_its_share_to_a_tenth_and_prices_are_rounded(
+    english_client, home
+):
+    made = recommendations_create(home)
+    standby = made["standby"]
+    standby.saving_per_year = standby.saving_jpy = standby.saving_co2_kg = None
+    standby.basis = {
+        **standby.basis,
+        "price_jpy_per_unit": 33.6467,
+        "plausibility": {
+            "cap": {"share": 0.10, "of": "annual_use", "claimed_share": 0.1049, "exceeded": True}
+        },
+    }
+    standby.save()
+
+    body = english_client.get(
+        reverse("dashboards:recommendations", args=[home.premise.pk])
+    ).content.decode()
+
+    # 10.49 % is not "10 %, beyond the 10 % cap"; ¥33.6467 is ¥33.65, not ¥33.64.
+    assert "the estimate came to 10.5 % of your annual use, beyond the 10 %" in body
+    assert "¥33.65 per kWh" in body
