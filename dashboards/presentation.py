@@ -22,7 +22,11 @@ from energy.models import (
     RecommendationStatus,
     Unit,
 )
-from energy.savings.templates import recommendation_placeholder_values, recommendation_render
+from energy.savings.templates import (
+    CONFIDENCE_LABELS,
+    recommendation_placeholder_values,
+    recommendation_render,
+)
 
 COMMODITY_LABELS = {
     Commodity.ELECTRICITY: gettext_lazy("Electricity"),
@@ -38,11 +42,6 @@ STATUS_LABELS = {
     RecommendationStatus.WILL_DO: gettext_lazy("Will do"),
     RecommendationStatus.DONE: gettext_lazy("Done"),
     RecommendationStatus.NOT_FOR_ME: gettext_lazy("Not for me"),
-}
-CONFIDENCE_LABELS = {
-    "low": gettext_lazy("low"),
-    "medium": gettext_lazy("medium"),
-    "high": gettext_lazy("high"),
 }
 # CSV column names stay English and stable: they are data for spreadsheets and scripts.
 CSV_MEASURE_COLUMNS = {"use": "use_{unit}", "yen": "cost_jpy", "co2": "co2_kg"}

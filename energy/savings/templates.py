@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils import formats, translation
+from django.utils.translation import gettext_lazy
 
-from energy.models import RecommendationKind, RecommendationTemplate
+from energy.models import Confidence, RecommendationKind, RecommendationTemplate
 
 # Placeholders every kind may use, with decimals (None: text).
 COMMON_PLACEHOLDERS: dict[str, int | None] = {
@@ -86,9 +87,11 @@ FUEL_LABELS = {
     "ja": {"gas": "ガス暖房の", "heat_pump": "ヒートポンプ暖房の", "other": "灯油などで暖房する"},
     "en": {"gas": "gas-heated ", "heat_pump": "heat-pump-heated ", "other": "kerosene-heated "},
 }
+# A confidence as it reads in a sentence ("Confidence: low"), for the templates and the portal.
 CONFIDENCE_LABELS = {
-    "ja": {"low": "低", "medium": "中", "high": "高"},
-    "en": {"low": "low", "medium": "medium", "high": "high"},
+    Confidence.LOW: gettext_lazy("low"),
+    Confidence.MEDIUM: gettext_lazy("medium"),
+    Confidence.HIGH: gettext_lazy("high"),
 }
 
 DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
@@ -343,7 +346,7 @@ def recommendation_placeholder_values(*, recommendation) -> dict[str, str]:
         "unit": recommendation.get_unit_display(),
         "saving_yen": _number(recommendation.saving_jpy, 0),
         "saving_co2_kg": _number(recommendation.saving_co2_kg, 0),
-        "confidence": CONFIDENCE_LABELS[language].get(recommendation.confidence, ""),
+        "confidence": str(CONFIDENCE_LABELS.get(recommendation.confidence, "")),
     }
     for name, decimals in PLACEHOLDERS[recommendation.kind].items():
         if name == "cohort":

@@ -488,3 +488,32 @@ def test_a_customer_logs_in_through_the_api_login_and_lists_their_recommendation
     assert login.status_code == 302
     assert listed.status_code == 200
     assert "standby" in {row["kind"] for row in listed.json()["results"]}
+
+
+@pytest.mark.parametrize(
+    ("language", "confidence", "word"),
+    [
+        ("ja", "low", "低"),
+        ("ja", "medium", "中"),
+        ("ja", "high", "高"),
+        ("en", "low", "low"),
+        ("en", "medium", "medium"),
+        ("en", "high", "high"),
+    ],
+)
+def test_the_confidence_reads_the_same_in_the_wording_and_on_the_portal(language, confidence, word):
+    from dashboards.presentation import basis_lines
+    from energy.savings.templates import DEFAULT_TEMPLATES
+
+    recommendation = Recommendation(kind="standby", unit="kWh", confidence=confidence, basis={})
+    template = RecommendationTemplate(kind="standby", **DEFAULT_TEMPLATES["standby"])
+    with translation.override(language):
+        body = recommendation_render(recommendation=recommendation, template=template).body
+        lines = basis_lines(recommendation)
+
+    if language == "ja":
+        assert f"（推定の確かさ：{word}）" in body
+        assert f"推定の確かさ：{word}。" in lines
+    else:
+        assert f"(Confidence: {word})" in body
+        assert f"Confidence: {word}." in lines
