@@ -23,7 +23,6 @@ from energy.models import (
     Reading,
     Recommendation,
     RecommendationKind,
-    RecommendationTemplate,
     WeatherObservation,
 )
 from energy.tariffs import daily_costs
@@ -490,8 +489,3 @@ def premise_recommendation(*, premises: list[Premise], recommendation_id: int) -
     if recommendation is None:
         raise Http404("No such recommendation.")
     return recommendation
-
-
-def recommendation_templates() -> dict[str, RecommendationTemplate]:
-    """The wording of every kind, by kind (one query)."""
-    return {template.kind: template for template in RecommendationTemplate.objects.all()}

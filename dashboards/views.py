@@ -21,6 +21,7 @@ from config.observability.version import deployed_version
 from dashboards import charts, overview, overview_presentation, presentation, selectors
 from energy.campaigns import notifications
 from energy.savings.lifecycle import recommendation_status_set
+from energy.savings.templates import recommendation_templates
 from flags import services as flags
 
 
@@ -78,7 +79,7 @@ def premise_home(request: HttpRequest, premise_id: int) -> HttpResponse:
         )
     framing = flags.recommendation_framing(request=request)
     cards = presentation.recommendation_cards(
-        recommendations, templates=selectors.recommendation_templates(), framing=framing
+        recommendations, templates=recommendation_templates(), framing=framing
     )
     context = _portal_context(
         request,
@@ -201,7 +202,7 @@ def recommendations(request: HttpRequest, premise_id: int) -> HttpResponse:
     premise = selectors.premise_pick(premises=premises, premise_id=premise_id)
     cards = presentation.recommendation_cards(
         selectors.premise_recommendations(premise=premise),
-        templates=selectors.recommendation_templates(),
+        templates=recommendation_templates(),
         framing=flags.recommendation_framing(request=request),
     )
     context = _portal_context(

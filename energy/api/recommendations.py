@@ -15,10 +15,9 @@ from energy.models import (
     Recommendation,
     RecommendationKind,
     RecommendationStatus,
-    RecommendationTemplate,
 )
 from energy.savings.lifecycle import CUSTOMER_STATUSES, recommendation_status_set
-from energy.savings.templates import recommendation_render
+from energy.savings.templates import recommendation_render, recommendation_templates
 
 
 class RecommendationOutputSerializer(serializers.ModelSerializer):
@@ -77,10 +76,6 @@ class RecommendationOutputSerializer(serializers.ModelSerializer):
         }
 
 
-def _templates() -> dict[str, RecommendationTemplate]:
-    return {template.kind: template for template in RecommendationTemplate.objects.all()}
-
-
 class RecommendationFilter(django_filters.FilterSet):
     premise = django_filters.CharFilter(
         field_name="premise__public_id", help_text="A premise's id (its public id)."
@@ -117,7 +112,7 @@ class RecommendationListView(generics.ListAPIView):
         return recommendations
 
     def get_serializer_context(self):
-        return super().get_serializer_context() | {"templates": _templates()}
+        return super().get_serializer_context() | {"templates": recommendation_templates()}
 
 
 class RecommendationStatusView(APIView):
@@ -137,6 +132,7 @@ class RecommendationStatusView(APIView):
         )
         return Response(
             RecommendationOutputSerializer(
-                recommendation, context={"request": request, "templates": _templates()}
+                recommendation,
+                context={"request": request, "templates": recommendation_templates()},
             ).data
         )

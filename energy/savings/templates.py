@@ -360,6 +360,11 @@ def recommendation_placeholder_values(*, recommendation) -> dict[str, str]:
     return values
 
 
+def recommendation_templates() -> dict[str, RecommendationTemplate]:
+    """The wording of every kind, by kind (one query): pass each to ``recommendation_render``."""
+    return {template.kind: template for template in RecommendationTemplate.objects.all()}
+
+
 def recommendation_render(
     *, recommendation, template: RecommendationTemplate | None = None
 ) -> RenderedText:
