@@ -55,8 +55,9 @@ class PremiseAdmin(admin.ModelAdmin):
         "dwelling_type",
         "floor_area_m2",
         "household_size",
+        "heating_fuel",
     ]
-    list_filter = ["region", "dwelling_type", "electricity_tariff", "gas_tariff"]
+    list_filter = ["region", "dwelling_type", "heating_fuel", "electricity_tariff", "gas_tariff"]
     search_fields = ["name", "owner__username", "owner__email", "meters__serial"]
     list_select_related = ["owner", "region"]
     raw_id_fields = ["owner"]

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -282,3 +283,49 @@ def test_demo_truth_records_what_the_generator_used(db):
         assert 0 < truth.standby_kwh_per_day < truth.always_on_kwh_per_day
         assert truth.always_on_kwh_per_day < truth.base_load_kwh_per_day
         assert np.isfinite(truth.gas_m3_per_hdd) and truth.heating_base_c == 18.0
+
+
+def test_a_heating_fuel_staff_record_wins_over_the_meters(town):
+    """Staff know this home heats with kerosene (its gas heats water only): no gas heating
+    advice, and it is compared only with other kerosene-heated homes."""
+    premise, _, gas_meter = home_create(
+        region=town["region"],
+        temperature_c=town["temperature_c"],
+        days=town["days"],
+        heating_fuel="other",
+        gas_per_hdd=0.6,
+    )
+
+    summary = generate(premise, *[home[0] for home in town["homes"]])
+
+    assert not Recommendation.objects.filter(meter=gas_meter, kind="heating").exists()
+    assert (
+        summary.skipped["heating"][
+            "the home's heating fuel is other: heating advice goes on no metered fuel"
+        ]
+        == 2
+    )
+    assert not Recommendation.objects.filter(premise=premise, kind="similar_homes").exists()
+
+
+def test_staff_record_a_premises_heating_fuel_in_the_admin(db, client):
+    premise = factories.PremiseFactory()
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:energy_premise_change", args=[premise.pk])
+
+    page = client.get(url)
+    assert 'name="heating_fuel"' in page.content.decode()
+    form = page.context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        {
+            "heating_fuel": "heat_pump",
+            "meters-TOTAL_FORMS": "0",
+            "meters-INITIAL_FORMS": "0",
+        }
+    )
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    premise.refresh_from_db()
+    assert premise.heating_fuel == "heat_pump"
