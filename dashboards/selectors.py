@@ -180,12 +180,12 @@ def hourly_share_for(*, meter: Meter) -> list[float] | None:
     """The premise's use by local hour, stored with its bill forecast (time-of-use pricing)."""
     if meter.commodity != Commodity.ELECTRICITY:
         return None
-    basis = (
+    forecast = (
         Recommendation.objects.filter(meter=meter, kind=RecommendationKind.BILL_FORECAST)
-        .values_list("basis", flat=True)
+        .only("kind", "basis")
         .first()
     )
-    return (basis or {}).get("hourly_share")
+    return forecast.hourly_share if forecast else None
 
 
 def _costs(*, meter: Meter, totals: dict[date, float], hourly_share) -> tuple[dict, list[str]]:
@@ -418,11 +418,7 @@ def _figures(
 
 def hourly_shares(recommendations: list[Recommendation]) -> dict[int, list[float]]:
     """Meter id -> use by local hour, from the bill forecasts (time-of-use pricing)."""
-    return {
-        r.meter_id: r.basis["hourly_share"]
-        for r in recommendations
-        if r.kind == RecommendationKind.BILL_FORECAST and (r.basis or {}).get("hourly_share")
-    }
+    return {r.meter_id: r.hourly_share for r in recommendations if r.hourly_share}
 
 
 def month_so_far(

@@ -735,6 +735,14 @@ class Recommendation(models.Model):
     def __str__(self) -> str:
         return f"{self.premise} {self.meter or ''} {self.kind}"
 
+    @property
+    def hourly_share(self) -> list[float] | None:
+        """The premise's use by local hour (24 shares) that a bill forecast keeps, to price a
+        time-of-use premise's days without raw readings; None for other kinds."""
+        if self.kind != RecommendationKind.BILL_FORECAST:
+            return None
+        return (self.basis or {}).get("hourly_share")
+
 
 # --- Tariffs and emission factors -------------------------------------------------------------
 #

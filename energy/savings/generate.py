@@ -612,7 +612,8 @@ def _money(
         if bill is not None:
             extra["forecast_yen"] = bill
         if hourly_share is not None:
-            # The portal prices a time-of-use premise's days with this share (no raw readings).
+            # The portal prices a time-of-use premise's days with this share (no raw readings;
+            # read back as Recommendation.hourly_share).
             share = np.asarray(hourly_share, dtype=float)
             extra["hourly_share"] = [round(float(v), 6) for v in share / share.sum()]
     if result.saving_per_year is None:

@@ -3,9 +3,10 @@
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
 from dashboards import selectors
-from energy.models import DailyUsage
+from energy.models import DailyUsage, Recommendation
 from tests import factories
 from tests.dashboards.conftest import home_create
 
@@ -68,3 +69,23 @@ def test_periods_step_across_year_ends():
     assert january.shifted(-1).key == "2025-12"
     assert selectors.period_parse("day", "2026-01-01").shifted(-1).key == "2025-12-31"
     assert january.shifted(12).key == "2027-01"
+
+
+def test_the_hourly_share_is_read_from_the_electricity_bill_forecast_alone():
+    home = make_home(date(2026, 3, 31))
+    share = [1 / 24] * 24
+    common = {"premise": home.premise, "computed_at": timezone.now(), "confidence": "medium"}
+    recommendations = [
+        Recommendation.objects.create(
+            kind=kind, meter=meter, unit=meter.unit, basis={"hourly_share": share}, **common
+        )
+        for kind, meter in [
+            ("bill_forecast", home.electricity),
+            ("standby", home.electricity),
+            ("heating", home.gas),
+        ]
+    ]
+
+    assert selectors.hourly_share_for(meter=home.electricity) == share
+    assert selectors.hourly_share_for(meter=home.gas) is None
+    assert selectors.hourly_shares(recommendations) == {home.electricity.pk: share}
