@@ -14,6 +14,7 @@ RUN useradd --create-home --uid 1000 shoene \
 COPY pyproject.toml README.md ./
 COPY config ./config
 COPY core ./core
+COPY gateway ./gateway
 COPY energy ./energy
 COPY flags ./flags
 COPY dashboards ./dashboards

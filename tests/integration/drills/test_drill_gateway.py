@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 def _gateway_status(buffer_path) -> dict:
     answer = subprocess.run(
-        [sys.executable, "-m", "energy.gateway", "status", "--json", "--buffer-path", buffer_path],
+        [sys.executable, "-m", "gateway", "status", "--json", "--buffer-path", buffer_path],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -60,7 +60,7 @@ def test_the_gateway_delivers_everything_once_and_in_order_across_an_outage(depl
         "SHOENE_GATEWAY_BREAKER_OPEN_S": "2",
         "SHOENE_GATEWAY_STATUS_EVERY_S": "2",
     }
-    command = [sys.executable, "-m", "energy.gateway", "run"]
+    command = [sys.executable, "-m", "gateway", "run"]
     log_dir = deployment.stack.log_dir
     gateway = AppProcess(f"{deployment.database}-gateway-1", command, env, log_dir)
     deployment.processes.append(gateway)

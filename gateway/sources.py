@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from energy.gateway.buffer import BufferedReading
+from gateway.buffer import BufferedReading
 
 logger = logging.getLogger("shoene.gateway")
 

@@ -10,8 +10,8 @@ from enum import Enum
 
 import httpx
 
-from energy.gateway.buffer import Batch
-from energy.gateway.settings import GatewaySettings
+from gateway.buffer import Batch
+from gateway.settings import GatewaySettings
 
 INGEST_PATH = "/api/v1/ingest/readings/"
 

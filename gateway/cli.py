@@ -1,4 +1,4 @@
-"""``shoene-gateway run`` / ``shoene-gateway status`` (also ``python -m energy.gateway``)."""
+"""``shoene-gateway run`` / ``shoene-gateway status`` (also ``python -m gateway``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
-from energy.gateway.buffer import Buffer
-from energy.gateway.settings import (
+from gateway.buffer import Buffer
+from gateway.settings import (
     GatewaySettings,
     SettingsError,
     add_arguments,
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from(args)
     except SettingsError as exc:
         parser.error(str(exc))
-    from energy.gateway.run import Gateway
+    from gateway.run import Gateway
 
     gateway = Gateway(settings)
     for signum in (signal.SIGTERM, signal.SIGINT):

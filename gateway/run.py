@@ -8,10 +8,10 @@ import time
 
 import httpx
 
-from energy.gateway.buffer import Buffer
-from energy.gateway.sender import Backoff, CircuitBreaker, Result, batch_send
-from energy.gateway.settings import GatewaySettings
-from energy.gateway.sources import source_for
+from gateway.buffer import Buffer
+from gateway.sender import Backoff, CircuitBreaker, Result, batch_send
+from gateway.settings import GatewaySettings
+from gateway.sources import source_for
 
 logger = logging.getLogger("shoene.gateway")
 

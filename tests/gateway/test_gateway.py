@@ -11,11 +11,11 @@ import random
 import httpx
 import pytest
 
-from energy.gateway.buffer import Buffer
-from energy.gateway.run import Gateway
-from energy.gateway.sender import Backoff, CircuitBreaker, Result, batch_send
-from energy.gateway.settings import GatewaySettings, SettingsError, settings_from
-from energy.gateway.sources import CsvTailSource, SimulatedMeterSource
+from gateway.buffer import Buffer
+from gateway.run import Gateway
+from gateway.sender import Backoff, CircuitBreaker, Result, batch_send
+from gateway.settings import GatewaySettings, SettingsError, settings_from
+from gateway.sources import CsvTailSource, SimulatedMeterSource
 
 
 def readings(n: int, meter: str = "E-1", day: int = 1) -> list[tuple[str, str, float]]:
@@ -103,7 +103,7 @@ def test_the_csv_source_reads_complete_lines_from_where_it_stopped(tmp_path):
 
 def test_a_simulated_meter_catches_up_interval_by_interval(monkeypatch):
     clock = [1_000_000.0]
-    monkeypatch.setattr("energy.gateway.sources.time.time", lambda: clock[0])
+    monkeypatch.setattr("gateway.sources.time.time", lambda: clock[0])
     source = SimulatedMeterSource(["S-1", "S-2"], interval_minutes=30, speed=60.0)
     none_yet, state = source.read(None, limit=100)
     clock[0] += 3 * 30  # 90 s at 60× = 90 minutes

@@ -1,5 +1,0 @@
-import sys
-
-from energy.gateway.cli import main
-
-sys.exit(main())
