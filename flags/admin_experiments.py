@@ -15,14 +15,21 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import ShoeneError
 from core.charts import figure_html
 from energy.selectors import dwelling_type_choices, premise_owner_ids
 from flags.charts import lift_figure
 from flags.experiments import stats
+from flags.experiments.lifecycle import (
+    MIN_VARIANTS,
+    experiment_pause,
+    experiment_start,
+    experiment_stop,
+)
 from flags.experiments.metrics import ExposedUnit, metric_values
 from flags.experiments.results import experiment_results_compute
 from flags.history_admin import StaffHistoryAdmin
-from flags.models import Experiment, ExperimentResult, ExperimentStatus, Metric, Variant
+from flags.models import Experiment, ExperimentResult, Metric, Variant
 from flags.registry import registry
 from flags.selectors import experiment_result_latest
 
@@ -108,7 +115,7 @@ class VariantInline(admin.TabularInline):
     model = Variant
     formset = VariantFormSet
     extra = 0
-    min_num = 2
+    min_num = MIN_VARIANTS
     fields = ("position", "key", "name", "weight", "value")
 
 
@@ -173,31 +180,27 @@ class ExperimentAdmin(StaffHistoryAdmin):
 
     @admin.action(description=_("Start the selected experiments"), permissions=["change"])
     def start(self, request, queryset) -> None:
-        for experiment in queryset:
-            if experiment.variants.count() < 2:
-                self.message_user(
-                    request,
-                    _("%(key)s needs at least two variants.") % {"key": experiment.key},
-                    messages.ERROR,
-                )
-                continue
-            experiment.status = ExperimentStatus.RUNNING
-            experiment.starts_at = experiment.starts_at or timezone.now()
-            experiment.save()
+        for experiment in self._each(request, queryset, experiment_start):
             self.message_user(request, _("%(key)s is running.") % {"key": experiment.key})
 
     @admin.action(description=_("Pause the selected experiments"), permissions=["change"])
     def pause(self, request, queryset) -> None:
-        for experiment in queryset.filter(status=ExperimentStatus.RUNNING):
-            experiment.status = ExperimentStatus.PAUSED
-            experiment.save()
+        list(self._each(request, queryset, experiment_pause))
 
     @admin.action(description=_("Stop the selected experiments"), permissions=["change"])
     def stop(self, request, queryset) -> None:
-        for experiment in queryset.exclude(status=ExperimentStatus.STOPPED):
-            experiment.status = ExperimentStatus.STOPPED
-            experiment.ends_at = experiment.ends_at or timezone.now()
-            experiment.save()
+        list(self._each(request, queryset, experiment_stop))
+
+    def _each(self, request, queryset, service):
+        """Call ``service(experiment=…, user=…)`` per experiment; a refusal is a message, the
+        others go on."""
+        for experiment in queryset:
+            try:
+                changed = service(experiment=experiment, user=request.user)
+            except ShoeneError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                yield changed
 
     @admin.action(description=_("Compute results now"), permissions=["view"])
     def compute_results(self, request, queryset) -> None:
