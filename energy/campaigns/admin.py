@@ -20,6 +20,7 @@ from energy.campaigns.models import (
     PointsEntry,
     YearOnYearCampaign,
 )
+from energy.campaigns.services import campaign_announce, campaign_finish
 
 ELIGIBILITY = (
     _("Who takes part"),
@@ -57,6 +58,7 @@ class CampaignAdminBase(admin.ModelAdmin):
     search_fields = ("title_ja", "title_en", "description_ja", "description_en")
     readonly_fields = ("created_at", "updated_at", "results_link")
     results_kind = ""
+    service_argument = "campaign"  # the keyword the state-change services take it by
 
     @admin.display(description=_("results"))
     def results_link(self, obj) -> str:
@@ -87,6 +89,17 @@ class CampaignAdminBase(admin.ModelAdmin):
             "title": _("Results: %(title)s") % {"title": campaign},
         }
         return TemplateResponse(request, "admin/energy/campaign_results.html", context)
+
+    def _each(self, request, queryset, service):
+        """Call the state-change ``service`` per campaign; a refusal is a message, the others
+        go on."""
+        for campaign in queryset:
+            try:
+                service(**{self.service_argument: campaign})
+            except ShoeneError as error:
+                self.message_user(request, f"{campaign}: {error.message}", messages.ERROR)
+            else:
+                yield campaign
 
 
 @admin.register(YearOnYearCampaign)
@@ -133,11 +146,11 @@ class YearOnYearCampaignAdmin(CampaignAdminBase):
 
     @admin.action(description=_("Announce (start) the selected campaigns"), permissions=["change"])
     def announce(self, request, queryset) -> None:
-        queryset.filter(status=CampaignStatus.DRAFT).update(status=CampaignStatus.ANNOUNCED)
+        list(self._each(request, queryset, campaign_announce))
 
     @admin.action(description=_("Finish the selected campaigns"), permissions=["change"])
     def finish(self, request, queryset) -> None:
-        queryset.filter(status=CampaignStatus.ANNOUNCED).update(status=CampaignStatus.FINISHED)
+        list(self._each(request, queryset, campaign_finish))
 
     @admin.action(description=_("Compute awards now"), permissions=["change"])
     def compute_awards(self, request, queryset) -> None:
@@ -155,6 +168,7 @@ class YearOnYearCampaignAdmin(CampaignAdminBase):
 @admin.register(DemandResponseEvent)
 class DemandResponseEventAdmin(CampaignAdminBase):
     results_kind = "demandresponseevent"
+    service_argument = "event"
     list_display = (
         "__str__",
         "status",
@@ -212,16 +226,6 @@ class DemandResponseEventAdmin(CampaignAdminBase):
         from energy.campaigns.notifications import event_cancel
 
         list(self._each(request, queryset, event_cancel))
-
-    def _each(self, request, queryset, service):
-        """Call ``service(event=…)`` per event; a refusal is a message, the others go on."""
-        for event in queryset:
-            try:
-                service(event=event)
-            except ShoeneError as error:
-                self.message_user(request, f"{event}: {error.message}", messages.ERROR)
-            else:
-                yield event
 
     @admin.action(description=_("Compute awards now"), permissions=["change"])
     def compute_awards(self, request, queryset) -> None:
