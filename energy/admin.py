@@ -5,8 +5,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from energy.greenbutton.services import usage_point_batches
-from energy.ingest.services import batch_replay
+from energy.ingest.services import usage_points_replay
 from energy.models import (
     DailyUsage,
     ElectricityTariff,
@@ -168,28 +167,18 @@ class GreenButtonUsagePointAdmin(StaffHistoryAdmin):
         permissions=["change"],
     )
     def ingest_held_readings(self, request, queryset):
-        batches = {}
-        skipped = 0
-        for usage_point in queryset:
-            if usage_point.meter_id is None:
-                skipped += 1
-                continue
-            for batch in usage_point_batches(usage_point=usage_point):
-                batches[batch.pk] = batch
-        accepted = 0
-        for batch in sorted(batches.values(), key=lambda b: b.received_at):
-            accepted += batch_replay(batch=batch, client=request.user).accepted_count
+        replay = usage_points_replay(usage_points=queryset, client=request.user)
         self.message_user(
             request,
             _("%(files)d file(s) ingested again: %(accepted)d reading(s) stored.")
-            % {"files": len(batches), "accepted": accepted},
+            % {"files": replay.files, "accepted": replay.accepted},
             messages.SUCCESS,
         )
-        if skipped:
+        if replay.skipped:
             self.message_user(
                 request,
                 _("%(count)d usage point(s) have no meter yet and were skipped.")
-                % {"count": skipped},
+                % {"count": replay.skipped},
                 messages.WARNING,
             )
 

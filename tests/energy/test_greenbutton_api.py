@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from lxml import etree
 from rest_framework.test import APIClient
 
+from energy.ingest.services import UsagePointsReplay, usage_points_replay
 from energy.models import (
     BatchFormat,
     DailyUsage,
@@ -174,6 +175,28 @@ def test_unassigned_usage_point_is_registered_and_its_readings_wait_for_staff(
     # The same file again changes nothing: every reading is a duplicate.
     again = batch_json(upload("electric_containerized.xml", client=client), client)
     assert again["counts"] == {"accepted": 0, "duplicate": 8, "corrected": 0, "rejected": 0}
+
+
+def test_replaying_usage_points_ingests_each_file_once_and_skips_those_without_a_meter(
+    api_client_for, upload
+):
+    client = api_client_for("ingest")
+    upload("electric_containerized.xml", client=client)
+    upload("electric_containerized.xml", client=client)  # the same file twice: two batches
+    point = GreenButtonUsagePoint.objects.get()
+    waiting = GreenButtonUsagePoint.objects.create(identifier="urn:waiting", commodity="gas")
+    waiting.batches.add(*point.batches.all())
+    meter = hourly_meter("E-GB-REPLAY")
+    point.meter = meter
+    point.save()
+    staff = factories.UserFactory(is_staff=True)
+
+    replay = usage_points_replay(usage_points=[point, waiting], client=staff)
+    # Both files again, oldest first: the first stores the 8 readings, the second repeats them.
+    assert replay == UsagePointsReplay(files=2, accepted=8, skipped=1)
+    assert total(meter) == pytest.approx(4.086)
+    assert IngestBatch.objects.filter(source="replay", client=staff).count() == 2
+    assert usage_points_replay(usage_points=[point], client=staff).accepted == 0
 
 
 def test_usage_point_of_another_commodity_than_its_meter_is_rejected(api_client_for, upload):
