@@ -1,6 +1,5 @@
 """Celery tasks: take ids, call one service, own their retry policy."""
 
-from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -107,19 +106,10 @@ def recommendations_measure_done() -> int:
     max_retries=3,
 )
 def yoy_awards_compute_all() -> dict:
-    """Award (or correct) the year-on-year campaigns' judged months."""
-    from energy.campaigns.models import CampaignStatus, YearOnYearCampaign
-    from energy.campaigns.year_on_year import yoy_awards_compute
+    """Award (or correct) the year-on-year campaigns' judged months, until they settle."""
+    from energy.campaigns.year_on_year import yoy_awards_recompute
 
-    # Late readings settle within weeks; 60 days after a campaign's final month its awards
-    # are final and no longer recomputed.
-    settled = timezone.localdate() - timedelta(days=60)
-    summaries = {}
-    for campaign in YearOnYearCampaign.objects.filter(
-        status__in=[CampaignStatus.ANNOUNCED, CampaignStatus.FINISHED], period_end__gte=settled
-    ):
-        summaries[campaign.pk] = yoy_awards_compute(campaign=campaign)
-    return summaries
+    return yoy_awards_recompute()
 
 
 # --- Notification emails -------------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from energy.campaigns.eligibility import Participant, participants
@@ -23,6 +24,9 @@ from energy.savings.services import meter_daily_series
 
 # Readings of a day may arrive this long after it; a month is judged after its end plus this.
 INGEST_LAG_DAYS = 2
+# Late readings settle within weeks; 60 days after a campaign's final month its awards are
+# final and no longer recomputed.
+SETTLED_AFTER_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -174,3 +178,20 @@ def yoy_awards_compute(*, campaign: YearOnYearCampaign, today: date | None = Non
                 yoy_campaign_id=campaign.pk,
             )
     return summary
+
+
+def yoy_campaigns_unsettled(*, today: date) -> QuerySet[YearOnYearCampaign]:
+    """Announced or finished campaigns whose awards may still change (not yet settled)."""
+    return YearOnYearCampaign.objects.filter(
+        status__in=[CampaignStatus.ANNOUNCED, CampaignStatus.FINISHED],
+        period_end__gte=today - timedelta(days=SETTLED_AFTER_DAYS),
+    )
+
+
+def yoy_awards_recompute(*, today: date | None = None) -> dict[int, dict]:
+    """Award (or correct) the judged months of every campaign not yet settled; counts by id."""
+    today = today or timezone.localdate()
+    return {
+        campaign.pk: yoy_awards_compute(campaign=campaign, today=today)
+        for campaign in yoy_campaigns_unsettled(today=today)
+    }

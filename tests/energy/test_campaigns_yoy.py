@@ -12,7 +12,11 @@ from rest_framework.test import APIClient
 from energy.access import DATA_TEAM
 from energy.campaigns.ledger import points_award, points_balance, points_held
 from energy.campaigns.models import PointsEntry, YearOnYearCampaign
-from energy.campaigns.year_on_year import yoy_awards_compute
+from energy.campaigns.year_on_year import (
+    SETTLED_AFTER_DAYS,
+    yoy_awards_compute,
+    yoy_awards_recompute,
+)
 from energy.models import DailyUsage
 from tests import factories
 
@@ -351,3 +355,18 @@ def test_staff_change_status_only_through_the_actions(client, customer):
     form = page.context["adminform"].form
     assert "status" not in form.fields and "min_saving_percent" not in form.fields
     assert "title_en" in form.fields  # the wording can still be corrected
+
+
+def test_the_daily_task_recomputes_campaigns_until_60_days_after_their_final_month(customer):
+    from energy.tasks import yoy_awards_compute_all
+
+    today = timezone.localdate()
+    settling = campaign_create(period_end=today - timedelta(days=SETTLED_AFTER_DAYS))
+    finished = campaign_create(status="finished", period_end=today)
+    campaign_create(period_end=today - timedelta(days=SETTLED_AFTER_DAYS + 1))  # settled
+    campaign_create(status="draft", period_end=today)
+    campaign_create(status="cancelled", period_end=today)
+    summaries = yoy_awards_compute_all.apply().get()
+    assert set(summaries) == {settling.pk, finished.pk}
+    assert summaries[settling.pk]["participants"] == 1
+    assert set(yoy_awards_recompute(today=today)) == {settling.pk, finished.pk}
