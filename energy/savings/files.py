@@ -1,4 +1,6 @@
-"""Read analysts' usage and temperature CSV files into daily series for the savings engine.
+"""Read analysts' usage and temperature CSV files into daily series for the savings engine, and
+measure an intervention's savings from them (``savings_measure_files``, for ``manage.py
+measure_savings``; no database).
 
 Plain functions over text, returning numpy arrays: ``dates`` as ``datetime64[D]`` local days and
 values as ``float64`` with NaN for a day that is in the file but has too little data.
@@ -9,15 +11,18 @@ import csv
 import io
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from django.utils.translation import gettext as _
 
 from config.errors import ValidationFailed
-from energy.models import local_day_minutes
+from energy.models import Commodity, Unit, local_day_minutes
+from energy.savings.mv import MeasuredSavings, savings_measure
 
 # CalTRACK 2.2.2.1 (interval usage) and 2.2.2.3 (hourly temperature): a day with less than half
 # of its intervals is missing; otherwise the missing intervals count as the mean of the others.
@@ -189,6 +194,77 @@ def series_summary(*, dates: np.ndarray, values: np.ndarray, source: str) -> dic
         "first": str(dates.min()) if dates.size else None,
         "last": str(dates.max()) if dates.size else None,
     }
+
+
+@dataclass(frozen=True)
+class FilesMeasurement:
+    """Savings measured from files, and what was read from them (``inputs``, JSON-ready)."""
+
+    result: MeasuredSavings
+    inputs: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.result.as_dict(), "inputs": self.inputs}
+
+
+def savings_measure_files(
+    *,
+    usage_path: Path | str,
+    temperature_path: Path | str,
+    intervention: date,
+    reporting_end: date | None = None,
+    commodity: str,
+    temperature_unit: str,
+    time_zone: str,
+) -> FilesMeasurement:
+    """Avoided use after ``intervention`` (CalTRACK daily method) from a usage and a
+    temperature CSV file: read both into local days, align them, check the intervention falls
+    inside them, and measure.
+
+    Raises ``ValidationFailed`` (``SeriesFileInvalid`` naming the file and line) for bad input
+    and ``DataInsufficient`` when the files hold too little for a baseline or a reporting period.
+    """
+    commodity_key = commodity.strip().lower()
+    if commodity_key not in Commodity.values:
+        raise ValidationFailed(
+            _("Unknown commodity %(commodity)r; use electricity or gas.") % {"commodity": commodity}
+        )
+    usage_source, temperature_source = str(usage_path), str(temperature_path)
+    usage_dates, usage = usage_daily_from_csv(file=usage_path, time_zone=time_zone)
+    temperature_dates, temperature_c = temperature_daily_from_csv(
+        file=temperature_path, time_zone=time_zone, unit=temperature_unit
+    )
+    dates, usage_aligned, temperature_aligned = series_align(
+        usage_dates=usage_dates,
+        usage=usage,
+        temperature_dates=temperature_dates,
+        temperature_c=temperature_c,
+        usage_source=usage_source,
+        temperature_source=temperature_source,
+    )
+    both_known = np.isfinite(usage_aligned) & np.isfinite(temperature_aligned)
+    intervention_check(dates=dates[both_known], intervention=intervention, source=usage_source)
+    result = savings_measure(
+        dates=dates,
+        usage=usage_aligned,
+        temperature_c=temperature_aligned,
+        intervention=intervention,
+        commodity=commodity_key,
+        reporting_end=reporting_end,
+    )
+    inputs = {
+        "usage": series_summary(dates=usage_dates, values=usage, source=usage_source),
+        "temperature": {
+            **series_summary(
+                dates=temperature_dates, values=temperature_c, source=temperature_source
+            ),
+            "unit": temperature_unit.strip().upper().removeprefix("°"),
+        },
+        "commodity": commodity_key,
+        "usage_unit": Unit.of(commodity_key).label,
+        "time_zone": time_zone,
+    }
+    return FilesMeasurement(result=result, inputs=inputs)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from config.errors import ValidationFailed
 from energy.savings.files import (
     SeriesFileInvalid,
     intervention_check,
+    savings_measure_files,
     series_align,
     temperature_daily_from_csv,
     usage_daily_from_csv,
@@ -266,3 +267,58 @@ def test_unknown_unit_and_time_zone_are_rejected():
         temperature_daily_from_csv(text="date,temperature\n2026-01-01,270\n", unit="K")
     with pytest.raises(ValidationFailed, match="Unknown time zone 'Mars/Olympus'"):
         usage_daily_from_csv(text="date,value\n2026-01-01,1\n", time_zone="Mars/Olympus")
+
+
+# --- measuring from files ----------------------------------------------------------------------
+
+
+def test_savings_measured_from_files_find_the_saving_and_say_what_was_read(tmp_path):
+    """Two years of usage = 5 + 0.8·HDD(15 °C) + noise, 10 % less from the intervention on."""
+    rng = np.random.default_rng(3)
+    first, intervention = date(2024, 7, 1), date(2025, 7, 1)
+    all_days = [first + timedelta(days=offset) for offset in range(730)]
+    day_of_year = np.array([day.timetuple().tm_yday for day in all_days])
+    temperature_c = 9 - 13 * np.cos(2 * np.pi * (day_of_year - 20) / 365.25)
+    usage_kwh = 5 + 0.8 * np.maximum(15 - temperature_c, 0) + rng.normal(0, 0.3, len(all_days))
+    usage_kwh[[day >= intervention for day in all_days]] *= 0.9
+    usage_path, temperature_path = tmp_path / "usage.csv", tmp_path / "temps.csv"
+    usage_path.write_text(
+        "date,value\n" + "".join(f"{d},{v}\n" for d, v in zip(all_days, usage_kwh, strict=True))
+    )
+    temperature_path.write_text(
+        "date,temperature\n"
+        + "".join(f"{d},{t}\n" for d, t in zip(all_days, temperature_c, strict=True))
+    )
+
+    measured = savings_measure_files(
+        usage_path=usage_path,
+        temperature_path=temperature_path,
+        intervention=intervention,
+        commodity=" Electricity ",
+        temperature_unit="°c",
+        time_zone="Asia/Tokyo",
+    )
+
+    assert measured.result.fractional_savings == pytest.approx(0.10, abs=0.015)
+    assert measured.inputs["commodity"] == "electricity"
+    assert measured.inputs["temperature"]["unit"] == "C"
+    assert measured.inputs["usage"] == {
+        "file": str(usage_path),
+        "days": 730,
+        "days_with_value": 730,
+        "days_missing": 0,
+        "first": "2024-07-01",
+        "last": "2026-06-30",
+    }
+    assert measured.as_dict()["inputs"] == measured.inputs
+    assert measured.as_dict()["fractional_savings"] == measured.result.fractional_savings
+
+    with pytest.raises(ValidationFailed, match="Unknown commodity 'water'"):
+        savings_measure_files(
+            usage_path=usage_path,
+            temperature_path=temperature_path,
+            intervention=intervention,
+            commodity="water",
+            temperature_unit="C",
+            time_zone="Asia/Tokyo",
+        )

@@ -6,22 +6,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.errors import ShoeneError, ValidationFailed
-from energy.models import Commodity, Unit
 from energy.savings.caltrack import DataInsufficient
-from energy.savings.files import (
-    intervention_check,
-    series_align,
-    series_summary,
-    temperature_daily_from_csv,
-    usage_daily_from_csv,
-)
-from energy.savings.mv import MeasuredSavings, savings_measure
+from energy.savings.files import FilesMeasurement, savings_measure_files
+from energy.savings.mv import MeasuredSavings
 
 MODEL_KINDS = {
     "intercept_only": gettext_lazy("intercept only (no weather dependence)"),
@@ -80,7 +72,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            payload, result = self._measure(options)
+            measurement = self._measure(options)
         except DataInsufficient as exc:  # before ShoeneError, its base class
             reasons = "\n".join(f"  - {reason}" for reason in exc.reasons)
             raise CommandError(
@@ -89,17 +81,12 @@ class Command(BaseCommand):
         except ShoeneError as exc:
             raise CommandError(exc.message, returncode=2) from exc
         if options["json"]:
-            self.stdout.write(json.dumps(_json_ready(payload), ensure_ascii=False, allow_nan=False))
+            payload = _json_ready(measurement.as_dict())
+            self.stdout.write(json.dumps(payload, ensure_ascii=False, allow_nan=False))
         else:
-            self.stdout.write(savings_report(result=result, inputs=payload["inputs"]))
+            self.stdout.write(savings_report(result=measurement.result, inputs=measurement.inputs))
 
-    def _measure(self, options: dict[str, Any]) -> tuple[dict[str, Any], MeasuredSavings]:
-        commodity = options["commodity"].strip().lower()
-        if commodity not in Commodity.values:
-            raise ValidationFailed(
-                _("Unknown commodity %(commodity)r; use electricity or gas.")
-                % {"commodity": options["commodity"]}
-            )
+    def _measure(self, options: dict[str, Any]) -> FilesMeasurement:
         intervention = _date_option(options["intervention"], "--intervention")
         reporting_end = (
             _date_option(options["reporting_end"], "--reporting-end")
@@ -111,46 +98,15 @@ class Command(BaseCommand):
                 _("--reporting-end %(end)s is before the intervention %(intervention)s.")
                 % {"end": reporting_end.isoformat(), "intervention": intervention.isoformat()}
             )
-        usage_source, temperature_source = str(options["usage"]), str(options["temperature"])
-        usage_dates, usage = usage_daily_from_csv(
-            file=options["usage"], time_zone=options["time_zone"]
-        )
-        temperature_dates, temperature_c = temperature_daily_from_csv(
-            file=options["temperature"],
-            time_zone=options["time_zone"],
-            unit=options["temperature_unit"],
-        )
-        dates, usage_aligned, temperature_aligned = series_align(
-            usage_dates=usage_dates,
-            usage=usage,
-            temperature_dates=temperature_dates,
-            temperature_c=temperature_c,
-            usage_source=usage_source,
-            temperature_source=temperature_source,
-        )
-        both_known = np.isfinite(usage_aligned) & np.isfinite(temperature_aligned)
-        intervention_check(dates=dates[both_known], intervention=intervention, source=usage_source)
-        result = savings_measure(
-            dates=dates,
-            usage=usage_aligned,
-            temperature_c=temperature_aligned,
+        return savings_measure_files(
+            usage_path=options["usage"],
+            temperature_path=options["temperature"],
             intervention=intervention,
-            commodity=commodity,
             reporting_end=reporting_end,
+            commodity=options["commodity"],
+            temperature_unit=options["temperature_unit"],
+            time_zone=options["time_zone"],
         )
-        inputs = {
-            "usage": series_summary(dates=usage_dates, values=usage, source=usage_source),
-            "temperature": {
-                **series_summary(
-                    dates=temperature_dates, values=temperature_c, source=temperature_source
-                ),
-                "unit": options["temperature_unit"].strip().upper().removeprefix("°"),
-            },
-            "commodity": commodity,
-            "usage_unit": Unit.of(commodity).label,
-            "time_zone": options["time_zone"],
-        }
-        return {**result.as_dict(), "inputs": inputs}, result
 
 
 def savings_report(*, result: MeasuredSavings, inputs: dict[str, Any]) -> str:
