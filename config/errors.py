@@ -31,6 +31,13 @@ class ValidationFailed(ShoeneError):
     http_status = 400
 
 
+class NotFound(ShoeneError):
+    """Nothing by that name, or nothing the caller may see (which reads the same)."""
+
+    code = "not_found"
+    http_status = 404
+
+
 class PayloadTooLarge(ShoeneError):
     code = "payload_too_large"
     http_status = 413

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Prefetch, Q
-from django.http import Http404
 from django.utils import timezone
 
+from config.errors import NotFound
 from energy.models import (
     Commodity,
     DailyUsage,
@@ -60,11 +60,12 @@ def customer_premises(*, user) -> list[Premise]:
 
 
 def premise_pick(*, premises: list[Premise], premise_id: int) -> Premise:
-    """One of the customer's premises; any other id is 404, like an id that does not exist."""
+    """One of the customer's premises; any other id is NotFound, like an id that does not
+    exist."""
     for premise in premises:
         if premise.pk == premise_id:
             return premise
-    raise Http404("No such premise.")
+    raise NotFound("No such premise.")
 
 
 def meter_pick(*, premises: list[Premise], meter_id: int) -> Meter:
@@ -73,7 +74,7 @@ def meter_pick(*, premises: list[Premise], meter_id: int) -> Meter:
             if meter.pk == meter_id:
                 meter.premise = premise  # already loaded, with its region
                 return meter
-    raise Http404("No such meter.")
+    raise NotFound("No such meter.")
 
 
 # --- periods ------------------------------------------------------------------------------------
@@ -112,21 +113,21 @@ def period_of(kind: str, day: date) -> Period:
         return Period("month", day.replace(day=1), day.replace(day=last))
     if kind == "year":
         return Period("year", date(day.year, 1, 1), date(day.year, 12, 31))
-    raise Http404("Unknown period.")
+    raise NotFound("Unknown period.")
 
 
 def period_parse(kind: str, key: str) -> Period:
-    """The period named by a URL key; a malformed key is 404 (it names no page)."""
+    """The period named by a URL key; a malformed key is NotFound (it names no page)."""
     formats = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
     if kind not in formats:
-        raise Http404("Unknown period.")
+        raise NotFound("Unknown period.")
     try:
         day = datetime.strptime(key, formats[kind]).date()  # noqa: DTZ007 - a calendar key
     except ValueError as error:
-        raise Http404("Malformed period.") from error
+        raise NotFound("Malformed period.") from error
     period = period_of(kind, day)
     if period.key != key or day.year < FIRST_YEAR:
-        raise Http404("Not a period's name.")  # one URL per page: 2026-01, not 2026-1
+        raise NotFound("Not a period's name.")  # one URL per page: 2026-01, not 2026-1
     return period
 
 
@@ -483,5 +484,5 @@ def premise_recommendation(*, premises: list[Premise], recommendation_id: int) -
         .first()
     )
     if recommendation is None:
-        raise Http404("No such recommendation.")
+        raise NotFound("No such recommendation.")
     return recommendation

@@ -1,6 +1,7 @@
 """The customer portal: thin views over dashboards.selectors, charts and presentation."""
 
 from datetime import timedelta
+from functools import wraps
 
 from django import forms
 from django.conf import settings
@@ -16,13 +17,27 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.errors import ValidationFailed
+from config.errors import NotFound, ValidationFailed
 from config.observability.version import deployed_version
 from dashboards import charts, overview, overview_presentation, presentation, selectors
 from energy.campaigns import notifications
 from energy.savings.lifecycle import recommendation_status_set
 from energy.savings.templates import recommendation_templates
 from flags import services as flags
+
+
+def not_found_is_404(view):
+    """The selectors' NotFound (another customer's premise, a malformed period) as the portal's
+    404 page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as error:
+            raise Http404(error.message) from error
+
+    return wrapped
 
 
 def _meter_links(meters) -> list[tuple]:
@@ -57,6 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@not_found_is_404
 def premise_home(request: HttpRequest, premise_id: int) -> HttpResponse:
     premises = selectors.customer_premises(user=request.user)
     premise = selectors.premise_pick(premises=premises, premise_id=premise_id)
@@ -107,6 +123,7 @@ def _bad_measure() -> HttpResponse:
 
 @login_required
 @require_GET
+@not_found_is_404
 def meter_latest(request: HttpRequest, meter_id: int) -> HttpResponse:
     premises = selectors.customer_premises(user=request.user)
     meter = selectors.meter_pick(premises=premises, meter_id=meter_id)
@@ -117,6 +134,7 @@ def meter_latest(request: HttpRequest, meter_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@not_found_is_404
 def usage(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpResponse:
     measure = _measure(request)
     if measure is None:
@@ -177,6 +195,7 @@ def usage(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpRes
 
 @login_required
 @require_GET
+@not_found_is_404
 def usage_csv(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpResponse:
     measure = _measure(request)
     if measure is None:
@@ -197,6 +216,7 @@ def usage_csv(request: HttpRequest, meter_id: int, period: str, key: str) -> Htt
 
 @login_required
 @require_GET
+@not_found_is_404
 def recommendations(request: HttpRequest, premise_id: int) -> HttpResponse:
     premises = selectors.customer_premises(user=request.user)
     premise = selectors.premise_pick(premises=premises, premise_id=premise_id)
@@ -221,6 +241,7 @@ def recommendations(request: HttpRequest, premise_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@not_found_is_404
 def recommendation_status(request: HttpRequest, recommendation_id: int) -> HttpResponse:
     premises = selectors.customer_premises(user=request.user)
     recommendation = selectors.premise_recommendation(

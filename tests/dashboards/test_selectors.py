@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
+from config.errors import NotFound
 from dashboards import selectors
 from energy.models import DailyUsage, Recommendation
 from tests import factories
@@ -69,6 +70,37 @@ def test_periods_step_across_year_ends():
     assert january.shifted(-1).key == "2025-12"
     assert selectors.period_parse("day", "2026-01-01").shifted(-1).key == "2025-12-31"
     assert january.shifted(12).key == "2027-01"
+
+
+@pytest.mark.parametrize(("kind", "key"), [("week", "2026-01"), ("month", "2026-1"), ("day", "x")])
+def test_a_key_that_names_no_period_is_not_found(kind, key):
+    with pytest.raises(NotFound):
+        selectors.period_parse(kind, key)
+
+
+def test_another_customers_premise_meter_and_recommendation_are_not_found():
+    region, today = factories.RegionFactory(name="Sapporo"), date(2026, 3, 31)
+    mine, theirs = (
+        home_create(
+            region=region,
+            owner=factories.UserFactory(),
+            today=today,
+            serial_prefix=prefix,
+            with_readings=False,
+        )
+        for prefix in ("MINE", "THEIRS")
+    )
+    premises = selectors.customer_premises(user=mine.premise.owner)
+    assert selectors.premise_pick(premises=premises, premise_id=mine.premise.pk) == mine.premise
+    recommendation = Recommendation.objects.create(
+        kind="standby", premise=theirs.premise, computed_at=timezone.now(), confidence="low"
+    )
+    with pytest.raises(NotFound):
+        selectors.premise_pick(premises=premises, premise_id=theirs.premise.pk)
+    with pytest.raises(NotFound):
+        selectors.meter_pick(premises=premises, meter_id=theirs.gas.pk)
+    with pytest.raises(NotFound):
+        selectors.premise_recommendation(premises=premises, recommendation_id=recommendation.pk)
 
 
 def test_the_hourly_share_is_read_from_the_electricity_bill_forecast_alone():
