@@ -8,14 +8,14 @@
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from energy.api.access import customer_pseudonym, scope_required
 from energy.models import ApiScope
-from flags.experiments.results import experiment_results_compute
+from flags.experiments.results import experiment_results_calculate
 from flags.models import Experiment, Exposure
 from flags.selectors import experiment_result_latest
 
@@ -83,15 +83,27 @@ class ExposureListView(generics.ListAPIView):
 
 
 class ExperimentResultsView(APIView):
-    """The latest stored results (computed hourly); ``?fresh=1`` computes them now."""
+    """The latest stored results (computed hourly); ``?fresh=1`` calculates them now, without
+    storing them (a GET changes nothing; staff store results from the admin)."""
 
     permission_classes = [CanReadExperiments]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "fresh",
+                OpenApiTypes.STR,
+                enum=["1"],
+                description="1: calculate the results now (not stored) instead of reading the "
+                "latest stored ones.",
+            )
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request, key: str):
         experiment = get_object_or_404(Experiment, key=key)
         if request.query_params.get("fresh") == "1":
-            result = experiment_results_compute(experiment=experiment)
+            result = experiment_results_calculate(experiment=experiment)
         else:
             result = experiment_result_latest(experiment=experiment)
         if result is None:

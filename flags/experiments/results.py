@@ -2,7 +2,8 @@
 control with its 95 % interval (Welch) and CUPED-adjusted; the sample-ratio check; guardrails.
 
 Computed by a Celery task for running experiments and on demand from the admin, and stored as
-an ExperimentResult (plain JSON) that the admin page, its chart and the API read.
+an ExperimentResult (plain JSON) that the admin page, its chart and the API read. The API's
+``?fresh=1`` calculates them without storing (a GET changes nothing).
 """
 
 from dataclasses import asdict
@@ -42,6 +43,13 @@ def _guardrail(metric: str, lifts: dict[str, dict]) -> str:
 
 def experiment_results_compute(*, experiment: Experiment) -> ExperimentResult:
     """Compute and store the experiment's results as of now."""
+    result = experiment_results_calculate(experiment=experiment)
+    result.save()
+    return result
+
+
+def experiment_results_calculate(*, experiment: Experiment) -> ExperimentResult:
+    """The experiment's results as of now, not stored (``computed_at`` is now)."""
     variants = list(experiment.variants.order_by("position", "pk"))
     counts = exposure_counts(experiment_id=experiment.pk)
     observed = [counts.get(v.pk, 0) for v in variants]
@@ -94,8 +102,9 @@ def experiment_results_compute(*, experiment: Experiment) -> ExperimentResult:
             "lifts": lifts,
             "guardrail": _guardrail(metric, lifts),
         }
-    return ExperimentResult.objects.create(
+    return ExperimentResult(
         experiment=experiment,
+        computed_at=timezone.now(),
         srm_p_value=None if srm is None else srm.p_value,
         srm_flagged=bool(srm and srm.flagged),
         data=data,

@@ -14,7 +14,7 @@ from energy.models import DailyUsage
 from flags import evaluation
 from flags.evaluation import Unit
 from flags.experiments.results import experiment_results_compute
-from flags.models import Experiment, Exposure, Variant
+from flags.models import Experiment, ExperimentResult, Exposure, Variant
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -294,3 +294,21 @@ def test_the_data_team_reads_experiments_and_results():
     customer = factories.UserFactory()
     api.force_authenticate(customer)
     assert api.get("/api/v1/experiments/").status_code == 403
+
+
+def test_fresh_results_are_calculated_on_get_but_never_stored():
+    experiment = experiment_create()
+    api = APIClient()
+    api.force_authenticate(factories.UserFactory(groups=[DATA_TEAM]))
+    url = "/api/v1/experiments/recommendation_framing/results/"
+    fresh = api.get(url + "?fresh=1")
+    assert fresh.status_code == 200 and fresh.json()["computed_at"]
+    assert not ExperimentResult.objects.exists()
+    assert api.get(url).status_code == 404  # still nothing stored to read
+    stored = experiment_results_compute(experiment=experiment)
+    latest = api.get(url).json()
+    assert latest["computed_at"] and latest["variants"] == fresh.json()["variants"]
+    assert ExperimentResult.objects.get() == stored
+    schema = api.get("/api/v1/schema/?format=json").json()
+    parameters = schema["paths"]["/api/v1/experiments/{key}/results/"]["get"]["parameters"]
+    assert "fresh" in {parameter["name"] for parameter in parameters}
