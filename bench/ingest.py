@@ -144,7 +144,7 @@ def _setup_meters(count: int) -> tuple[str, list[str]]:
     from django.contrib.auth.models import Group, User
 
     from energy.access import METER_GATEWAYS
-    from energy.api_keys import api_key_create
+    from energy.apikeys.services import api_key_create
     from energy.models import Meter, Premise, Region
 
     region = Region.objects.create(name="Sapporo", time_zone="Asia/Tokyo")

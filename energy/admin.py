@@ -423,5 +423,4 @@ class EmissionFactorAdmin(StaffHistoryAdmin):
 
 
 # Campaigns, the points ledger and notifications (energy/campaigns/admin.py).
-from energy import admin_api_keys  # noqa: E402, F401
 from energy.campaigns import admin as campaigns_admin  # noqa: E402, F401

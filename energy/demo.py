@@ -22,10 +22,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from energy.access import BUSINESS_STAFF, DATA_TEAM, METER_GATEWAYS, groups_ensure
-from energy.api_keys import api_key_create
+from energy.apikeys.models import ApiScope
+from energy.apikeys.services import api_key_create
 from energy.ingest.services import batch_process, batch_receive
 from energy.models import (
-    ApiScope,
     Commodity,
     DemoHousehold,
     DwellingType,

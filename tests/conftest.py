@@ -9,9 +9,10 @@ from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
 from energy.access import METER_GATEWAYS
-from energy.api_keys import api_key_create
+from energy.apikeys.models import ApiScope
+from energy.apikeys.services import api_key_create
 from energy.ingest.services import batch_receive
-from energy.models import ApiScope, IngestBatch
+from energy.models import IngestBatch
 from tests import factories
 
 

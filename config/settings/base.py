@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     # Login throttling (portal and admin): failed attempts per username and address.
     "axes",
     "energy",
+    "energy.apikeys",
     "flags",
     "dashboards",
 ]

@@ -11,8 +11,9 @@ from django.utils.crypto import salted_hmac
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
-from energy.api_keys import KeyRefused, api_key_for_secret
-from energy.models import ApiKey, ApiScope, Meter, Premise
+from energy.apikeys.models import ApiKey, ApiScope
+from energy.apikeys.services import KeyRefused, api_key_for_secret
+from energy.models import Meter, Premise
 from energy.selectors import VIEW_ALL_PERMISSION, premises_for
 
 # Keys with any of these read every customer's data (pseudonymised unless also ``pii``).

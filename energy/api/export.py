@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from energy.api.access import meters_visible, scope_required
 from energy.api.fields import AwareDateTimeField
+from energy.apikeys.models import ApiScope
 from energy.export import (
     FORMATS,
     ReadingsExport,
@@ -19,7 +20,7 @@ from energy.export import (
     export_range_check,
     readings_export_stream,
 )
-from energy.models import ApiScope, Quality
+from energy.models import Quality
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):

@@ -10,8 +10,9 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from energy.api.access import api_key_of, scope_required
+from energy.apikeys.models import ApiScope
 from energy.ingest.services import batch_receive
-from energy.models import ApiScope, IngestBatch
+from energy.models import IngestBatch
 
 
 class BatchOutputSerializer(serializers.ModelSerializer):

@@ -10,8 +10,8 @@ from rest_framework import generics, serializers
 
 from config.filters import UtcDateTimeFilter
 from energy.api.access import customer_pseudonym, scope_required
+from energy.apikeys.models import ApiScope
 from energy.campaigns.models import PointsEntry
-from energy.models import ApiScope
 
 
 class PointsEntryOutput(serializers.ModelSerializer):

@@ -10,7 +10,8 @@ from rest_framework import generics, serializers
 
 from config.filters import UtcDateTimeFilter
 from energy.api.access import meters_visible, premises_visible, scope_required, sees_personal_fields
-from energy.models import ApiScope, Commodity, DwellingType, Meter, Premise
+from energy.apikeys.models import ApiScope
+from energy.models import Commodity, DwellingType, Meter, Premise
 
 CanRead = scope_required(ApiScope.EXPORT)
 

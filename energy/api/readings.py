@@ -17,7 +17,8 @@ from config.errors import ValidationFailed
 from config.filters import UtcDateTimeFilter
 from config.pagination import keyset_after
 from energy.api.access import meters_visible, scope_required
-from energy.models import ApiScope, Meter, Quality, Reading
+from energy.apikeys.models import ApiScope
+from energy.models import Meter, Quality, Reading
 
 RESOLUTIONS = ("raw", "hour", "day", "month")
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from energy.api.access import scope_required
 from energy.api.fields import AwareDateTimeField
 from energy.api.ingest import BatchOutputSerializer, batch_accepted_response
+from energy.apikeys.models import ApiScope
 from energy.ingest.register import (
     COEFFICIENT_MAX,
     DIGITS_MAX,
@@ -23,7 +24,6 @@ from energy.ingest.register import (
     RegisterSettings,
 )
 from energy.ingest.register_services import RegisterReceipt, register_readings_receive
-from energy.models import ApiScope
 
 UNIT_CODES_TEXT = ", ".join(
     f"{code} (0x{code:02X}) = {10.0**exponent:g} kWh" for code, exponent in UNIT_EXPONENTS.items()

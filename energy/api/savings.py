@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from energy.api.access import meters_visible, scope_required
-from energy.models import ApiScope
+from energy.apikeys.models import ApiScope
 from energy.savings.services import meter_savings_measure
 
 

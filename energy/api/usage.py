@@ -5,8 +5,8 @@ import django_filters
 from rest_framework import generics, serializers
 
 from energy.api.access import meters_visible, scope_required
+from energy.apikeys.models import ApiScope
 from energy.models import (
-    ApiScope,
     DailyUsage,
     ElectricityTariff,
     ElectricityTariffVersion,

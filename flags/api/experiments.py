@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from energy.api.access import customer_pseudonym, scope_required
-from energy.models import ApiScope
+from energy.apikeys.models import ApiScope
 from flags.experiments.results import experiment_results_calculate
 from flags.models import Experiment, Exposure
 from flags.selectors import experiment_result_latest

@@ -9,8 +9,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from energy.access import DATA_TEAM
-from energy.api_keys import api_key_create
-from energy.models import ApiKey, ApiScope, DailyUsage, Reading, WeatherObservation
+from energy.apikeys.models import ApiKey, ApiScope
+from energy.apikeys.services import api_key_create
+from energy.models import DailyUsage, Reading, WeatherObservation
 from flags.models import Experiment
 from tests import factories
 
@@ -222,7 +223,7 @@ def test_an_admin_creates_a_key_and_sees_its_secret_once(two_customers, client):
     client.force_login(admin)
     gateway = factories.UserFactory(username="gw")
     response = client.post(
-        reverse("admin:energy_apikey_add"),
+        reverse("admin:apikeys_apikey_add"),
         {"name": "site 7 gateway", "user": gateway.pk, "scopes": ["ingest"], "rate": "600/min"},
         follow=True,
     )
@@ -232,18 +233,18 @@ def test_an_admin_creates_a_key_and_sees_its_secret_once(two_customers, client):
     assert secret.startswith(f"shoene_{key.prefix}_") and key.scopes == ["ingest"]
     assert (
         secret
-        not in client.get(reverse("admin:energy_apikey_change", args=[key.pk])).content.decode()
+        not in client.get(reverse("admin:apikeys_apikey_change", args=[key.pk])).content.decode()
     )
 
     client.post(
-        reverse("admin:energy_apikey_changelist"),
+        reverse("admin:apikeys_apikey_changelist"),
         {"action": "revoke", "_selected_action": [key.pk]},
     )
     key.refresh_from_db()
     assert key.revoked_at is not None
 
     bad = client.post(
-        reverse("admin:energy_apikey_add"),
+        reverse("admin:apikeys_apikey_add"),
         {"name": "x", "user": gateway.pk, "scopes": ["ingest"], "rate": "lots"},
     )
     assert bad.status_code == 200 and "rate" in bad.context["adminform"].form.errors

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from energy.models import ApiScope, Reading
+from energy.apikeys.models import ApiScope
+from energy.models import Reading
 from tests import factories
 
 TOKYO_MIDNIGHT = datetime(2026, 1, 1, 15, tzinfo=UTC)  # 2026-01-02 00:00 in Asia/Tokyo

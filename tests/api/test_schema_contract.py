@@ -15,8 +15,9 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from energy.api_keys import api_key_create
-from energy.models import ApiScope, DailyUsage, Reading, WeatherObservation
+from energy.apikeys.models import ApiScope
+from energy.apikeys.services import api_key_create
+from energy.models import DailyUsage, Reading, WeatherObservation
 from flags.models import Experiment
 from tests import factories
 

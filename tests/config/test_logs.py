@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from energy.models import ApiKey
+from energy.apikeys.models import ApiKey
 from tests import factories
 
 pytestmark = pytest.mark.django_db

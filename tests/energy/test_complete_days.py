@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from energy.models import ApiScope, DailyUsage, IntervalsPerDay, intervals_per_day
+from energy.apikeys.models import ApiScope
+from energy.models import DailyUsage, IntervalsPerDay, intervals_per_day
 from tests import factories
 
 # No DST, DST in spring and autumn (north and south), a 30-minute DST change, a +05:45 offset.

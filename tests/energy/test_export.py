@@ -9,6 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from energy import export as export_module
+from energy.apikeys.models import ApiScope
 from energy.export import (
     ExportMeter,
     ReadingsExport,
@@ -16,7 +17,7 @@ from energy.export import (
     readings_csv_chunks,
     readings_export_stream,
 )
-from energy.models import ApiScope, Meter, Reading
+from energy.models import Meter, Reading
 from tests import factories
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

@@ -6,8 +6,9 @@ import orjson
 import pytest
 from rest_framework.test import APIClient
 
+from energy.apikeys.models import ApiScope
 from energy.ingest.register import NO_DATA
-from energy.models import ApiScope, IngestBatch, MeterRegister, Reading
+from energy.models import IngestBatch, MeterRegister, Reading
 from tests import factories
 
 URL = "/api/v1/ingest/register-readings/"

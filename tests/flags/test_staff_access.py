@@ -55,7 +55,7 @@ def test_business_staff_cannot_open_users_groups_api_keys_or_deliveries(staff_cl
     for url in (
         reverse("admin:auth_user_changelist"),
         reverse("admin:auth_group_changelist"),
-        reverse("admin:energy_apikey_changelist"),
+        reverse("admin:apikeys_apikey_changelist"),
         reverse("admin:energy_ingestbatch_changelist"),
         reverse("admin:energy_intervention_changelist"),
     ):

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from config.errors import ValidationFailed
-from energy.api_keys import api_key_create, api_keys_revoke
-from energy.models import ApiKey, ApiScope
+from energy.apikeys.models import ApiKey, ApiScope
+from energy.apikeys.services import api_key_create, api_keys_revoke
 
 
 class Command(BaseCommand):

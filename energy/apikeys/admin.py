@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from energy.api_keys import api_key_create, api_keys_revoke
-from energy.models import ApiKey, ApiScope
+from energy.apikeys.models import ApiKey, ApiScope
+from energy.apikeys.services import api_key_create, api_keys_revoke
 
 
 class ApiKeyCreationForm(forms.ModelForm):

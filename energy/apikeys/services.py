@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from config.errors import ValidationFailed
-from energy.models import ApiKey, ApiScope
+from energy.apikeys.models import ApiKey, ApiScope
 
 KEY_PREFIX = "shoene"
 # last_used_at is written at most this often per key, not on every request.
