@@ -398,8 +398,13 @@ def _population_entry(fact: MeterFacts) -> PopulationEntry:
     )
 
 
+# Part of the cache key: a deploy that changes PopulationEntry's fields must not read the entries
+# an older version cached that day (they would lack the new fields).
+POPULATION_CACHE_VERSION = 2  # 2: heating fuel and heating per 100 m² (issue 15)
+
+
 def _population_cache_key(today: date) -> str:
-    return f"recommendations:population:{today.isoformat()}"
+    return f"recommendations:population:v{POPULATION_CACHE_VERSION}:{today.isoformat()}"
 
 
 def population_load(

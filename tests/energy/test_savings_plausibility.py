@@ -329,3 +329,16 @@ def test_staff_record_a_premises_heating_fuel_in_the_admin(db, client):
     assert response.status_code == 302, response.context["adminform"].form.errors
     premise.refresh_from_db()
     assert premise.heating_fuel == "heat_pump"
+
+
+def test_a_population_cached_by_an_older_version_that_day_is_not_read(town):
+    """After a deploy, the day's cohort figures cached by the previous version (entries without
+    a heating fuel) are not used: the run computes its own."""
+    from django.core.cache import cache
+
+    premises = [home[0] for home in town["homes"]]
+    cache.set(f"recommendations:population:{TODAY.isoformat()}", {1: object()}, 3600)
+
+    generate(premises[0])
+
+    assert Recommendation.objects.filter(premise=premises[0], kind="bill_forecast").exists()
