@@ -204,8 +204,8 @@ def _meters_create(count: int) -> list[int]:
 def _export_key() -> str:
     from django.contrib.auth import get_user_model
 
-    from energy.apikeys.services import api_key_create
     from energy.apikeys.models import ApiScope
+    from energy.apikeys.services import api_key_create
 
     user, _ = get_user_model().objects.get_or_create(username="bench-data-team")
     _, secret = api_key_create(

@@ -69,8 +69,8 @@ def _run_mode(mode: str, requests: int, warmup: int) -> dict:
     from django.contrib.auth import get_user_model
 
     from energy.access import METER_GATEWAYS
-    from energy.apikeys.services import api_key_create
     from energy.apikeys.models import ApiScope
+    from energy.apikeys.services import api_key_create
     from energy.models import IngestBatch, Meter
     from tests import factories
 
