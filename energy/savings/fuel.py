@@ -13,7 +13,8 @@ The fuel delivering at least ``DOMINANT_SHARE`` of the modelled heat is the home
 fuel. Neither dominant: ``mixed``. Less than ``MIN_HEAT_KWH_PER_HDD`` of metered heat in all:
 ``other`` (kerosene, which is common in Hokkaido and not metered by us, or no heating).
 Homes heated by gas, a heat pump or another fuel are compared within their own fuel; a home
-whose fuel is ``mixed`` or ``unknown`` is not compared at all.
+whose fuel is ``mixed``, or ``unknown`` (a meter of it has no year's model yet), is not compared
+at all.
 """
 
 import math
@@ -46,9 +47,16 @@ def _slope(value: float | None) -> float:
 
 
 def heating_fuel_infer(
-    *, electricity_kwh_per_hdd: float | None, gas_m3_per_hdd: float | None
+    *,
+    electricity_kwh_per_hdd: float | None,
+    gas_m3_per_hdd: float | None,
+    every_meter_modelled: bool = True,
 ) -> tuple[str, dict]:
-    """(fuel, basis) from the home's meters' heating slopes (None: no meter or no slope)."""
+    """(fuel, basis) from the home's meters' heating slopes (None: no meter or no slope).
+
+    ``every_meter_modelled=False`` (a meter of the home has no baseline model yet, e.g. a new
+    customer before a winter): the fuel is ``unknown`` rather than read from the others.
+    """
     heat_electric = _slope(electricity_kwh_per_hdd) * HEAT_PUMP_COP
     heat_gas = _slope(gas_m3_per_hdd) * GAS_HEAT_KWH_PER_M3
     total = heat_electric + heat_gas
@@ -59,6 +67,9 @@ def heating_fuel_infer(
         "gas_m3_per_hdd": gas_m3_per_hdd,
         "heat_kwh_per_hdd": total,
     }
+    if not every_meter_modelled:
+        basis["reason"] = "a meter of the home has no baseline model yet"
+        return UNKNOWN, basis
     if total < MIN_HEAT_KWH_PER_HDD:
         return OTHER, basis
     electric_share = heat_electric / total

@@ -9,8 +9,9 @@ uses that cache, or computes the population once if the cache is empty.
 
 import logging
 import time
+import zlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 
 import numpy as np
@@ -371,7 +372,10 @@ def premise_heating_fuels(facts: list[MeterFacts]) -> None:
             fuel, basis = recorded, {"method": "recorded on the premise"}
         else:
             fuel, basis = heating_fuels.heating_fuel_infer(
-                electricity_kwh_per_hdd=slopes["electricity"], gas_m3_per_hdd=slopes["gas"]
+                electricity_kwh_per_hdd=slopes["electricity"],
+                gas_m3_per_hdd=slopes["gas"],
+                # A meter without a year's model could be the one that heats the home.
+                every_meter_modelled=all(fact.model is not None for fact in premise_facts),
             )
         for fact in premise_facts:
             fact.heating_fuel, fact.heating_fuel_basis = fuel, basis
@@ -398,13 +402,11 @@ def _population_entry(fact: MeterFacts) -> PopulationEntry:
     )
 
 
-# Part of the cache key: a deploy that changes PopulationEntry's fields must not read the entries
-# an older version cached that day (they would lack the new fields).
-POPULATION_CACHE_VERSION = 2  # 2: heating fuel and heating per 100 m² (issue 15)
-
-
 def _population_cache_key(today: date) -> str:
-    return f"recommendations:population:v{POPULATION_CACHE_VERSION}:{today.isoformat()}"
+    """The day's key, with PopulationEntry's field names in it: after a deploy that changes
+    them, a run never reads the entries an older version cached that day."""
+    shape = ",".join(f.name for f in fields(PopulationEntry))
+    return f"recommendations:population:{zlib.crc32(shape.encode()):08x}:{today.isoformat()}"
 
 
 def population_load(
@@ -644,16 +646,21 @@ def _persist(
         for r in Recommendation.objects.filter(premise_id__in=premise_ids)
     }
     to_create, to_update = [], []
+
+    def skip(current: Recommendation | None, result: recommend.Skip) -> None:
+        """Count the reason; a current recommendation no longer produced is retired with it."""
+        summary.skipped[result.kind][result.reason] += 1
+        if current is not None and current.is_current:
+            current.is_current = False
+            current.basis = {**current.basis, "not_current_reason": result.reason}
+            current.computed_at = now
+            to_update.append(current)
+            summary.retired += 1
+
     for key, (fact, result) in results.items():
         current = existing.get(key)
         if isinstance(result, recommend.Skip):
-            summary.skipped[result.kind][result.reason] += 1
-            if current is not None and current.is_current:
-                current.is_current = False
-                current.basis = {**current.basis, "not_current_reason": result.reason}
-                current.computed_at = now
-                to_update.append(current)
-                summary.retired += 1
+            skip(current, result)
             continue
         saving_jpy, saving_co2, extra = _money(
             fact=fact,
@@ -668,6 +675,9 @@ def _persist(
             saving_jpy=saving_jpy,
             household=_household(fact=fact, result=result, bills=bills),
         )
+        if not verdict.checkable:
+            skip(current, recommend.Skip(result.kind, verdict.basis["cap"]["reason"]))
+            continue
         extra["plausibility"] = verdict.basis
         extra["heating_fuel"] = fact.heating_fuel
         if not verdict.shown:

@@ -79,6 +79,9 @@ def _share(part: float | None, whole: float | None) -> float | None:
 class Verdict:
     shown: bool
     basis: dict
+    # False when there was nothing to check the saving against (no year of use yet): no
+    # recommendation at all, rather than one "beyond its cap".
+    checkable: bool = True
 
 
 def claim_check(
@@ -109,8 +112,8 @@ def claim_check(
         "limit": cap.share * whole if whole is not None and math.isfinite(whole) else None,
     }
     if share is None:
-        cap_basis.update(exceeded=True, reason=f"no {cap.of.replace('_', ' ')} to check against")
-        return Verdict(shown=False, basis={**basis, "cap": cap_basis})
+        cap_basis.update(exceeded=False, reason=f"no {cap.of.replace('_', ' ')} to check against")
+        return Verdict(shown=False, basis={**basis, "cap": cap_basis}, checkable=False)
     exceeded = share > cap.share
     cap_basis["exceeded"] = exceeded
     if exceeded:
@@ -118,6 +121,4 @@ def claim_check(
             f"the estimate ({claimed:,.0f}) is {share:.0%} of the {cap.of.replace('_', ' ')}, "
             f"beyond the {cap.share:.0%} cap: the method does not fit this home"
         )
-        cap_basis["estimate_per_year"] = saving_per_year
-        cap_basis["estimate_jpy"] = saving_jpy
     return Verdict(shown=not exceeded, basis={**basis, "cap": cap_basis})

@@ -209,13 +209,13 @@ def heating_estimate(
     cohort: Cohort | None,
     floor_area_m2: float,
 ) -> Estimate | Skip:
-    """The saving of a heating setpoint 1 °C lower: beta_hdd × heating days of a normal year.
+    """The saving of a heating setpoint 1 °C lower, over a normal year's weather.
 
-    A setpoint 1 °C lower moves the balance point about 1 °C lower, so each heating day has
-    one heating degree day less (days near the balance point stop needing heat at all, which
-    this ignores: the figure is slightly conservative). The advice is given when the home's
-    heating slope per 100 m² of floor area is above the median of like homes (same dwelling
-    type and heating fuel: ``cohort``, whose values are per 100 m²).
+    A setpoint 1 °C lower moves the balance point about 1 °C lower, so each heating day has one
+    heating degree-day less, and a day less than 1 °C below the balance point loses only what
+    it had: saving = beta_hdd × Σ min(HDD, 1) over the normal year. The advice is given when
+    the home's heating slope per 100 m² of floor area is above the median of like homes (same
+    dwelling type and heating fuel: ``cohort``, whose values are per 100 m²).
     """
     if model is None:
         return Skip(HEATING, "no baseline model")
@@ -234,15 +234,16 @@ def heating_estimate(
     days = heating_days_normal_year(normal_temperature_c=normal, balance_c=model.heating_balance_c)
     if days == 0:
         return Skip(HEATING, "no heating days in a normal year at this balance point")
-    heating_use = float(model.beta_hdd * np.clip(model.heating_balance_c - normal, 0, None).sum())
+    degree_days = np.clip(model.heating_balance_c - normal, 0, None)
+    heating_use = float(model.beta_hdd * degree_days.sum())
     return Estimate(
         HEATING,
-        saving_per_year=model.beta_hdd * days,
+        saving_per_year=float(model.beta_hdd * np.minimum(degree_days, 1.0).sum()),
         confidence=confidence_rate(
             coverage=model.n_days / DAYS_PER_YEAR, cohort=cohort, cvrmse=model.cvrmse
         ),
         basis={
-            "method": "beta_hdd × heating days of a normal year (1 °C lower setpoint); "
+            "method": "beta_hdd × Σ min(HDD, 1) over a normal year (1 °C lower setpoint); "
             "compared per 100 m² with like homes' median",
             "own_per_hdd": model.beta_hdd,
             "own_per_hdd_100m2": own_per_100m2,

@@ -50,7 +50,12 @@ def test_a_leaky_gas_heated_home_is_told_what_1_degree_lower_saves(town):
     )
     heating_days = int((normals < basis["heating_balance_c"]).sum())
     assert basis["heating_days"] == heating_days
-    assert recommendation.saving_per_year == pytest.approx(basis["own_per_hdd"] * heating_days)
+    # One degree-day less per heating day; a day under 1 °C below the balance point loses less.
+    degree_days = np.clip(basis["heating_balance_c"] - normals, 0, None)
+    assert recommendation.saving_per_year == pytest.approx(
+        basis["own_per_hdd"] * np.minimum(degree_days, 1).sum()
+    )
+    assert recommendation.saving_per_year < basis["own_per_hdd"] * heating_days
     assert recommendation.unit == "m3"
     # 1 °C lower saves one degree-day per heating day: under 15 % of the modelled heating use.
     assert recommendation.saving_per_year / basis["heating_use_per_year"] < 0.15
