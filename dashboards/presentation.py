@@ -313,8 +313,8 @@ BASIS_TEXT = {
             "%(unit)s per 100 m² of floor."
         ),
         gettext_lazy(
-            "%(cohort)s per 100 m²: median %(cohort_per_hdd_100m2)s %(unit)s, middle half "
-            "%(cohort_p25_per_hdd_100m2)s to %(cohort_p75_per_hdd_100m2)s %(unit)s."
+            "Per 100 m² of floor, %(cohort)s: median %(cohort_per_hdd_100m2)s %(unit)s, middle "
+            "half %(cohort_p25_per_hdd_100m2)s to %(cohort_p75_per_hdd_100m2)s %(unit)s."
         ),
         gettext_lazy(
             "A setpoint 1 °C lower, over the %(heating_days)s heating days of a normal year."
@@ -365,7 +365,7 @@ def _basis_values(recommendation: Recommendation) -> dict[str, str]:
 CAP_WHOLE_LABELS = {
     "annual_use": gettext_lazy("annual use"),
     "heating_use": gettext_lazy("heating use"),
-    "annual_bill": gettext_lazy("annual bill"),
+    "annual_bill": gettext_lazy("annual electricity bill"),
 }
 
 _NAMED = re.compile(r"%\((\w+)\)s")

@@ -61,6 +61,7 @@ PLACEHOLDERS: dict[str, dict[str, int | None]] = {
         "median_value": 0,
         "cohort_p25_value": 0,
         "cohort_p75_value": 0,
+        "cohort_homes": 0,
         "percent_more": 0,
         "percentile": 0,
         "cohort": None,
@@ -88,6 +89,11 @@ FUEL_LABELS = {
     "en": {"gas": "gas-heated ", "heat_pump": "heat-pump-heated ", "other": "kerosene-heated "},
 }
 # A confidence as it reads in a sentence ("Confidence: low"), for the templates and the portal.
+# Household size bands (``energy.savings.cohorts.household_size_band``) as the label says them.
+SIZE_BAND_LABELS = {
+    "ja": {"1": "1人", "2": "2人", "3-4": "3〜4人", "5+": "5人以上の"},
+    "en": {"1": "1 person", "2": "2 people", "3-4": "3-4 people", "5+": "5 or more people"},
+}
 CONFIDENCE_LABELS = {
     Confidence.LOW: gettext_lazy("low"),
     Confidence.MEDIUM: gettext_lazy("medium"),
@@ -164,14 +170,15 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     RecommendationKind.SIMILAR_HOMES: {
         "title_ja": "省エネな似た家庭より{percent_more}%多く使っています",
         "body_ja": (
-            "この1年の使用量は{own_value}{unit}です。{cohort}では、省エネな家庭（少ない方から"
-            "20%）が{efficient_value}{unit}、中央値が{median_value}{unit}で、半数の家庭が"
+            "この1年の使用量は{own_value}{unit}です。{cohort}（{cohort_homes}軒）では、省エネな"
+            "家庭（少ない方から20%）が{efficient_value}{unit}、中央値が{median_value}{unit}で、半数の家庭が"
             "{cohort_p25_value}〜{cohort_p75_value}{unit}の間です。あなたは少ない方から"
             "{percentile}%の位置にいます。"
         ),
         "title_en": "You used {percent_more} % more than efficient similar homes",
         "body_en": (
-            "Over the last year you used {own_value} {unit}. Among {cohort}, efficient homes "
+            "Over the last year you used {own_value} {unit}. Among {cohort} ({cohort_homes} "
+            "homes), efficient homes "
             "(the lowest 20 %) used {efficient_value} {unit} and the median {median_value} "
             "{unit}; the middle half used between {cohort_p25_value} and {cohort_p75_value} "
             "{unit}. {percentile} % of these homes used less than you."
@@ -332,9 +339,9 @@ def _cohort_label(cohort: dict | None, language: str) -> str:
     region = cohort.get("region") or ("供給エリア" if language == "ja" else "the service area")
     if language == "ja":
         label = f"{region}の{fuel}{dwelling or '家庭'}"
-        return f"{label}（{band}人世帯）" if band else label
+        return f"{label}（{SIZE_BAND_LABELS['ja'][band]}世帯）" if band else label
     label = f"{fuel}{dwelling or 'homes'} in {region}"
-    return f"{label} with {band} people" if band else label
+    return f"{label} with {SIZE_BAND_LABELS['en'][band]}" if band else label
 
 
 def recommendation_placeholder_values(*, recommendation) -> dict[str, str]:
@@ -351,6 +358,8 @@ def recommendation_placeholder_values(*, recommendation) -> dict[str, str]:
     for name, decimals in PLACEHOLDERS[recommendation.kind].items():
         if name == "cohort":
             values[name] = _cohort_label(basis.get("cohort"), language)
+        elif name == "cohort_homes":
+            values[name] = _number((basis.get("cohort") or {}).get("n_homes"), 0)
         elif name == "month" and basis.get("month"):
             values[name] = _month_label(basis["month"])
         elif decimals is None:
