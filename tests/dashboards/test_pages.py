@@ -295,7 +295,10 @@ def test_recommendations_list_shows_the_basis_and_records_will_do(english_client
     body = page.content.decode()
     assert "How we estimated this" in body
     assert "Your heating: 0.35 m³ per degree-day, 0.29 m³ per 100 m² of floor." in body
-    assert "per 100 m²: median 0.23 m³, middle half 0.20 to 0.27 m³." in body
+    assert (
+        "Per 100 m² of floor, gas-heated detached houses in Sapporo: median 0.23 m³, "
+        "middle half 0.20 to 0.27 m³." in body
+    )
     assert "A comparison with similar homes, not a saving we can promise." in body
     response = english_client.post(
         reverse("dashboards:recommendation_status", args=[made["heating"].pk]),
