@@ -5,17 +5,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("energy", "0013_plausible_recommendation_wording"), ("apikeys", None)]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,7 +34,7 @@ def test_keys_and_their_permissions_survive_the_move_to_the_apikeys_app():
         rate="600/min",
     )
 
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
     ContentType.objects.clear_cache()
 
     from energy.apikeys.models import ApiKey

@@ -4,19 +4,13 @@ similar-homes rows lose their yen (a comparison is not a saving)."""
 import importlib
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tests.migrations import migrate, migrate_to_latest
+
 wording = importlib.import_module("energy.migrations.0013_plausible_recommendation_wording")
+
 BEFORE = [("energy", "0012_premise_heating_fuel_demo_truth"), ("apikeys", None)]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,7 +38,7 @@ def test_default_fields_get_the_new_wording_and_staff_edits_stay():
         computed_at=timezone.now(),
     )
 
-    new = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    new = migrate_to_latest()
 
     similar = new.get_model("energy", "RecommendationTemplate").objects.get(kind="similar_homes")
     assert similar.title_en == "Our own title"  # edited by staff: left alone
