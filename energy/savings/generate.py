@@ -713,15 +713,17 @@ def _persist(
 def _household(
     *, fact: MeterFacts, result: recommend.Estimate, bills: dict[tuple[int, str], float | None]
 ) -> plausibility.Household:
+    premise_bills = [
+        bills[fact.premise_id, commodity]
+        for commodity in ("electricity", "gas")
+        if (fact.premise_id, commodity) in bills
+    ]
     return plausibility.Household(
         annual_use=fact.annual_use,
         annual_bill_jpy=bills.get((fact.premise_id, fact.commodity)),
-        household_bill_jpy=bills.get((fact.premise_id, HOUSEHOLD)),
+        household_bill_jpy=None if None in premise_bills else sum(premise_bills),
         heating_use=result.basis.get("heating_use_per_year"),
     )
-
-
-HOUSEHOLD = "household"  # the commodity key of a premise's whole bill in ``annual_bills_jpy``
 
 
 def annual_bills_jpy(
@@ -730,8 +732,7 @@ def annual_bills_jpy(
     pricing: BatchPricing,
     hourly_shares: dict[int, np.ndarray],
 ) -> dict[tuple[int, str], float | None]:
-    """A year's bill per (premise, commodity), and per (premise, ``HOUSEHOLD``) all of them:
-    twelve typical months at this month's prices.
+    """A year's bill per (premise, commodity): twelve typical months at this month's prices.
 
     Approximate (a winter month's tier is not a summer month's), which is all a share-of-bill
     check needs. Time-of-use premises are priced with their use by hour; without it, or without
@@ -748,11 +749,6 @@ def annual_bills_jpy(
         if bill is None and pricing.marginal_jpy.get((premise_id, commodity)) is not None:
             bill = use * pricing.marginal_jpy[premise_id, commodity]
         bills[premise_id, commodity] = 12 * bill if bill is not None else None
-    by_premise: dict[int, list[float | None]] = defaultdict(list)
-    for (premise_id, _), bill in list(bills.items()):
-        by_premise[premise_id].append(bill)
-    for premise_id, premise_bills in by_premise.items():
-        bills[premise_id, HOUSEHOLD] = None if None in premise_bills else sum(premise_bills)
     return bills
 
 
