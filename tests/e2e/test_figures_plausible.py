@@ -89,13 +89,10 @@ def energy_a_year(text: str) -> list[float]:
 
 
 def _is_price_in(price: float, basis: dict) -> bool:
-    """Whether ``price`` is one of the basis's prices to the decimals the page shows.
-
-    Within one unit of the last decimal: Django's ``number_format`` cuts a float's further
-    decimals off rather than rounding them (33.6467 shows as 33.64).
-    """
+    """Whether ``price`` is one of the basis's prices, rounded to the decimals the page shows
+    (33.6467 shows as 33.65)."""
     return any(
-        basis.get(name) is not None and abs(price - basis[name]) < 10**-decimals
+        basis.get(name) is not None and abs(price - round(basis[name], decimals)) < 1e-9
         for name, decimals in (("price_jpy_per_unit", 2), ("price_difference_yen", 1))
     )
 
