@@ -25,7 +25,7 @@ from energy.models import (
     RecommendationKind,
     WeatherObservation,
 )
-from energy.tariffs import daily_costs
+from energy.tariffs.billing import daily_costs
 
 PERIODS = ("day", "month", "year")
 FIRST_YEAR = 2000  # no meter data before this; earlier periods are not pages

@@ -29,14 +29,6 @@ from energy.models import (
     Commodity,
     DemoHousehold,
     DwellingType,
-    ElectricityTariff,
-    ElectricityTariffVersion,
-    EmissionFactor,
-    FuelCostAdjustment,
-    GasRawMaterialAdjustment,
-    GasTariff,
-    GasTariffVersion,
-    GasUsageBand,
     HeatingFuel,
     Intervention,
     Meter,
@@ -46,6 +38,16 @@ from energy.models import (
     WeatherObservation,
 )
 from energy.savings.generate import recommendations_generate
+from energy.tariffs.models import (
+    ElectricityTariff,
+    ElectricityTariffVersion,
+    EmissionFactor,
+    FuelCostAdjustment,
+    GasRawMaterialAdjustment,
+    GasTariff,
+    GasTariffVersion,
+    GasUsageBand,
+)
 
 # Monthly mean temperatures (°C), January to December. Sapporo: JMA 1991-2020 normals.
 # Asahikawa and Hakodate: approximate JMA normals, for variety across the region.

@@ -5,7 +5,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from energy.models import (
+from energy.models import IngestBatch, Meter, Premise, Region
+from energy.tariffs.models import (
     ElectricityTariff,
     ElectricityTariffVersion,
     EmissionFactor,
@@ -14,10 +15,6 @@ from energy.models import (
     GasTariff,
     GasTariffVersion,
     GasUsageBand,
-    IngestBatch,
-    Meter,
-    Premise,
-    Region,
     TimeOfUseBand,
 )
 from flags.models import Flag

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "axes",
     "energy",
     "energy.apikeys",
+    "energy.tariffs",
     "flags",
     "dashboards",
 ]

@@ -6,8 +6,8 @@ from rest_framework import generics, serializers
 
 from energy.api.access import meters_visible, scope_required
 from energy.apikeys.models import ApiScope
-from energy.models import (
-    DailyUsage,
+from energy.models import DailyUsage, WeatherObservation
+from energy.tariffs.models import (
     ElectricityTariff,
     ElectricityTariffVersion,
     FuelCostAdjustment,
@@ -16,7 +16,6 @@ from energy.models import (
     GasTariffVersion,
     GasUsageBand,
     TimeOfUseBand,
-    WeatherObservation,
 )
 
 CanRead = scope_required(ApiScope.EXPORT)

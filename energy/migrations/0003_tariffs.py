@@ -3,6 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import energy.models
+import energy.tariffs.models
 from django.db import migrations, models
 
 
@@ -88,7 +89,7 @@ class Migration(migrations.Migration):
             name='FuelCostAdjustment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.', validators=[energy.models.validate_first_of_month], verbose_name='month')),
+                ('month', models.DateField(help_text='The first day of the month.', validators=[energy.tariffs.models.validate_first_of_month], verbose_name='month')),
                 ('jpy_per_kwh', models.DecimalField(decimal_places=2, help_text='Negative when fuel was cheaper than the tariff assumed.', max_digits=8, verbose_name='adjustment (JPY/kWh)')),
                 ('tariff', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fuel_adjustments', to='energy.electricitytariff', verbose_name='tariff')),
             ],
@@ -102,7 +103,7 @@ class Migration(migrations.Migration):
             name='GasRawMaterialAdjustment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.', validators=[energy.models.validate_first_of_month], verbose_name='month')),
+                ('month', models.DateField(help_text='The first day of the month.', validators=[energy.tariffs.models.validate_first_of_month], verbose_name='month')),
                 ('jpy_per_m3', models.DecimalField(decimal_places=2, max_digits=8, verbose_name='adjustment (JPY/m³)')),
                 ('tariff', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='raw_material_adjustments', to='energy.gastariff', verbose_name='tariff')),
             ],

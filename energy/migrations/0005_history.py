@@ -3,6 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import energy.models
+import energy.tariffs.models
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -92,7 +93,7 @@ class Migration(migrations.Migration):
             name='HistoricalFuelCostAdjustment',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.', validators=[energy.models.validate_first_of_month], verbose_name='month')),
+                ('month', models.DateField(help_text='The first day of the month.', validators=[energy.tariffs.models.validate_first_of_month], verbose_name='month')),
                 ('jpy_per_kwh', models.DecimalField(decimal_places=2, help_text='Negative when fuel was cheaper than the tariff assumed.', max_digits=8, verbose_name='adjustment (JPY/kWh)')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
@@ -113,7 +114,7 @@ class Migration(migrations.Migration):
             name='HistoricalGasRawMaterialAdjustment',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.', validators=[energy.models.validate_first_of_month], verbose_name='month')),
+                ('month', models.DateField(help_text='The first day of the month.', validators=[energy.tariffs.models.validate_first_of_month], verbose_name='month')),
                 ('jpy_per_m3', models.DecimalField(decimal_places=2, max_digits=8, verbose_name='adjustment (JPY/m³)')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),

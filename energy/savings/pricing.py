@@ -16,7 +16,7 @@ from django.db.models.functions import ExtractHour, TruncDate
 
 from config.errors import ShoeneError
 from energy.models import Premise, Reading
-from energy.tariffs import (
+from energy.tariffs.billing import (
     ElectricityPrices,
     electricity_bill,
     emission_factor_kg,

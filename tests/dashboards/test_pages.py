@@ -259,7 +259,7 @@ def test_yen_says_why_it_is_missing_instead_of_inventing_a_number(english_client
 
 
 def test_one_missing_adjustment_leaves_only_its_own_month_without_yen(customer_client, home):
-    from energy.models import FuelCostAdjustment
+    from energy.tariffs.models import FuelCostAdjustment
 
     missing = period_of("month", home.today - timedelta(days=100))
     FuelCostAdjustment.objects.filter(month=missing.start).delete()

@@ -95,7 +95,7 @@ def test_the_landing_page_in_japanese_has_no_english_left(client):
 @pytest.mark.django_db
 def test_staff_edit_tariffs_in_japanese(client):
     client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
-    body = client.get(reverse("admin:energy_electricitytariffversion_add")).content.decode()
+    body = client.get(reverse("admin:tariffs_electricitytariffversion_add")).content.decode()
     assert "電気料金プランの版" in body
     assert "基本料金（円/月）" in body
     assert "再生可能エネルギー発電促進賦課金単価（円/kWh）" in body

@@ -1,4 +1,4 @@
-"""Tariffs, emission factors and the cost service (energy/tariffs.py).
+"""Tariffs, emission factors and the cost service (energy/billing.py).
 
 Expected figures are worked out by hand from the factories' round prices:
 electricity basic 1,000 JPY; tiers up to 120 / 300 kWh at 30 / 40 / 50 JPY; levy 3 JPY/kWh.
@@ -13,15 +13,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from config.errors import ValidationFailed
-from energy import tariffs
-from energy.models import (
-    DailyUsage,
+from energy.models import DailyUsage, Premise
+from energy.tariffs import billing
+from energy.tariffs.models import (
     ElectricityTariffVersion,
     EmissionFactor,
     FuelCostAdjustment,
     GasTariff,
     GasTariffVersion,
-    Premise,
     TimeOfUseBand,
 )
 from tests import factories
@@ -100,7 +99,7 @@ def factors(db):
 def test_electricity_bill_tiers_at_their_limits_with_a_negative_fuel_adjustment(
     electricity, usage_kwh, energy_jpy, total_jpy
 ):
-    bill = tariffs.bill_for_month(
+    bill = billing.bill_for_month(
         tariff=electricity, month=date(2025, 1, 17), usage_total=usage_kwh
     )
 
@@ -121,7 +120,7 @@ def test_electricity_bill_tiers_at_their_limits_with_a_negative_fuel_adjustment(
 
 
 def test_electricity_bill_shows_the_tier_quantities(electricity):
-    bill = tariffs.bill_for_month(tariff=electricity, month=JAN, usage_total=350)
+    bill = billing.bill_for_month(tariff=electricity, month=JAN, usage_total=350)
 
     assert [(line.quantity, line.unit_price_jpy) for line in bill.energy_lines] == [
         (120, 30),
@@ -138,7 +137,7 @@ def test_electricity_bill_shows_the_tier_quantities(electricity):
 def test_time_of_use_bill_charges_band_hours_at_band_prices(time_of_use):
     usage_by_hour = [10.0] * 24  # 240 kWh: peak 4 h = 40, night 8 h = 80, the rest 120
 
-    bill = tariffs.bill_for_month(
+    bill = billing.bill_for_month(
         tariff=time_of_use, month=FEB, usage_total=240, usage_by_hour=usage_by_hour
     )
 
@@ -150,16 +149,16 @@ def test_time_of_use_bill_charges_band_hours_at_band_prices(time_of_use):
 
 def test_time_of_use_bill_needs_usage_by_hour_that_adds_up(time_of_use):
     with pytest.raises(ValidationFailed, match="by local hour"):
-        tariffs.bill_for_month(tariff=time_of_use, month=FEB, usage_total=240)
+        billing.bill_for_month(tariff=time_of_use, month=FEB, usage_total=240)
     with pytest.raises(ValidationFailed, match="sums to"):
-        tariffs.bill_for_month(
+        billing.bill_for_month(
             tariff=time_of_use, month=FEB, usage_total=250, usage_by_hour=[10.0] * 24
         )
 
 
 def test_negative_usage_is_refused(electricity):
     with pytest.raises(ValidationFailed):
-        tariffs.bill_for_month(tariff=electricity, month=JAN, usage_total=-1)
+        billing.bill_for_month(tariff=electricity, month=JAN, usage_total=-1)
 
 
 # --- gas bills ------------------------------------------------------------------------------------
@@ -179,7 +178,7 @@ def test_negative_usage_is_refused(electricity):
 def test_gas_bill_charges_the_whole_month_at_the_table_its_total_falls_in(
     gas, usage_m3, table, basic_jpy, unit_jpy
 ):
-    bill = tariffs.bill_for_month(tariff=gas, month=JAN, usage_total=usage_m3)
+    bill = billing.bill_for_month(tariff=gas, month=JAN, usage_total=usage_m3)
 
     assert bill.gas_table == table
     assert bill.basic_charge_jpy == basic_jpy
@@ -192,7 +191,7 @@ def test_gas_tariff_without_adjustment_needs_no_monthly_figure(gas):
     GasTariff.objects.filter(pk=gas.pk).update(has_raw_material_adjustment=False)
     gas.refresh_from_db()
 
-    bill = tariffs.bill_for_month(tariff=gas, month=date(2025, 7, 1), usage_total=30)
+    bill = billing.bill_for_month(tariff=gas, month=date(2025, 7, 1), usage_total=30)
 
     assert bill.total_jpy == pytest.approx(1400 + 30 * 170)
     assert "fuel_adjustment" not in [line.kind for line in bill.lines]
@@ -209,7 +208,7 @@ def test_a_whole_month_costs_exactly_its_bill(electricity, factors):
     premise = factories.PremiseFactory(electricity_tariff=electricity)
     daily = dict.fromkeys(_days(JAN, date(2025, 1, 31)), 5.0)  # 155 kWh
 
-    result = tariffs.period_cost(
+    result = billing.period_cost(
         premise=premise,
         commodity="electricity",
         start=JAN,
@@ -226,7 +225,7 @@ def test_part_of_a_month_prorates_basic_by_days_and_the_rest_by_use(electricity,
     premise = factories.PremiseFactory(electricity_tariff=electricity)
     daily = dict.fromkeys(_days(JAN, date(2025, 1, 31)), 5.0)  # the month's use picks the tier
 
-    result = tariffs.period_cost(
+    result = billing.period_cost(
         premise=premise,
         commodity="electricity",
         start=date(2025, 1, 11),
@@ -244,7 +243,7 @@ def test_a_period_across_two_months_estimates_each_month_from_its_days(electrici
     premise = factories.PremiseFactory(electricity_tariff=electricity)
     daily = dict.fromkeys(_days(date(2025, 1, 25), date(2025, 2, 3)), 6.0)
 
-    result = tariffs.period_cost(
+    result = billing.period_cost(
         premise=premise,
         commodity="electricity",
         start=date(2025, 1, 25),
@@ -270,7 +269,7 @@ def test_period_cost_refuses_a_period_with_days_missing(electricity, factors):
     daily = dict.fromkeys(_days(JAN, date(2025, 1, 9)), 5.0)
 
     with pytest.raises(ValidationFailed, match="No usage for 1 day") as raised:
-        tariffs.period_cost(
+        billing.period_cost(
             premise=premise,
             commodity="electricity",
             start=JAN,
@@ -284,7 +283,7 @@ def test_gas_period_cost_and_co2(gas, factors):
     premise = factories.PremiseFactory(gas_tariff=gas)
     daily = dict.fromkeys(_days(JAN, date(2025, 1, 31)), 2.0)  # 62 m³: table B
 
-    result = tariffs.period_cost(
+    result = billing.period_cost(
         premise=premise, commodity="gas", start=JAN, end=date(2025, 1, 31), daily_totals=daily
     )
 
@@ -298,7 +297,7 @@ def test_time_of_use_period_cost_uses_the_hourly_shape(time_of_use, factors):
     days = _days(FEB, date(2025, 2, 28))
     hourly = {day: [0.5] * 24 for day in days}  # 12 kWh a day, 336 kWh in February
 
-    result = tariffs.period_cost(
+    result = billing.period_cost(
         premise=premise,
         commodity="electricity",
         start=FEB,
@@ -323,7 +322,7 @@ def test_marginal_price_is_the_tier_of_the_last_kwh_plus_adjustment_and_levy(
 ):
     premise = factories.PremiseFactory(electricity_tariff=electricity)
 
-    price = tariffs.marginal_price_jpy(
+    price = billing.marginal_price_jpy(
         premise=premise, commodity="electricity", on=date(2025, 1, 20), monthly_usage=monthly_kwh
     )
 
@@ -334,7 +333,7 @@ def test_marginal_price_on_a_time_of_use_tariff_depends_on_the_hour(time_of_use)
     premise = factories.PremiseFactory(electricity_tariff=time_of_use)
 
     def price(hour, usage=200):
-        return tariffs.marginal_price_jpy(
+        return billing.marginal_price_jpy(
             premise=premise, commodity="electricity", on=FEB, monthly_usage=usage, hour=hour
         )
 
@@ -348,7 +347,7 @@ def test_marginal_price_on_a_time_of_use_tariff_depends_on_the_hour(time_of_use)
 def test_marginal_price_of_gas_is_the_unit_price_of_the_months_table(gas):
     premise = factories.PremiseFactory(gas_tariff=gas)
 
-    price = tariffs.marginal_price_jpy(premise=premise, commodity="gas", on=JAN, monthly_usage=90)
+    price = billing.marginal_price_jpy(premise=premise, commodity="gas", on=JAN, monthly_usage=90)
 
     assert price == pytest.approx(155 + 12)
 
@@ -367,11 +366,11 @@ def test_bulk_marginal_prices_match_single_ones_in_a_constant_number_of_queries(
     usage = [float(40 * (i % 10)) for i in range(30)]
 
     with django_assert_max_num_queries(4):
-        prices = tariffs.marginal_prices_for(
+        prices = billing.marginal_prices_for(
             premise_ids=ids, commodity="electricity", on=JAN, monthly_usage=usage, hour=18
         )
     with django_assert_max_num_queries(4):
-        gas_prices = tariffs.marginal_prices_for(
+        gas_prices = billing.marginal_prices_for(
             premise_ids=ids,
             commodity="gas",
             on=JAN,
@@ -380,12 +379,12 @@ def test_bulk_marginal_prices_match_single_ones_in_a_constant_number_of_queries(
 
     for premise, kwh in zip(premises, usage, strict=True):
         assert prices[premise.pk] == pytest.approx(
-            tariffs.marginal_price_jpy(
+            billing.marginal_price_jpy(
                 premise=premise, commodity="electricity", on=JAN, monthly_usage=kwh, hour=18
             )
         )
         assert gas_prices[premise.pk] == pytest.approx(
-            tariffs.marginal_price_jpy(premise=premise, commodity="gas", on=JAN, monthly_usage=kwh)
+            billing.marginal_price_jpy(premise=premise, commodity="gas", on=JAN, monthly_usage=kwh)
         )
     assert prices[premises[0].pk] == pytest.approx(60 + 0.5 + 3)  # time of use, peak hour
 
@@ -396,12 +395,12 @@ def test_bulk_marginal_prices_match_single_ones_in_a_constant_number_of_queries(
 def test_a_premise_without_a_tariff_is_an_error(db, factors):
     premise = factories.PremiseFactory()
 
-    with pytest.raises(tariffs.TariffMissing, match="no electricity tariff"):
-        tariffs.marginal_price_jpy(
+    with pytest.raises(billing.TariffMissing, match="no electricity tariff"):
+        billing.marginal_price_jpy(
             premise=premise, commodity="electricity", on=JAN, monthly_usage=100
         )
-    with pytest.raises(tariffs.TariffMissing):
-        tariffs.period_cost(
+    with pytest.raises(billing.TariffMissing):
+        billing.period_cost(
             premise=premise, commodity="gas", start=JAN, end=JAN, daily_totals={JAN: 1.0}
         )
 
@@ -411,13 +410,13 @@ def test_bulk_prices_name_premises_without_a_tariff_or_leave_them_out(electricit
     unpriced = factories.PremiseFactory()
     ids = [priced.pk, unpriced.pk]
 
-    with pytest.raises(tariffs.TariffMissing) as raised:
-        tariffs.marginal_prices_for(
+    with pytest.raises(billing.TariffMissing) as raised:
+        billing.marginal_prices_for(
             premise_ids=ids, commodity="electricity", on=JAN, monthly_usage=[100, 100]
         )
     assert raised.value.details["premise_ids"] == [unpriced.pk]
 
-    prices = tariffs.marginal_prices_for(
+    prices = billing.marginal_prices_for(
         premise_ids=ids,
         commodity="electricity",
         on=JAN,
@@ -433,11 +432,11 @@ def test_a_month_outside_every_version_or_without_fuel_adjustment_is_an_error(db
     )
     factories.FuelCostAdjustmentFactory(tariff=version.tariff, month=date(2024, 3, 1))
 
-    with pytest.raises(tariffs.TariffMissing, match="no version in force on 2025-01-01"):
-        tariffs.bill_for_month(tariff=version.tariff, month=JAN, usage_total=100)
-    with pytest.raises(tariffs.TariffDataMissing, match="2024-04"):
-        tariffs.bill_for_month(tariff=version.tariff, month=date(2024, 4, 1), usage_total=100)
-    bill = tariffs.bill_for_month(tariff=version.tariff, month=date(2024, 3, 1), usage_total=100)
+    with pytest.raises(billing.TariffMissing, match="no version in force on 2025-01-01"):
+        billing.bill_for_month(tariff=version.tariff, month=JAN, usage_total=100)
+    with pytest.raises(billing.TariffDataMissing, match="2024-04"):
+        billing.bill_for_month(tariff=version.tariff, month=date(2024, 4, 1), usage_total=100)
+    bill = billing.bill_for_month(tariff=version.tariff, month=date(2024, 3, 1), usage_total=100)
     assert bill.total_jpy == pytest.approx(1000 + 3000 + 200 + 300)
 
 
@@ -445,11 +444,11 @@ def test_a_month_outside_every_version_or_without_fuel_adjustment_is_an_error(db
 
 
 def test_emission_factor_is_the_one_valid_on_the_date(factors):
-    assert tariffs.emission_factor_kg(commodity="electricity", on=date(2025, 1, 31)) == 0.5
-    assert tariffs.emission_factor_kg(commodity="electricity", on=FEB) == 0.4
-    assert tariffs.emission_factor_kg(commodity="gas", on=date(2030, 6, 1)) == 2.23
-    with pytest.raises(tariffs.EmissionFactorMissing, match="2019-12-31"):
-        tariffs.emission_factor_kg(commodity="electricity", on=date(2019, 12, 31))
+    assert billing.emission_factor_kg(commodity="electricity", on=date(2025, 1, 31)) == 0.5
+    assert billing.emission_factor_kg(commodity="electricity", on=FEB) == 0.4
+    assert billing.emission_factor_kg(commodity="gas", on=date(2030, 6, 1)) == 2.23
+    with pytest.raises(billing.EmissionFactorMissing, match="2019-12-31"):
+        billing.emission_factor_kg(commodity="electricity", on=date(2019, 12, 31))
 
 
 # --- validation of what staff enter -------------------------------------------------------------
@@ -503,7 +502,7 @@ def test_versions_run_whole_months(db):
 
 
 def test_admin_refuses_an_overlapping_version_with_a_message(admin_client, electricity):
-    url = reverse("admin:energy_electricitytariffversion_add")
+    url = reverse("admin:tariffs_electricitytariffversion_add")
     response = admin_client.post(
         url,
         {
@@ -530,7 +529,7 @@ def test_admin_refuses_an_overlapping_version_with_a_message(admin_client, elect
 
 
 def test_admin_refuses_time_of_use_bands_that_share_an_hour(admin_client, electricity):
-    url = reverse("admin:energy_electricitytariffversion_add")
+    url = reverse("admin:tariffs_electricitytariffversion_add")
     bands = [("peak", 17, 21, 60), ("night", 20, 6, 20)]  # both claim 20:00
     data = {
         "tariff": electricity.pk,
@@ -567,21 +566,21 @@ def test_admin_refuses_time_of_use_bands_that_share_an_hour(admin_client, electr
 @pytest.mark.parametrize(
     "model",
     [
-        "electricitytariff",
-        "electricitytariffversion",
-        "fuelcostadjustment",
-        "gastariff",
-        "gastariffversion",
-        "gasrawmaterialadjustment",
-        "emissionfactor",
-        "premise",
+        "tariffs_electricitytariff",
+        "tariffs_electricitytariffversion",
+        "tariffs_fuelcostadjustment",
+        "tariffs_gastariff",
+        "tariffs_gastariffversion",
+        "tariffs_gasrawmaterialadjustment",
+        "tariffs_emissionfactor",
+        "energy_premise",
     ],
 )
 def test_admin_changelist_and_add_pages_render(
     admin_client, electricity, time_of_use, gas, factors, model
 ):
     for view in ("changelist", "add"):
-        response = admin_client.get(reverse(f"admin:energy_{model}_{view}"))
+        response = admin_client.get(reverse(f"admin:{model}_{view}"))
         assert response.status_code == 200, (model, view)
 
 
@@ -589,9 +588,9 @@ def test_admin_change_pages_render_with_inlines(admin_client, time_of_use, gas):
     version = ElectricityTariffVersion.objects.get(tariff=time_of_use)
     gas_version = GasTariffVersion.objects.get(tariff=gas)
     for url in (
-        reverse("admin:energy_electricitytariffversion_change", args=[version.pk]),
-        reverse("admin:energy_gastariffversion_change", args=[gas_version.pk]),
-        reverse("admin:energy_electricitytariff_change", args=[time_of_use.pk]),
+        reverse("admin:tariffs_electricitytariffversion_change", args=[version.pk]),
+        reverse("admin:tariffs_gastariffversion_change", args=[gas_version.pk]),
+        reverse("admin:tariffs_electricitytariff_change", args=[time_of_use.pk]),
     ):
         response = admin_client.get(url)
         assert response.status_code == 200
@@ -615,7 +614,7 @@ def test_seed_demo_prices_every_premise_and_costs_come_out_plausible(db):
 
     on = last
     ids = [p.pk for p in premises]
-    prices = tariffs.marginal_prices_for(
+    prices = billing.marginal_prices_for(
         premise_ids=ids, commodity="electricity", on=on, monthly_usage=[250.0] * len(ids)
     )
     assert set(prices) == set(ids)
@@ -629,7 +628,7 @@ def test_seed_demo_prices_every_premise_and_costs_come_out_plausible(db):
                 date__range=(first_of_last_full_month, month_end),
             ).values_list("date", "total")
         )
-        result = tariffs.period_cost(
+        result = billing.period_cost(
             premise=premise,
             commodity=commodity,
             start=first_of_last_full_month,
@@ -649,9 +648,9 @@ def test_business_staff_edit_tariffs_and_emission_factors_but_not_users(client):
     client.force_login(staff)
 
     for url in (
-        "/admin/energy/electricitytariff/add/",
-        "/admin/energy/gastariff/add/",
-        "/admin/energy/emissionfactor/add/",
+        "/admin/tariffs/electricitytariff/add/",
+        "/admin/tariffs/gastariff/add/",
+        "/admin/tariffs/emissionfactor/add/",
         "/admin/energy/recommendationtemplate/",
     ):
         assert client.get(url).status_code == 200, url

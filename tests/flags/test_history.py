@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from waffle.models import Switch
 
-from energy.models import ElectricityTariffVersion, TimeOfUseBand
+from energy.tariffs.models import ElectricityTariffVersion, TimeOfUseBand
 from flags.models import Flag
 from tests import factories
 from tests.flags.conftest import admin_form_data
@@ -151,7 +151,7 @@ def test_a_switch_change_is_recorded_and_can_be_restored(staff_client, staff_use
 def test_a_tariff_version_and_its_bands_are_recorded_and_restored(staff_client, staff_user):
     version = factories.ElectricityTariffVersionFactory(tier1_price_jpy_per_kwh=30)
     band = factories.TimeOfUseBandFactory(version=version, price_jpy_per_kwh=60)
-    url = reverse("admin:energy_electricitytariffversion_change", args=[version.pk])
+    url = reverse("admin:tariffs_electricitytariffversion_change", args=[version.pk])
     data = admin_form_data(
         staff_client.get(url), tier1_price_jpy_per_kwh="31.50", **{"bands-0-price_jpy_per_kwh": 65}
     )
@@ -268,7 +268,7 @@ def test_restoring_a_flag_leaves_out_a_group_deleted_since(staff_client):
 
 def test_a_band_page_is_read_only_but_has_its_history(staff_client):
     band = factories.TimeOfUseBandFactory()
-    page = staff_client.get(reverse("admin:energy_timeofuseband_change", args=[band.pk]))
+    page = staff_client.get(reverse("admin:tariffs_timeofuseband_change", args=[band.pk]))
     body = page.content.decode()
     assert 'name="_save"' not in body
-    assert reverse("admin:energy_timeofuseband_history", args=[band.pk]) in body
+    assert reverse("admin:tariffs_timeofuseband_history", args=[band.pk]) in body

@@ -42,10 +42,10 @@ def test_business_staff_open_and_change_what_they_own(staff_client):
         reverse("admin:waffle_switch_change", args=[switch.pk]),
         reverse("admin:waffle_switch_history", args=[switch.pk]),
         reverse("admin:flags_scheduledflagchange_add"),
-        reverse("admin:energy_electricitytariffversion_change", args=[version.pk]),
-        reverse("admin:energy_electricitytariffversion_history", args=[version.pk]),
-        reverse("admin:energy_timeofuseband_changelist"),
-        reverse("admin:energy_gasusageband_changelist"),
+        reverse("admin:tariffs_electricitytariffversion_change", args=[version.pk]),
+        reverse("admin:tariffs_electricitytariffversion_history", args=[version.pk]),
+        reverse("admin:tariffs_timeofuseband_changelist"),
+        reverse("admin:tariffs_gasusageband_changelist"),
         reverse("admin:energy_recommendationtemplate_changelist"),
     ):
         assert staff_client.get(url).status_code == 200, url

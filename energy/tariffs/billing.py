@@ -33,8 +33,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ShoeneError, ValidationFailed
-from energy.models import (
-    Commodity,
+from energy.models import Commodity, Premise
+from energy.tariffs.models import (
     ElectricityTariff,
     ElectricityTariffVersion,
     EmissionFactor,
@@ -42,7 +42,6 @@ from energy.models import (
     GasRawMaterialAdjustment,
     GasTariff,
     GasTariffVersion,
-    Premise,
 )
 
 # --- errors -----------------------------------------------------------------------------------

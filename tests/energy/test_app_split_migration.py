@@ -1,0 +1,86 @@
+"""The domains of ``energy`` moved into apps of their own (tariffs, savings, campaigns,
+interop). A database built before the move keeps every row, every change in the admin's history,
+and every permission granted to a group on the moved models."""
+
+from datetime import date
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+
+from tests.migrations import migrate, migrate_to_latest
+
+BEFORE = [
+    ("energy", "0014_apikey_to_its_own_app"),
+    ("admin", "0003_logentry_add_action_flag_choices"),
+    ("tariffs", None),
+]
+
+
+def _grant(old, group, model: str, codename: str):
+    OldContentType = old.get_model("contenttypes", "ContentType")
+    content_type, _ = OldContentType.objects.get_or_create(app_label="energy", model=model)
+    permission, _ = old.get_model("auth", "Permission").objects.get_or_create(
+        content_type=content_type, codename=codename, defaults={"name": codename}
+    )
+    group.permissions.add(permission)
+    return content_type
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_built_before_the_split_keeps_its_rows_history_and_permissions():
+    old = migrate(BEFORE)
+    # Content types exist in a real database from the day the models did: as they were then.
+    OldContentType = old.get_model("contenttypes", "ContentType")
+    OldContentType.objects.exclude(app_label__in=["auth", "contenttypes"]).delete()
+    staff_group = old.get_model("auth", "Group").objects.create(name="tariff keepers")
+    editor = old.get_model("auth", "User").objects.create(username="editor", is_staff=True)
+
+    tariff_type = _grant(old, staff_group, "electricitytariff", "change_electricitytariff")
+    _grant(old, staff_group, "emissionfactor", "change_emissionfactor")
+    tariff = old.get_model("energy", "ElectricityTariff").objects.create(name="従量電灯B")
+    old.get_model("energy", "ElectricityTariffVersion").objects.create(
+        tariff=tariff,
+        valid_from=date(2026, 4, 1),
+        basic_charge_jpy=1000,
+        tier1_limit_kwh=120,
+        tier2_limit_kwh=280,
+        tier1_price_jpy_per_kwh=35,
+        tier2_price_jpy_per_kwh=41,
+        tier3_price_jpy_per_kwh=45,
+        renewable_levy_jpy_per_kwh="3.98",
+    )
+    old.get_model("energy", "HistoricalElectricityTariff").objects.create(
+        id=tariff.pk,
+        name="従量電灯B",
+        utility="",
+        description="",
+        history_date="2026-04-01T00:00:00Z",
+        history_type="+",
+        history_user_id=editor.pk,
+    )
+    old.get_model("admin", "LogEntry").objects.create(
+        user_id=editor.pk,
+        content_type_id=tariff_type.pk,
+        object_id=str(tariff.pk),
+        object_repr="従量電灯B",
+        action_flag=1,
+    )
+
+    migrate_to_latest()
+    ContentType.objects.clear_cache()
+
+    from energy.tariffs.models import ElectricityTariff
+
+    moved = ElectricityTariff.objects.get(name="従量電灯B")
+    assert moved.versions.get().tier2_price_jpy_per_kwh == 41
+    assert moved.history.get().history_user.username == "editor"
+    assert LogEntry.objects.get().get_edited_object() == moved
+    assert not ContentType.objects.filter(app_label="energy", model="electricitytariff").exists()
+
+    staff = get_user_model().objects.get(username="editor")
+    staff.groups.add(Group.objects.get(name="tariff keepers"))
+    assert staff.has_perm("tariffs.change_electricitytariff")
+    assert staff.has_perm("tariffs.change_emissionfactor")
