@@ -41,7 +41,7 @@ def main() -> None:
     from django.db import connection
 
     from energy.demo import demo_seed
-    from energy.models import Intervention
+    from energy.savings.models import Intervention
     from energy.savings.services import meter_savings_measure
 
     call_command("migrate", verbosity=0)

@@ -34,15 +34,8 @@ from config.celery_app import task_by_name
 from config.observability.metrics import queue_depths
 from config.observability.web_requests import web_requests_flush, web_requests_per_minute
 from dashboards.models import OverviewSnapshot
-from energy.models import (
-    BatchStatus,
-    IngestBatch,
-    Meter,
-    Reading,
-    Recommendation,
-    RecommendationStatus,
-    Unit,
-)
+from energy.models import BatchStatus, IngestBatch, Meter, Reading, Unit
+from energy.savings.models import Recommendation, RecommendationStatus
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from dashboards import charts
-from energy.models import RecommendationKind
+from energy.savings.models import RecommendationKind
 from flags.models import Metric
 
 

@@ -15,13 +15,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from dashboards import charts
 from dashboards.selectors import ACTION_KINDS, Period, UsageSeries, point_value
-from energy.models import (
-    Commodity,
-    Recommendation,
-    RecommendationKind,
-    RecommendationStatus,
-    Unit,
-)
+from energy.models import Commodity, Unit
+from energy.savings.models import Recommendation, RecommendationKind, RecommendationStatus
 from energy.savings.templates import (
     CONFIDENCE_LABELS,
     recommendation_placeholder_values,

@@ -15,16 +15,8 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from config.errors import NotFound
-from energy.models import (
-    Commodity,
-    DailyUsage,
-    Meter,
-    Premise,
-    Reading,
-    Recommendation,
-    RecommendationKind,
-    WeatherObservation,
-)
+from energy.models import Commodity, DailyUsage, Meter, Premise, Reading, WeatherObservation
+from energy.savings.models import Recommendation, RecommendationKind
 from energy.tariffs.billing import daily_costs
 
 PERIODS = ("day", "month", "year")

@@ -29,7 +29,7 @@ STAFF_EDITS = (
     "tariffs.gasusageband",
     "tariffs.gasrawmaterialadjustment",
     "tariffs.emissionfactor",
-    "energy.recommendationtemplate",
+    "savings.recommendationtemplate",
 )
 # Read-only context for that work: an experiment's exposures and results, and the regions it
 # can target. Nothing else: not users, groups, customers' premises, readings or ingest batches.
@@ -64,8 +64,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "energy.view_dailyusage",
         "energy.view_weatherobservation",
         "energy.view_ingestbatch",
-        "energy.view_intervention",
-        "energy.view_recommendation",
+        "savings.view_intervention",
+        "savings.view_recommendation",
         # The points ledger (GET /api/v1/points/).
         "energy.view_pointsentry",
         # Green Button imports: which meter each usage point in the files feeds.

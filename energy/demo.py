@@ -30,7 +30,6 @@ from energy.models import (
     DemoHousehold,
     DwellingType,
     HeatingFuel,
-    Intervention,
     Meter,
     Premise,
     Region,
@@ -38,6 +37,7 @@ from energy.models import (
     WeatherObservation,
 )
 from energy.savings.generate import recommendations_generate
+from energy.savings.models import Intervention
 from energy.tariffs.models import (
     ElectricityTariff,
     ElectricityTariffVersion,

@@ -5,7 +5,8 @@ from datetime import date, datetime
 
 from django.db.models import QuerySet, Sum
 
-from energy.models import DailyUsage, DwellingType, Meter, Premise, Recommendation
+from energy.models import DailyUsage, DwellingType, Meter, Premise
+from energy.savings.models import Recommendation
 
 # Holders of this permission (the data team, staff) see every premise; customers their own.
 VIEW_ALL_PERMISSION = "energy.view_dailyusage"

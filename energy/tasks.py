@@ -78,8 +78,8 @@ def recommendations_recompute(premise_ids: list[int]) -> dict:
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
 def recommendation_savings_measure_task(recommendation_id: int) -> dict:
-    from energy.models import Recommendation
     from energy.savings.lifecycle import recommendation_savings_measure
+    from energy.savings.models import Recommendation
 
     recommendation = Recommendation.objects.select_related("meter__premise__region").get(
         pk=recommendation_id

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "energy",
     "energy.apikeys",
     "energy.tariffs",
+    "energy.savings",
     "flags",
     "dashboards",
 ]

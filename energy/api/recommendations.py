@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 
 from energy.api.access import premises_visible, scope_required
 from energy.apikeys.models import ApiScope
-from energy.models import Recommendation, RecommendationKind, RecommendationStatus
 from energy.savings.lifecycle import CUSTOMER_STATUSES, recommendation_status_set
+from energy.savings.models import Recommendation, RecommendationKind, RecommendationStatus
 from energy.savings.templates import recommendation_render, recommendation_templates
 
 

@@ -465,7 +465,7 @@ def high_usage_alert_email(*, recommendation, preference) -> OutgoingEmail:
 def high_usage_alerts_send(*, now: datetime | None = None) -> SendSummary:
     """Email the owners of premises with a current high-usage alert from the last day's
     computation, at most once per recommendation within the cooldown."""
-    from energy.models import Recommendation, RecommendationKind
+    from energy.savings.models import Recommendation, RecommendationKind
 
     now = now or timezone.now()
     recommendations = list(

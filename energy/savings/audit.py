@@ -15,10 +15,11 @@ from datetime import date
 
 import numpy as np
 
-from energy.models import DemoHousehold, Premise, Recommendation
+from energy.models import DemoHousehold, Premise
 from energy.savings import plausibility, recommend
 from energy.savings.fuel import heating_meter_commodity
 from energy.savings.generate import BATCH_PREMISES, climate_load, meter_facts_load
+from energy.savings.models import Recommendation
 
 # A customer-facing percentage above this needs the cohort's spread beside it.
 PERCENT_NEEDS_SPREAD = 300.0

@@ -20,19 +20,13 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from energy.models import (
-    DailyUsage,
-    Meter,
-    Premise,
-    Recommendation,
-    WeatherObservation,
-    intervals_per_day,
-)
+from energy.models import DailyUsage, Meter, Premise, WeatherObservation, intervals_per_day
 from energy.savings import fuel as heating_fuels
 from energy.savings import plausibility, recommend
 from energy.savings.caltrack import DataInsufficient, baseline_fit
 from energy.savings.climate import climate_normals, normals_for
 from energy.savings.cohorts import CohortIndex, Home
+from energy.savings.models import Recommendation
 from energy.savings.pricing import (
     PEAK_WINDOW_DAYS,
     BatchPricing,

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.celery_app import task_by_name
 from config.errors import ValidationFailed
-from energy.models import Meter, Premise, Recommendation, RecommendationStatus
+from energy.models import Meter, Premise
+from energy.savings.models import Recommendation, RecommendationStatus
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import date
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy
 
-from energy.models import Confidence, RecommendationKind, RecommendationTemplate
+from energy.savings.models import Confidence, RecommendationKind, RecommendationTemplate
 
 # Placeholders every kind may use, with decimals (None: text).
 COMMON_PLACEHOLDERS: dict[str, int | None] = {

@@ -15,13 +15,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from energy.models import (
-    Commodity,
-    DailyUsage,
-    Reading,
-    Recommendation,
-    WeatherObservation,
-)
+from energy.models import Commodity, DailyUsage, Reading, WeatherObservation
+from energy.savings.models import Recommendation
 from tests import factories
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -9,7 +9,8 @@ from django.utils import timezone
 from config.observability.web_requests import web_request_record, web_requests_flush
 from dashboards.models import OverviewSnapshot
 from dashboards.overview import overview_compute
-from energy.models import BatchStatus, IngestBatch, Reading, Recommendation
+from energy.models import BatchStatus, IngestBatch, Reading
+from energy.savings.models import Recommendation
 from flags.models import Experiment, ExperimentResult, ExperimentStatus, PortalVisit, Variant
 from tests import factories
 

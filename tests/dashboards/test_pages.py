@@ -12,7 +12,8 @@ from openfeature.provider.in_memory_provider import InMemoryFlag, InMemoryProvid
 
 from dashboards import selectors
 from dashboards.selectors import period_of
-from energy.models import Commodity, Recommendation
+from energy.models import Commodity
+from energy.savings.models import Recommendation
 from flags.services import FRAMINGS
 from flags.testutils import override_provider
 from tests import factories

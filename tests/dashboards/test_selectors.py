@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from config.errors import NotFound
 from dashboards import selectors
-from energy.models import DailyUsage, Recommendation
+from energy.models import DailyUsage
+from energy.savings.models import Recommendation
 from tests import factories
 from tests.dashboards.conftest import home_create
 

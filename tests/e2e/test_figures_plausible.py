@@ -18,7 +18,8 @@ from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
 from energy.demo import DEMO_PASSWORD, demo_seed
-from energy.models import Premise, Recommendation, RecommendationKind
+from energy.models import Premise
+from energy.savings.models import Recommendation, RecommendationKind
 from energy.savings.plausibility import CAPS, HOUSEHOLD_BILL_CAP
 from energy.savings.templates import estimate_capped
 from tests.e2e.conftest import PHONE

@@ -16,6 +16,7 @@ BEFORE = [
     ("energy", "0014_apikey_to_its_own_app"),
     ("admin", "0003_logentry_add_action_flag_choices"),
     ("tariffs", None),
+    ("savings", None),
 ]
 
 
@@ -68,6 +69,36 @@ def test_a_database_built_before_the_split_keeps_its_rows_history_and_permission
         object_repr="従量電灯B",
         action_flag=1,
     )
+    template_type = _grant(
+        old, staff_group, "recommendationtemplate", "change_recommendationtemplate"
+    )
+    old.get_model("energy", "RecommendationTemplate").objects.filter(kind="standby").update(
+        title_en="Our own title"
+    )
+    region = old.get_model("energy", "Region").objects.create(name="Asahikawa")
+    premise = old.get_model("energy", "Premise").objects.create(
+        owner_id=editor.pk, region=region, name="North house", floor_area_m2=90, household_size=3
+    )
+    old.get_model("energy", "Recommendation").objects.create(
+        premise=premise,
+        kind="standby",
+        unit="kWh",
+        saving_per_year=120.0,
+        saving_jpy=3_720.0,
+        saving_co2_kg=60.0,
+        confidence="medium",
+        computed_at="2026-11-01T00:00:00Z",
+        status="will_do",
+    )
+    old.get_model("admin", "LogEntry").objects.create(
+        user_id=editor.pk,
+        content_type_id=template_type.pk,
+        object_id=str(
+            old.get_model("energy", "RecommendationTemplate").objects.get(kind="standby").pk
+        ),
+        object_repr="standby",
+        action_flag=2,
+    )
 
     migrate_to_latest()
     ContentType.objects.clear_cache()
@@ -77,10 +108,19 @@ def test_a_database_built_before_the_split_keeps_its_rows_history_and_permission
     moved = ElectricityTariff.objects.get(name="従量電灯B")
     assert moved.versions.get().tier2_price_jpy_per_kwh == 41
     assert moved.history.get().history_user.username == "editor"
-    assert LogEntry.objects.get().get_edited_object() == moved
+    assert LogEntry.objects.get(object_repr="従量電灯B").get_edited_object() == moved
     assert not ContentType.objects.filter(app_label="energy", model="electricitytariff").exists()
+
+    from energy.savings.models import Recommendation, RecommendationTemplate
+
+    template = RecommendationTemplate.objects.get(kind="standby")
+    assert template.title_en == "Our own title"
+    assert LogEntry.objects.get(object_repr="standby").get_edited_object() == template
+    kept = Recommendation.objects.get(premise__name="North house")
+    assert (kept.status, kept.saving_jpy) == ("will_do", 3_720.0)
 
     staff = get_user_model().objects.get(username="editor")
     staff.groups.add(Group.objects.get(name="tariff keepers"))
     assert staff.has_perm("tariffs.change_electricitytariff")
     assert staff.has_perm("tariffs.change_emissionfactor")
+    assert staff.has_perm("savings.change_recommendationtemplate")

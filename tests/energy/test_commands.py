@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from energy.models import DailyUsage, IngestBatch, Intervention, Meter, Reading, WeatherObservation
+from energy.models import DailyUsage, IngestBatch, Meter, Reading, WeatherObservation
+from energy.savings.models import Intervention
 from tests import factories
 
 

@@ -418,7 +418,7 @@ def test_the_weekly_summary_does_not_compare_weeks_with_missing_days_and_speaks_
 
 
 def test_a_high_usage_alert_is_emailed_once_in_the_customers_language():
-    from energy.models import Recommendation
+    from energy.savings.models import Recommendation
     from energy.tasks import high_usage_alerts_send
 
     user = customer("taro", language="ja")

@@ -8,8 +8,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
-from energy.models import Recommendation, RecommendationStatus, RecommendationTemplate
 from energy.savings.generate import climate_load, meter_facts_load, recommendations_generate
+from energy.savings.models import Recommendation, RecommendationStatus, RecommendationTemplate
 from energy.savings.templates import recommendation_render, template_placeholder_errors
 from tests import factories
 from tests.energy.recommendation_homes import (
@@ -310,7 +310,7 @@ def test_editing_a_template_changes_the_text_customers_see_in_both_languages(tow
     template = RecommendationTemplate.objects.get(kind="standby")
 
     response = client.post(
-        reverse("admin:energy_recommendationtemplate_change", args=[template.pk]),
+        reverse("admin:savings_recommendationtemplate_change", args=[template.pk]),
         {
             "title_ja": "待機電力で年{saving_value}{unit}の節約",
             "body_ja": template.body_ja,
@@ -338,7 +338,7 @@ def test_an_unknown_placeholder_is_a_form_error_and_nothing_is_saved(db, client)
     before = template.title_en
 
     response = client.post(
-        reverse("admin:energy_recommendationtemplate_change", args=[template.pk]),
+        reverse("admin:savings_recommendationtemplate_change", args=[template.pk]),
         {
             "title_ja": template.title_ja,
             "body_ja": template.body_ja,

@@ -9,9 +9,10 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from energy.models import DailyUsage, Recommendation
+from energy.models import DailyUsage
 from energy.savings.climate import climate_normals
 from energy.savings.generate import recommendations_generate
+from energy.savings.models import Recommendation
 from energy.tasks import recommendation_savings_measure_task, recommendations_generate_nightly
 from tests import factories
 from tests.energy.recommendation_homes import (

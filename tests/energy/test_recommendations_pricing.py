@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from energy.models import Reading, Recommendation
+from energy.models import Reading
 from energy.savings.generate import recommendations_generate
+from energy.savings.models import Recommendation
 from tests import factories
 from tests.energy.recommendation_homes import (
     TODAY,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from energy.demo import demo_seed
-from energy.models import Intervention
 from energy.savings.caltrack import DataInsufficient, heating_degree_days
+from energy.savings.models import Intervention
 from energy.savings.mv import savings_measure
 from energy.savings.services import meter_savings_measure
 

@@ -10,9 +10,10 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from energy.models import DemoHousehold, Recommendation
+from energy.models import DemoHousehold
 from energy.savings import fuel, plausibility
 from energy.savings.generate import recommendations_generate
+from energy.savings.models import Recommendation
 from tests import factories
 from tests.energy.recommendation_homes import TODAY, home_create, neighbourhood_create
 

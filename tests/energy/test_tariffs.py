@@ -651,7 +651,7 @@ def test_business_staff_edit_tariffs_and_emission_factors_but_not_users(client):
         "/admin/tariffs/electricitytariff/add/",
         "/admin/tariffs/gastariff/add/",
         "/admin/tariffs/emissionfactor/add/",
-        "/admin/energy/recommendationtemplate/",
+        "/admin/savings/recommendationtemplate/",
     ):
         assert client.get(url).status_code == 200, url
     assert client.get("/admin/auth/user/").status_code == 403

@@ -40,11 +40,11 @@ def test_default_fields_get_the_new_wording_and_staff_edits_stay():
 
     new = migrate_to_latest()
 
-    similar = new.get_model("energy", "RecommendationTemplate").objects.get(kind="similar_homes")
+    similar = new.get_model("savings", "RecommendationTemplate").objects.get(kind="similar_homes")
     assert similar.title_en == "Our own title"  # edited by staff: left alone
     assert similar.body_en == wording.NEW_DEFAULTS["similar_homes"]["body_en"]
     assert "{saving_yen}" not in similar.body_ja
-    heating = new.get_model("energy", "RecommendationTemplate").objects.get(kind="heating")
+    heating = new.get_model("savings", "RecommendationTemplate").objects.get(kind="heating")
     assert heating.body_ja == wording.NEW_DEFAULTS["heating"]["body_ja"]
-    row = new.get_model("energy", "Recommendation").objects.get(kind="similar_homes")
+    row = new.get_model("savings", "Recommendation").objects.get(kind="similar_homes")
     assert (row.saving_per_year, row.saving_jpy, row.saving_co2_kg) == (None, None, None)

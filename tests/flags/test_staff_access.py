@@ -46,7 +46,7 @@ def test_business_staff_open_and_change_what_they_own(staff_client):
         reverse("admin:tariffs_electricitytariffversion_history", args=[version.pk]),
         reverse("admin:tariffs_timeofuseband_changelist"),
         reverse("admin:tariffs_gasusageband_changelist"),
-        reverse("admin:energy_recommendationtemplate_changelist"),
+        reverse("admin:savings_recommendationtemplate_changelist"),
     ):
         assert staff_client.get(url).status_code == 200, url
 
@@ -57,6 +57,6 @@ def test_business_staff_cannot_open_users_groups_api_keys_or_deliveries(staff_cl
         reverse("admin:auth_group_changelist"),
         reverse("admin:apikeys_apikey_changelist"),
         reverse("admin:energy_ingestbatch_changelist"),
-        reverse("admin:energy_intervention_changelist"),
+        reverse("admin:savings_intervention_changelist"),
     ):
         assert staff_client.get(url).status_code == 403, url
