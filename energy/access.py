@@ -18,8 +18,8 @@ STAFF_EDITS = (
     "flags.scheduledflagchange",
     "flags.experiment",
     "flags.variant",
-    "energy.yearonyearcampaign",
-    "energy.demandresponseevent",
+    "campaigns.yearonyearcampaign",
+    "campaigns.demandresponseevent",
     "tariffs.electricitytariff",
     "tariffs.electricitytariffversion",
     "tariffs.timeofuseband",
@@ -36,8 +36,8 @@ STAFF_EDITS = (
 STAFF_READS = (
     "flags.exposure",
     "flags.experimentresult",
-    "energy.pointsentry",
-    "energy.emaildelivery",
+    "campaigns.pointsentry",
+    "campaigns.emaildelivery",
     "energy.region",
 )
 
@@ -67,7 +67,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "savings.view_intervention",
         "savings.view_recommendation",
         # The points ledger (GET /api/v1/points/).
-        "energy.view_pointsentry",
+        "campaigns.view_pointsentry",
         # Green Button imports: which meter each usage point in the files feeds.
         "energy.view_greenbuttonusagepoint",
         "energy.add_greenbuttonusagepoint",

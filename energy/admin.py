@@ -156,6 +156,3 @@ class GreenButtonUsagePointAdmin(StaffHistoryAdmin):
                 % {"count": replay.skipped},
                 messages.WARNING,
             )
-
-
-from energy.campaigns import admin as campaigns_admin  # noqa: E402, F401

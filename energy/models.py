@@ -577,18 +577,6 @@ class GreenButtonUsagePoint(models.Model):
             )
 
 
-# Saving campaigns, the points ledger and notifications (energy/campaigns/).
-from energy.campaigns.models import (  # noqa: E402, F401
-    BaselineMethod,
-    CampaignStatus,
-    DemandResponseEvent,
-    EmailDelivery,
-    NotificationPreference,
-    PointsEntry,
-    YearOnYearCampaign,
-)
-
-
 class MeterRegister(models.Model):
     """The latest cumulative register delivered for a meter (ECHONET Lite 0xEA), with the
     settings it was read with, so the next delivery's first interval can be differenced."""

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "energy.apikeys",
     "energy.tariffs",
     "energy.savings",
+    "energy.campaigns",
     "flags",
     "dashboards",
 ]

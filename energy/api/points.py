@@ -48,7 +48,9 @@ class PointsFilter(django_filters.FilterSet):
 
 
 class PointsLedgerView(generics.ListAPIView):
-    permission_classes = [scope_required(ApiScope.EXPORT, session_perm="energy.view_pointsentry")]
+    permission_classes = [
+        scope_required(ApiScope.EXPORT, session_perm="campaigns.view_pointsentry")
+    ]
     serializer_class = PointsEntryOutput
     filterset_class = PointsFilter
     keyset = ("id",)

@@ -64,7 +64,7 @@ class CampaignAdminBase(admin.ModelAdmin):
     def results_link(self, obj) -> str:
         if not obj or not obj.pk:
             return "—"
-        url = reverse(f"admin:energy_{self.results_kind}_results", args=[obj.pk])
+        url = reverse(f"admin:{self.opts.app_label}_{self.results_kind}_results", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Results"))
 
     def get_urls(self):
@@ -72,7 +72,7 @@ class CampaignAdminBase(admin.ModelAdmin):
             path(
                 "<int:pk>/results/",
                 self.admin_site.admin_view(self.results_view),
-                name=f"energy_{self.results_kind}_results",
+                name=f"{self.opts.app_label}_{self.results_kind}_results",
             )
         ]
         return own + super().get_urls()
@@ -88,7 +88,7 @@ class CampaignAdminBase(admin.ModelAdmin):
             "summary": results.campaign_results(campaign=campaign),
             "title": _("Results: %(title)s") % {"title": campaign},
         }
-        return TemplateResponse(request, "admin/energy/campaign_results.html", context)
+        return TemplateResponse(request, "admin/campaigns/campaign_results.html", context)
 
     def _each(self, request, queryset, service):
         """Call the state-change ``service`` per campaign; a refusal is a message, the others

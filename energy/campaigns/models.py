@@ -1,7 +1,8 @@
 """Saving campaigns: year-on-year saving points and demand-response events, the points ledger,
 and customers' notification preferences and the emails sent to them.
 
-Imported by ``energy.models`` (app label ``energy``).
+The tables keep the names they had in the energy app (``energy_…``): the models moved, the data
+did not (migrations/0001_initial.py).
 """
 
 from django.conf import settings
@@ -99,6 +100,7 @@ class YearOnYearCampaign(CampaignBase):
     )
 
     class Meta:
+        db_table = "energy_yearonyearcampaign"
         verbose_name = _("year-on-year campaign")
         verbose_name_plural = _("year-on-year campaigns")
         ordering = ["-period_start"]
@@ -142,6 +144,7 @@ class DemandResponseEvent(CampaignBase):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
+        db_table = "energy_demandresponseevent"
         verbose_name = _("demand-response event")
         verbose_name_plural = _("demand-response events")
         ordering = ["-event_date"]
@@ -199,6 +202,7 @@ class PointsEntry(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        db_table = "energy_pointsentry"
         verbose_name = _("points entry")
         verbose_name_plural = _("points ledger")
         ordering = ["-created_at", "-pk"]
@@ -225,6 +229,7 @@ class NotificationPreference(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        db_table = "energy_notificationpreference"
         verbose_name = _("notification preference")
         verbose_name_plural = _("notification preferences")
 
@@ -252,6 +257,7 @@ class EmailDelivery(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        db_table = "energy_emaildelivery"
         verbose_name = _("email delivery")
         verbose_name_plural = _("email deliveries")
         ordering = ["-created_at"]

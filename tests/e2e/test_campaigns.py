@@ -67,7 +67,7 @@ def test_staff_run_an_event_and_the_customer_sees_the_points(page, page_for, log
         baseline_method="average_5",
     )
     login(page, username="hanako", password=PASSWORD)
-    page.goto("/admin/energy/demandresponseevent/add/")
+    page.goto("/admin/campaigns/demandresponseevent/add/")
     page.locator('input[name="title_ja"]').fill("節電のお願い")
     page.locator('input[name="title_en"]').fill("Please save power tomorrow")
     tomorrow = timezone.localdate() + timedelta(days=1)
@@ -79,7 +79,7 @@ def test_staff_run_an_event_and_the_customer_sees_the_points(page, page_for, log
     with page.expect_navigation():
         page.locator('input[name="_save"]').click()
     upcoming = DemandResponseEvent.objects.get(event_date=tomorrow)
-    page.goto("/admin/energy/demandresponseevent/")
+    page.goto("/admin/campaigns/demandresponseevent/")
     page.locator(f'input[name="_selected_action"][value="{upcoming.pk}"]').check()
     page.locator('select[name="action"]').select_option("announce")
     with page.expect_navigation():
@@ -92,14 +92,14 @@ def test_staff_run_an_event_and_the_customer_sees_the_points(page, page_for, log
 
     # The event day: the customer halves the window's use (6 kWh usually → 3 kWh).
     half_hours(meter, event_day, lambda h: 0.5 if 17 <= h < 20 else 0.2)
-    page.goto("/admin/energy/demandresponseevent/")
+    page.goto("/admin/campaigns/demandresponseevent/")
     page.locator(f'input[name="_selected_action"][value="{event.pk}"]').check()
     page.locator('select[name="action"]').select_option("compute_awards")
     with page.expect_navigation():
         page.locator('button[name="index"]').click()
     [line] = PointsEntry.objects.filter(event=event)
     assert line.points == 300  # (6 − 3) kWh saved × 100 points
-    page.goto(f"/admin/energy/demandresponseevent/{event.pk}/results/")
+    page.goto(f"/admin/campaigns/demandresponseevent/{event.pk}/results/")
     assert page.locator("#points-awarded").inner_text() == "300"
     screenshot(page, "event-results")
 

@@ -17,6 +17,7 @@ BEFORE = [
     ("admin", "0003_logentry_add_action_flag_choices"),
     ("tariffs", None),
     ("savings", None),
+    ("campaigns", None),
 ]
 
 
@@ -99,6 +100,33 @@ def test_a_database_built_before_the_split_keeps_its_rows_history_and_permission
         object_repr="standby",
         action_flag=2,
     )
+    campaign_type = _grant(old, staff_group, "yearonyearcampaign", "change_yearonyearcampaign")
+    campaign = old.get_model("energy", "YearOnYearCampaign").objects.create(
+        title_ja="冬の節電",
+        title_en="Winter saving",
+        status="active",
+        period_start="2026-12-01",
+        period_end="2027-02-28",
+        min_saving_percent=5,
+        points_per_month=100,
+        cap_points=300,
+    )
+    campaign.regions.add(region)
+    old.get_model("energy", "PointsEntry").objects.create(
+        user_id=editor.pk,
+        premise=premise,
+        yoy_campaign=campaign,
+        award_key="yoy:1:2026-12",
+        kind="award",
+        points=100,
+    )
+    old.get_model("admin", "LogEntry").objects.create(
+        user_id=editor.pk,
+        content_type_id=campaign_type.pk,
+        object_id=str(campaign.pk),
+        object_repr="冬の節電",
+        action_flag=2,
+    )
 
     migrate_to_latest()
     ContentType.objects.clear_cache()
@@ -119,8 +147,16 @@ def test_a_database_built_before_the_split_keeps_its_rows_history_and_permission
     kept = Recommendation.objects.get(premise__name="North house")
     assert (kept.status, kept.saving_jpy) == ("will_do", 3_720.0)
 
+    from energy.campaigns.models import PointsEntry, YearOnYearCampaign
+
+    winter = YearOnYearCampaign.objects.get(title_en="Winter saving")
+    assert [r.name for r in winter.regions.all()] == ["Asahikawa"]
+    assert LogEntry.objects.get(object_repr="冬の節電").get_edited_object() == winter
+    assert list(PointsEntry.objects.values_list("yoy_campaign", "points")) == [(winter.pk, 100)]
+
     staff = get_user_model().objects.get(username="editor")
     staff.groups.add(Group.objects.get(name="tariff keepers"))
     assert staff.has_perm("tariffs.change_electricitytariff")
     assert staff.has_perm("tariffs.change_emissionfactor")
     assert staff.has_perm("savings.change_recommendationtemplate")
+    assert staff.has_perm("campaigns.change_yearonyearcampaign")

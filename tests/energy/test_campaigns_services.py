@@ -66,7 +66,7 @@ def test_the_admin_actions_change_what_they_may_and_say_why_not_for_the_others(c
     finished = campaign_create(status="finished", title="Over")
     staff = factories.UserFactory(username="kaori", is_staff=True, groups=[BUSINESS_STAFF])
     client.force_login(staff)
-    changelist = reverse("admin:energy_yearonyearcampaign_changelist")
+    changelist = reverse("admin:campaigns_yearonyearcampaign_changelist")
     response = client.post(
         changelist, {"action": "announce", "_selected_action": [draft.pk, finished.pk]}, follow=True
     )

@@ -351,7 +351,7 @@ def test_staff_change_status_only_through_the_actions(client, customer):
     campaign = campaign_create(status="announced")
     staff = factories.UserFactory(username="kaori", is_staff=True, groups=[BUSINESS_STAFF])
     client.force_login(staff)
-    page = client.get(reverse("admin:energy_yearonyearcampaign_change", args=[campaign.pk]))
+    page = client.get(reverse("admin:campaigns_yearonyearcampaign_change", args=[campaign.pk]))
     form = page.context["adminform"].form
     assert "status" not in form.fields and "min_saving_percent" not in form.fields
     assert "title_en" in form.fields  # the wording can still be corrected
