@@ -69,9 +69,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         # The points ledger (GET /api/v1/points/).
         "campaigns.view_pointsentry",
         # Green Button imports: which meter each usage point in the files feeds.
-        "energy.view_greenbuttonusagepoint",
-        "energy.add_greenbuttonusagepoint",
-        "energy.change_greenbuttonusagepoint",
+        "interop.view_greenbuttonusagepoint",
+        "interop.add_greenbuttonusagepoint",
+        "interop.change_greenbuttonusagepoint",
         # Experiments with their exposures and results (the API's experiments endpoints).
         "flags.view_experiment",
         "flags.view_variant",

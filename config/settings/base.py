@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "energy.tariffs",
     "energy.savings",
     "energy.campaigns",
+    "energy.interop",
     "flags",
     "dashboards",
 ]

@@ -25,9 +25,9 @@ from config.errors import ValidationFailed
 from energy.api.access import meters_visible, scope_required
 from energy.api.ingest import BatchOutputSerializer, batch_accepted_response
 from energy.apikeys.models import ApiScope
-from energy.greenbutton.services import EXPORT_MAX_DAYS, meter_feed_export
 from energy.ingest.parse import UnsupportedFormat
 from energy.ingest.services import batch_receive
+from energy.interop.greenbutton.services import EXPORT_MAX_DAYS, meter_feed_export
 from energy.models import BatchFormat
 
 XML_MEDIA_TYPES = ("application/xml", "text/xml", "application/atom+xml")

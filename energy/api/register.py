@@ -13,7 +13,7 @@ from energy.api.access import scope_required
 from energy.api.fields import AwareDateTimeField
 from energy.api.ingest import BatchOutputSerializer, batch_accepted_response
 from energy.apikeys.models import ApiScope
-from energy.ingest.register import (
+from energy.interop.routeb.register import (
     COEFFICIENT_MAX,
     DIGITS_MAX,
     DIGITS_MIN,
@@ -23,7 +23,7 @@ from energy.ingest.register import (
     Register,
     RegisterSettings,
 )
-from energy.ingest.register_services import RegisterReceipt, register_readings_receive
+from energy.interop.routeb.services import RegisterReceipt, register_readings_receive
 
 UNIT_CODES_TEXT = ", ".join(
     f"{code} (0x{code:02X}) = {10.0**exponent:g} kWh" for code, exponent in UNIT_EXPONENTS.items()

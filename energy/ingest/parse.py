@@ -1,15 +1,17 @@
-"""Turn a delivered body (JSON or CSV) into raw rows, or say exactly why it cannot be read."""
+"""Turn a delivered body (JSON or CSV) into raw rows, or say exactly why it cannot be read.
+
+Other formats are read by the app that knows them, which registers its reader here
+(``format_register``): Green Button files by ``energy.interop``. Ingest never imports them.
+"""
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import orjson
-from django.conf import settings
 
 from config.errors import PayloadTooLarge, ShoeneError, ValidationFailed
-from energy.greenbutton.espi import feed_read
 from energy.models import BatchFormat
 
 CSV_REQUIRED_COLUMNS = ("meter", "ts", "value")
@@ -19,6 +21,27 @@ CONTENT_TYPES = {
     "application/json": BatchFormat.JSON,
     "text/csv": BatchFormat.CSV,
 }
+
+
+class RegisteredFormat(NamedTuple):
+    """How ingest reads a format another app owns."""
+
+    readings_count: Callable[[str], int]  # readings in a body; raises ValidationFailed
+    rows: Callable[[Any], list["RawRow"]]  # a stored batch's rows, labelled with meter serials
+
+
+_REGISTERED: dict[str, RegisteredFormat] = {}
+
+
+def format_register(
+    fmt: str, *, readings_count: Callable[[str], int], rows: Callable[[Any], list["RawRow"]]
+) -> None:
+    """Let ingest read ``fmt`` (called from the owning app's ``AppConfig.ready``)."""
+    _REGISTERED[fmt] = RegisteredFormat(readings_count=readings_count, rows=rows)
+
+
+def format_registered(fmt: str) -> RegisteredFormat | None:
+    return _REGISTERED.get(fmt)
 
 
 class UnsupportedFormat(ShoeneError):
@@ -79,9 +102,8 @@ def payload_check(*, text: str, fmt: str, max_rows: int) -> int:
     """
     if fmt == BatchFormat.JSON:
         count = len(_json_readings(text))
-    elif fmt == BatchFormat.GREENBUTTON:
-        points = feed_read(text, gas_mj_per_m3=settings.GAS_CALORIFIC_VALUE_MJ_PER_M3)
-        count = sum(len(point.readings) for point in points)
+    elif fmt in _REGISTERED:
+        count = _REGISTERED[fmt].readings_count(text)
     else:
         count = sum(1 for _ in _csv_records(text))
     if count == 0:
@@ -98,8 +120,8 @@ def payload_check(*, text: str, fmt: str, max_rows: int) -> int:
 def parse_rows(*, text: str, fmt: str) -> Iterator[RawRow]:
     """Yield the rows of a JSON or CSV body that ``payload_check`` accepted.
 
-    Green Button files name usage points, not meters: ``energy.greenbutton.services`` turns
-    them into rows.
+    Formats registered by other apps (``format_register``) give their rows themselves: Green
+    Button files name usage points, not meters, and ``energy.interop`` maps them.
     """
     if fmt == BatchFormat.JSON:
         yield from _json_rows(text)

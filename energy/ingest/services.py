@@ -4,8 +4,6 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -20,11 +18,16 @@ from config.errors import Conflict, PayloadTooLarge, ShoeneError, ValidationFail
 from config.observability.context import log_context
 from config.observability.metrics import BATCH_DURATION, BATCHES, READINGS, exemplar
 from config.observability.tracing import tracer
-from energy.greenbutton.services import greenbutton_rows, usage_point_batches
-from energy.ingest.parse import decode_body, format_for_content_type, parse_rows, payload_check
+from energy.ingest.parse import (
+    decode_body,
+    format_for_content_type,
+    format_registered,
+    parse_rows,
+    payload_check,
+)
 from energy.ingest.store import readings_upsert
 from energy.ingest.validate import MeterRules, readings_validate
-from energy.models import BatchFormat, BatchStatus, GreenButtonUsagePoint, IngestBatch, Meter
+from energy.models import BatchStatus, IngestBatch, Meter
 from energy.rollups import daily_usage_refresh, local_dates_touched, meter_time_zones
 
 logger = logging.getLogger(__name__)
@@ -219,8 +222,8 @@ def _mark_failed(batch_id, error: str) -> None:
 
 def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None:
     with tracer().start_as_current_span("ingest.parse_validate"):
-        if batch.format == BatchFormat.GREENBUTTON:
-            rows = greenbutton_rows(batch=batch)
+        if (registered := format_registered(batch.format)) is not None:
+            rows = registered.rows(batch)
         else:
             rows = list(parse_rows(text=batch.payload, fmt=batch.format))
         serials = {row.meter for row in rows if isinstance(row.meter, str)}
@@ -301,33 +304,6 @@ def batch_replay(*, batch: IngestBatch, client) -> IngestBatch:
             enqueue=False,
         )
     return batch_process(batch_id=replay.pk)
-
-
-@dataclass(frozen=True)
-class UsagePointsReplay:
-    files: int  # files ingested again
-    accepted: int  # readings stored
-    skipped: int  # usage points with no meter yet
-
-
-def usage_points_replay(
-    *, usage_points: Iterable[GreenButtonUsagePoint], client
-) -> UsagePointsReplay:
-    """Ingest again the Green Button files that held these usage points' readings (after staff
-    assigned them meters): each file once, oldest first. Usage points without a meter are
-    skipped: their readings would only be held back again."""
-    batches = {}
-    skipped = 0
-    for usage_point in usage_points:
-        if usage_point.meter_id is None:
-            skipped += 1
-            continue
-        for batch in usage_point_batches(usage_point=usage_point):
-            batches[batch.pk] = batch
-    accepted = 0
-    for batch in sorted(batches.values(), key=lambda b: b.received_at):
-        accepted += batch_replay(batch=batch, client=client).accepted_count
-    return UsagePointsReplay(files=len(batches), accepted=accepted, skipped=skipped)
 
 
 def meter_rules(*, serials: set[str]) -> dict[str, MeterRules]:

@@ -18,6 +18,7 @@ BEFORE = [
     ("tariffs", None),
     ("savings", None),
     ("campaigns", None),
+    ("interop", None),
 ]
 
 
@@ -127,6 +128,19 @@ def test_a_database_built_before_the_split_keeps_its_rows_history_and_permission
         object_repr="冬の節電",
         action_flag=2,
     )
+    _grant(old, staff_group, "greenbuttonusagepoint", "change_greenbuttonusagepoint")
+    held_file = old.get_model("energy", "IngestBatch").objects.create(
+        client_id=editor.pk,
+        source="file",
+        format="greenbutton",
+        payload="<feed/>",
+        payload_sha256="0" * 64,
+        status="done",
+    )
+    usage_point = old.get_model("energy", "GreenButtonUsagePoint").objects.create(
+        identifier="https://example.com/espi/UsagePoint/7", commodity="gas"
+    )
+    usage_point.batches.add(held_file)
 
     migrate_to_latest()
     ContentType.objects.clear_cache()
@@ -154,9 +168,15 @@ def test_a_database_built_before_the_split_keeps_its_rows_history_and_permission
     assert LogEntry.objects.get(object_repr="冬の節電").get_edited_object() == winter
     assert list(PointsEntry.objects.values_list("yoy_campaign", "points")) == [(winter.pk, 100)]
 
+    from energy.interop.models import GreenButtonUsagePoint
+
+    point = GreenButtonUsagePoint.objects.get(identifier="https://example.com/espi/UsagePoint/7")
+    assert [batch.pk for batch in point.batches.all()] == [held_file.pk]
+
     staff = get_user_model().objects.get(username="editor")
     staff.groups.add(Group.objects.get(name="tariff keepers"))
     assert staff.has_perm("tariffs.change_electricitytariff")
     assert staff.has_perm("tariffs.change_emissionfactor")
     assert staff.has_perm("savings.change_recommendationtemplate")
     assert staff.has_perm("campaigns.change_yearonyearcampaign")
+    assert staff.has_perm("interop.change_greenbuttonusagepoint")

@@ -17,14 +17,9 @@ from django.utils.translation import gettext
 from lxml import etree
 from rest_framework.test import APIClient
 
-from energy.ingest.services import UsagePointsReplay, usage_points_replay
-from energy.models import (
-    BatchFormat,
-    DailyUsage,
-    GreenButtonUsagePoint,
-    IngestBatch,
-    Reading,
-)
+from energy.interop.greenbutton.services import UsagePointsReplay, usage_points_replay
+from energy.interop.models import GreenButtonUsagePoint
+from energy.models import BatchFormat, DailyUsage, IngestBatch, Reading
 from tests import factories
 
 DATA = Path(__file__).parent.parent / "data" / "greenbutton"
@@ -153,7 +148,7 @@ def test_unassigned_usage_point_is_registered_and_its_readings_wait_for_staff(
     # Staff assign a meter in the admin, then ingest the held readings again.
     meter = hourly_meter("E-GB-HELD")
     change = admin_client.post(
-        f"/admin/energy/greenbuttonusagepoint/{point.pk}/change/",
+        f"/admin/interop/greenbuttonusagepoint/{point.pk}/change/",
         {
             "identifier": point.identifier,
             "title": point.title,
@@ -163,7 +158,7 @@ def test_unassigned_usage_point_is_registered_and_its_readings_wait_for_staff(
     )
     assert change.status_code == 302, change.content
     action = admin_client.post(
-        "/admin/energy/greenbuttonusagepoint/",
+        "/admin/interop/greenbuttonusagepoint/",
         {"action": "ingest_held_readings", "_selected_action": [point.pk]},
         follow=True,
     )

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from config.errors import ValidationFailed
-from energy.greenbutton.espi import ExportReading, feed_count, feed_read, feed_write
+from energy.interop.greenbutton.espi import ExportReading, feed_count, feed_read, feed_write
 
 DATA = Path(__file__).parent.parent / "data" / "greenbutton"
 SCHEMA = DATA / "schema" / "atom_subset.xsd"

@@ -1,4 +1,4 @@
-"""Differencing cumulative registers into interval values (energy/ingest/register.py)."""
+"""Differencing cumulative registers into interval values (energy/interop/routeb/register.py)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from energy.ingest.register import (
+from energy.interop.routeb.register import (
     NO_DATA,
     UNIT_EXPONENTS,
     Register,

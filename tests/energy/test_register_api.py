@@ -7,8 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from energy.apikeys.models import ApiScope
-from energy.ingest.register import NO_DATA
-from energy.models import IngestBatch, MeterRegister, Reading
+from energy.interop.models import MeterRegister
+from energy.interop.routeb.register import NO_DATA
+from energy.models import IngestBatch, Reading
 from tests import factories
 
 URL = "/api/v1/ingest/register-readings/"

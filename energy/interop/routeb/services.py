@@ -19,15 +19,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import Conflict, ValidationFailed
-from energy.ingest.register import (
+from energy.ingest.services import batch_receive
+from energy.interop.models import MeterRegister
+from energy.interop.routeb.register import (
     Differenced,
     Register,
     RegisterError,
     RegisterSettings,
     intervals_from_registers,
 )
-from energy.ingest.services import batch_receive
-from energy.models import BatchFormat, BatchStatus, IngestBatch, Meter, MeterRegister, Quality
+from energy.models import BatchFormat, BatchStatus, IngestBatch, Meter, Quality
 
 SOURCE = "register"
 

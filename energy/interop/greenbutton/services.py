@@ -1,12 +1,17 @@
 """Green Button files into the ingest pipeline, and meters out as Green Button feeds."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from config.errors import ValidationFailed
-from energy.greenbutton.espi import (
+from energy.ingest.parse import RawRow
+from energy.ingest.services import batch_replay
+from energy.ingest.validate import Reason
+from energy.interop.greenbutton.espi import (
     LATEST_START,
     ExportReading,
     IntervalValue,
@@ -14,10 +19,9 @@ from energy.greenbutton.espi import (
     feed_read,
     feed_write,
 )
-from energy.greenbutton.selectors import meter_readings_between
-from energy.ingest.parse import RawRow
-from energy.ingest.validate import Reason
-from energy.models import GreenButtonUsagePoint, IngestBatch, Meter
+from energy.interop.greenbutton.selectors import meter_readings_between
+from energy.interop.models import GreenButtonUsagePoint
+from energy.models import IngestBatch, Meter
 
 EXPORT_MAX_DAYS = 366
 
@@ -48,7 +52,13 @@ def usage_points_register(
     return found
 
 
-def greenbutton_rows(*, batch: IngestBatch) -> list[RawRow]:
+def feed_readings_count(text: str) -> int:
+    """How many readings a Green Button file holds (ingest's size check before storing it)."""
+    points = feed_read(text, gas_mj_per_m3=settings.GAS_CALORIFIC_VALUE_MJ_PER_M3)
+    return sum(len(point.readings) for point in points)
+
+
+def greenbutton_rows(batch: IngestBatch) -> list[RawRow]:
     """A stored Green Button file as ingest rows, labelled with the meters' serials.
 
     Readings that cannot go to a meter are rows with a reason, never dropped silently: the usage
@@ -145,3 +155,30 @@ def meter_feed_export(*, meter: Meter, first_day: date, last_day: date, base_hre
         readings=readings,
         updated=timezone.now(),
     )
+
+
+@dataclass(frozen=True)
+class UsagePointsReplay:
+    files: int  # files ingested again
+    accepted: int  # readings stored
+    skipped: int  # usage points with no meter yet
+
+
+def usage_points_replay(
+    *, usage_points: Iterable[GreenButtonUsagePoint], client
+) -> UsagePointsReplay:
+    """Ingest again the Green Button files that held these usage points' readings (after staff
+    assigned them meters): each file once, oldest first. Usage points without a meter are
+    skipped: their readings would only be held back again."""
+    batches = {}
+    skipped = 0
+    for usage_point in usage_points:
+        if usage_point.meter_id is None:
+            skipped += 1
+            continue
+        for batch in usage_point_batches(usage_point=usage_point):
+            batches[batch.pk] = batch
+    accepted = 0
+    for batch in sorted(batches.values(), key=lambda b: b.received_at):
+        accepted += batch_replay(batch=batch, client=client).accepted_count
+    return UsagePointsReplay(files=len(batches), accepted=accepted, skipped=skipped)
