@@ -1,18 +1,34 @@
-"""One error format for every API endpoint: ``{"code", "message", "details"}``."""
+"""One error format for every API endpoint: ``{"code", "message", "details"}``.
 
+``exception_handler`` maps what a DRF view raises; ``api_error_views`` answer in the same
+format for what happens under ``/api/`` outside a view (no URL matches, an error in a
+middleware): Django calls them as its ``handler400``/``403``/``404``/``500`` (``config.urls``),
+and they hand any other path to Django's own pages.
+"""
+
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.log import log_response
+from django.views import defaults
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from config.errors import ShoeneError
+
+API_PREFIX = "/api/"
+SERVER_ERROR_MESSAGE = "Something went wrong on our side; it has been logged."
+
+request_logger = logging.getLogger("django.request")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -33,11 +49,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
 
     response = drf_exception_handler(exc, context)
-    if response is None or not isinstance(exc, exceptions.APIException):
+    if response is None:
+        return _server_error(exc, context)
+    if not isinstance(exc, exceptions.APIException):
         return response
     details = exc.detail if isinstance(exc.detail, dict | list) else None
     message = exc.detail if isinstance(exc.detail, str) else _summary(exc)
     response.data = {"code": _code(exc), "message": str(message), "details": details}
+    return response
+
+
+def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
+    """Anything else a view raised: a 500 in the one format, logged with its traceback as
+    Django logs an uncaught exception (and its ``got_request_exception`` sent, for the test
+    client and error trackers)."""
+    set_rollback()
+    response = _error(status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", SERVER_ERROR_MESSAGE)
+    request = context.get("request")
+    django_request = getattr(request, "_request", request)
+    log_response(
+        "Internal Server Error: %s",
+        getattr(django_request, "path", "?"),
+        response=response,
+        request=django_request,
+        exception=exc,
+    )
+    got_request_exception.send(sender=None, request=django_request)
     return response
 
 
@@ -58,3 +95,40 @@ def _code(exc: exceptions.APIException) -> str:
 
 def _summary(exc: exceptions.APIException) -> str:
     return str(exc.default_detail)
+
+
+# --- Errors outside a view: Django's handler400/403/404/500 ------------------------------------
+
+
+def _json_error(http_status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message, "details": None}, status=http_status)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def api_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(400, "bad_request", "The request could not be understood.")
+    return defaults.bad_request(request, exception)
+
+
+def api_permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        message = str(exceptions.PermissionDenied.default_detail)
+        return _json_error(403, "permission_denied", message)
+    return defaults.permission_denied(request, exception)
+
+
+def api_page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(404, "not_found", str(exceptions.NotFound.default_detail))
+    return defaults.page_not_found(request, exception)
+
+
+def api_server_error(request: HttpRequest) -> HttpResponse:
+    # Django has logged the exception (django.request, with its traceback) before calling this.
+    if _is_api(request):
+        return _json_error(500, "server_error", SERVER_ERROR_MESSAGE)
+    return defaults.server_error(request)

@@ -43,6 +43,12 @@ urlpatterns = [
     path("", include("dashboards.urls")),
 ]
 
+# Under /api/ errors outside a view answer in the API's error format too; elsewhere Django's pages.
+handler400 = "config.api.api_bad_request"
+handler403 = "config.api.api_permission_denied"
+handler404 = "config.api.api_page_not_found"
+handler500 = "config.api.api_server_error"
+
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
