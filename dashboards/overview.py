@@ -31,6 +31,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from config.celery_app import task_by_name
+from config.degrade import REDIS_ERRORS, redis_unavailable
 from config.observability.metrics import queue_depths
 from config.observability.web_requests import web_requests_flush, web_requests_per_minute
 from dashboards.models import OverviewSnapshot
@@ -335,9 +336,16 @@ def overview_refresh_if_stale(*, latest: OverviewSnapshot | None, now: datetime)
     """Queue a recomputation when the latest snapshot is missing or stale; True if queued."""
     if latest is not None and now - latest.computed_at < STALE_AFTER:
         return False
-    if not cache.add(STALE_LOCK_KEY, 1, timeout=60):
+    try:
+        if not cache.add(STALE_LOCK_KEY, 1, timeout=60):
+            return False
+        task_by_name("dashboards.tasks.overview_compute_task").delay()
+    except REDIS_ERRORS:
+        # The page shows the latest figures it has; a later view queues the recomputation.
+        redis_unavailable(
+            use="overview_refresh", lost="the overview's recomputation was not queued"
+        )
         return False
-    task_by_name("dashboards.tasks.overview_compute_task").delay()
     return True
 
 

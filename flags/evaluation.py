@@ -6,7 +6,8 @@ data; a check is a dict lookup and, for a percentage, one hash (a few µs). Chan
 process within ``FLAGS_SNAPSHOT_SECONDS`` (default 1 s): each process compares a version number
 in the shared cache with its snapshot at most that often, and saving a flag, switch or
 experiment bumps the version (``flags.apps``). In the process that made the change it applies
-at once.
+at once. While Redis does not answer, each process keeps the snapshot it has (a process with
+none loads one from the database) and picks up other processes' changes once Redis is back.
 
 The rules are waffle's, in waffle's order, except percentages: a logged-in user's place in a
 rollout is ``bucket(seed=flag name, value=user id)`` (``flags.hashing``), the same on every
@@ -26,10 +27,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from config.degrade import REDIS_ERRORS, redis_unavailable
 from config.observability.metrics import FLAG_EVALUATIONS
 from flags.hashing import bucket, bucket_ranges, choose_variation
 
 VERSION_CACHE_KEY = "flags:snapshot-version"
+# The version of a snapshot loaded while Redis did not answer: unlike any version in Redis, so
+# the first check once Redis is back loads the snapshot again.
+VERSION_UNKNOWN = -1
 
 # OpenFeature's reasons, used for every evaluation result here.
 STATIC = "STATIC"  # on or off for everyone
@@ -235,8 +240,15 @@ def snapshot() -> Snapshot:
     if current is not None and now - _state["checked_at"] < _refresh_seconds():
         return current
     with _lock:
-        version = cache.get(VERSION_CACHE_KEY) or 0
         current = _state["snapshot"]
+        try:
+            version = cache.get(VERSION_CACHE_KEY) or 0
+        except REDIS_ERRORS:
+            redis_unavailable(
+                use="flag_snapshot_version",
+                lost="flag changes made in other processes wait until Redis answers",
+            )
+            version = current.version if current is not None else VERSION_UNKNOWN
         if current is None or current.version != version:
             current = _state["snapshot"] = snapshot_load(version)
         _state["checked_at"] = time.monotonic()
@@ -244,8 +256,15 @@ def snapshot() -> Snapshot:
 
 
 def snapshot_invalidate() -> None:
-    """Flags changed: this process reloads at once, the others within the refresh interval."""
-    cache.set(VERSION_CACHE_KEY, time.time_ns(), timeout=None)
+    """Flags changed: this process reloads at once, the others within the refresh interval
+    (once Redis answers again, if it does not now)."""
+    try:
+        cache.set(VERSION_CACHE_KEY, time.time_ns(), timeout=None)
+    except REDIS_ERRORS:
+        redis_unavailable(
+            use="flag_snapshot_version",
+            lost="other processes keep their flags until a change is saved with Redis up",
+        )
     snapshot_forget()
 
 
@@ -366,10 +385,18 @@ def exposure_record(*, result: Result, unit: Unit) -> bool:
     if key in _seen.keys:
         return False
     _seen.keys.add(key)
-    if not cache.add(key, 1, timeout=None):
-        return False
     from flags.models import Exposure
 
+    try:
+        if not cache.add(key, 1, timeout=None):
+            return False
+    except REDIS_ERRORS:
+        redis_unavailable(
+            use="experiment_exposure", lost="a database read in place of the cache's mark"
+        )
+        exposed = Exposure.objects.filter(experiment_id=result.experiment_id, user_id=unit.id)
+        if exposed.exists():
+            return False
     created = Exposure.objects.bulk_create(
         [
             Exposure(

@@ -16,6 +16,7 @@ from openfeature import api
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
 
+from config.degrade import REDIS_ERRORS, redis_unavailable
 from flags import evaluation
 from flags.registry import flag_spec
 
@@ -120,8 +121,13 @@ def portal_visit_record(*, user, today: date | None = None) -> None:
     if not getattr(user, "is_authenticated", False):
         return
     today = today or timezone.localdate()
-    if not cache.add(f"flags:visit:{user.pk}:{today.isoformat()}", 1, timeout=2 * 24 * 3600):
-        return
+    try:
+        if not cache.add(f"flags:visit:{user.pk}:{today.isoformat()}", 1, timeout=2 * 24 * 3600):
+            return
+    except REDIS_ERRORS:
+        # Without the cache's mark the visit is written anyway (a second write of the same
+        # day is ignored by the unique constraint): a write per page view, not a lost visit.
+        redis_unavailable(use="portal_visit", lost="a database write per page view")
     from flags.models import PortalVisit
 
     PortalVisit.objects.bulk_create(

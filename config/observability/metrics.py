@@ -11,9 +11,10 @@ Histograms observed inside a trace carry its trace id as an OpenMetrics exemplar
 (``exemplar()``); a scrape asking for ``application/openmetrics-text`` sees them.
 
 Gauges that describe the whole system rather than one process are read when ``/metrics`` is
-scraped, so every web replica reports the same values: the Celery queue depths from Redis
-(``SystemCollector``), and what an app registers with ``metrics_collector_register`` from its
-``AppConfig.ready()`` (the dashboards app's ingest lag). Nothing here imports an app.
+scraped, so every web replica reports the same values: the Celery queue depths from Redis and
+the workers answering a ping (``SystemCollector``), and what an app registers with
+``metrics_collector_register`` from its ``AppConfig.ready()`` (the dashboards app's ingest
+lag). Nothing here imports an app.
 """
 
 import logging
@@ -70,6 +71,13 @@ API_REQUESTS = Counter(
     "'session' for a signed-in browser, 'token' for another credential, 'anonymous' otherwise; "
     "and the response's status class.",
     ["scope", "status"],
+)
+REDIS_UNAVAILABLE = Counter(
+    "shoene_redis_unavailable",
+    "Times a request (or task) went on without Redis because it was down or slow, by what "
+    "used it and so was given up: a rate-limit check, a flag snapshot's freshness, a cache "
+    "entry, a queued message (config/degrade.py).",
+    ["use"],
 )
 
 
@@ -136,7 +144,7 @@ def queue_depths() -> dict[str, int]:
 
 
 class SystemCollector:
-    """Queue depth per Celery queue, read at scrape time."""
+    """Queue depth per Celery queue and the workers answering a ping, read at scrape time."""
 
     def collect(self) -> Iterable[Metric]:
         depth = GaugeMetricFamily(
@@ -148,6 +156,26 @@ class SystemCollector:
         except Exception:
             logger.warning("Could not read the Celery queue depths", exc_info=True)
         yield depth
+        yield from self._workers()
+
+    def _workers(self) -> Iterable[Metric]:
+        """``shoene_celery_workers``: 0 when none answers, or the broker is not reachable (no
+        sample at all when tasks run in-process)."""
+        from config.health import workers_answering
+
+        workers = GaugeMetricFamily(
+            "shoene_celery_workers",
+            "Celery workers that answered a ping through the broker within "
+            "METRICS_WORKER_PING_SECONDS (0 when none did or the broker is not reachable).",
+        )
+        try:
+            names = workers_answering(timeout_s=settings.METRICS_WORKER_PING_SECONDS)
+        except Exception:
+            logger.warning("Could not ping the Celery workers", exc_info=True)
+            names = []
+        if names is not None:
+            workers.add_metric([], len(names))
+        yield workers
 
 
 _collectors: list = []

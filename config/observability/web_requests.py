@@ -14,6 +14,8 @@ from collections import Counter
 
 from django.core.cache import cache
 
+from config.observability.metrics import REDIS_UNAVAILABLE
+
 FLUSH_SECONDS = 5.0
 KEEP_SECONDS = 26 * 60 * 60
 KEY = "obs:web:{kind}:{minute}"
@@ -57,6 +59,7 @@ def web_requests_flush() -> bool:
     except Exception:  # Redis down or restarting: any client error, never the request's
         with _lock:
             _pending.update(unwritten)
+        REDIS_UNAVAILABLE.labels("web_request_counts").inc()
         logger.warning(
             "Web request counts kept in memory: the shared cache is unreachable", exc_info=True
         )

@@ -113,6 +113,14 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shoene"),
+            # A Redis that is down or hangs holds a request at most this long per cache call;
+            # the request then goes on without the cache (config/degrade.py).
+            "OPTIONS": {
+                "socket_connect_timeout": env.float(
+                    "CACHE_SOCKET_CONNECT_TIMEOUT_SECONDS", default=0.5
+                ),
+                "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT_SECONDS", default=1.0),
+            },
         }
     }
 else:
@@ -298,6 +306,9 @@ METRICS_SCRAPE_TOKEN = env.str("METRICS_SCRAPE_TOKEN", default="")
 CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
 # /readyz: each dependency must answer within this time.
 READYZ_TIMEOUT_SECONDS = env.float("READYZ_TIMEOUT_SECONDS", default=2.0)
+# /metrics: how long a scrape waits for the Celery workers' answers to a ping (the
+# shoene_celery_workers gauge).
+METRICS_WORKER_PING_SECONDS = env.float("METRICS_WORKER_PING_SECONDS", default=0.5)
 
 # --- Email ----------------------------------------------------------------------------
 # The console by default; set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the

@@ -11,6 +11,7 @@ from django.utils.crypto import salted_hmac
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
+from config.degrade import REDIS_ERRORS, redis_unavailable
 from energy.apikeys.models import ApiKey, ApiScope
 from energy.apikeys.services import KeyRefused, api_key_for_secret
 from energy.models import Meter, Premise
@@ -99,7 +100,10 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
     """Per key (the key's own rate, or the ``key`` default), per signed-in user, or per address.
 
     Rates are in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``; a refusal is a 429 with
-    Retry-After in the one error format.
+    Retry-After in the one error format. The counts live in the cache (Redis): while it does
+    not answer, requests go through unthrottled (counted as
+    ``shoene_redis_unavailable_total{use="api_rate_limit"}``) rather than refused; a gateway's
+    batch is then stored and answered 202 as usual.
     """
 
     def __init__(self):
@@ -116,7 +120,11 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
             self.scope, self.ident = "anon", self.get_ident(request)
         self.rate = (key.rate if key is not None else "") or self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except REDIS_ERRORS:
+            redis_unavailable(use="api_rate_limit", lost="the request was not rate-limited")
+            return True
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.ident}

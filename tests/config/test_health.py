@@ -1,29 +1,92 @@
-"""/healthz and /readyz without a worker (tasks in-process); the Redis-down case is an
-integration test (tests/integration/test_observability.py)."""
+"""/healthz and /readyz: the web is ready when its database answers, whatever the workers and
+Redis do; the worker metric says how many workers answer. (The worker's own probe, run against
+a real worker, is in tests/integration/test_worker_probe.py.)"""
 
 import pytest
+from django.db import OperationalError
 from django.urls import reverse
+
+from config import health
+from config.celery_app import app as celery_app
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
+NOTHING_LISTENS = "redis://127.0.0.1:1/0"  # port 1: connection refused at once
 
-def test_readyz_skips_the_worker_check_when_tasks_run_in_process(client, settings):
+
+@pytest.fixture
+def tasks_queued_on_a_dead_broker():
+    """Tasks go to a broker (as in production), and no broker, so no worker, is there."""
+    names = ("CELERY_TASK_ALWAYS_EAGER", "task_always_eager", "CELERY_BROKER_URL", "broker_url")
+    previous = {name: celery_app.conf.get(name) for name in names}
+    celery_app.conf.update(
+        {
+            "CELERY_TASK_ALWAYS_EAGER": False,
+            "task_always_eager": False,
+            "CELERY_BROKER_URL": NOTHING_LISTENS,
+            "broker_url": NOTHING_LISTENS,
+        }
+    )
+    yield
+    celery_app.conf.update(previous)
+
+
+def test_the_web_is_ready_with_no_worker_and_no_broker(client, tasks_queued_on_a_dead_broker):
     response = client.get(reverse("readyz"))
 
     body = response.json()
     assert response.status_code == 200, body
-    assert body["checks"]["database"]["status"] == "ok"
-    assert body["checks"]["celery"]["status"] == "skipped"
-    expected_redis = "ok" if settings.REDIS_URL else "skipped"
-    assert body["checks"]["redis"]["status"] == expected_redis
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == {
+        "status": "ok",
+        "latency_ms": body["checks"]["database"]["latency_ms"],
+        "required": True,
+    }
+    assert "celery" not in body["checks"]  # workers have their own probe and metric
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_readyz_fails_when_redis_does_not_answer(client, settings):
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+def test_the_web_stays_ready_when_redis_does_not_answer_and_says_so(client, settings):
+    settings.REDIS_URL = NOTHING_LISTENS
+
+    response = client.get(reverse("readyz"))
+
+    assert response.status_code == 200, response.json()
+    redis = response.json()["checks"]["redis"]
+    assert (redis["status"], redis["required"]) == ("fail", False)
+    assert "Connection" in redis["detail"]
+
+
+def test_the_web_is_not_ready_when_the_database_does_not_answer(client, monkeypatch):
+    def database_down(timeout_s: float):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
+
+    monkeypatch.setitem(health.CHECKS, "database", (database_down, True))
 
     response = client.get(reverse("readyz"))
 
     assert response.status_code == 503
-    assert response.json()["checks"]["redis"]["status"] == "fail"
-    assert "detail" in response.json()["checks"]["redis"]
+    body = response.json()
+    assert body["status"] == "fail"
+    assert body["checks"]["database"]["status"] == "fail"
+    assert "port 5432 failed" in body["checks"]["database"]["detail"]
+
+
+def test_the_worker_metric_is_zero_when_no_worker_answers(client, tasks_queued_on_a_dead_broker):
+    client.force_login(factories.UserFactory(username="ops", is_staff=True))
+
+    response = client.get(reverse("metrics"))
+
+    assert response.status_code == 200
+    assert "\nshoene_celery_workers 0.0\n" in response.content.decode()
+
+
+def test_the_worker_metric_is_left_out_when_tasks_run_in_process(client):
+    client.force_login(factories.UserFactory(username="ops", is_staff=True))
+
+    response = client.get(reverse("metrics"))
+
+    assert response.status_code == 200
+    assert "# TYPE shoene_celery_workers gauge" in response.content.decode()
+    assert "\nshoene_celery_workers " not in response.content.decode()

@@ -80,7 +80,12 @@ def test_workers_scale_and_beat_runs_alone(objects):
     hpa = by_kind(objects, "HorizontalPodAutoscaler")["shoene-worker"]
     assert hpa["spec"]["scaleTargetRef"]["name"] == "shoene-worker"
     assert hpa["spec"]["minReplicas"] >= 1 < hpa["spec"]["maxReplicas"]
-    assert "worker" in _containers(deployments["shoene-worker"])[0]["command"]
+    (worker,) = _containers(deployments["shoene-worker"])
+    assert "worker" in worker["command"]
+    # Its own probe, of its own node (run against a real worker in
+    # tests/integration/test_worker_probe.py); web readiness does not ask the workers.
+    assert "inspect ping -d celery@$HOSTNAME" in worker["livenessProbe"]["exec"]["command"][-1]
+    assert "readinessProbe" not in worker
     beat = deployments["shoene-beat"]
     assert beat["spec"]["replicas"] == 1
     assert beat["spec"]["strategy"]["type"] == "Recreate"
@@ -131,6 +136,7 @@ def test_compose_runs_the_stack_with_health_checks_and_restarts(compose):
     services = compose["services"]
     assert {"postgres", "redis", "migrate", "web", "worker", "beat"} <= set(services)
     assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert "inspect ping -d celery@$$HOSTNAME" in services["worker"]["healthcheck"]["test"][-1]
     assert services["web"]["command"][:3] == ["gunicorn", "-c", "config/gunicorn.py"]
     for name in ("web", "worker", "beat", "postgres", "redis"):
         assert services[name]["restart"] == "unless-stopped", name

@@ -41,8 +41,8 @@ class WorkerProcess:
     reaches the task's log lines.
     """
 
-    def __init__(self, *, log_path: Path, concurrency: int = 1) -> None:
-        self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    def __init__(self, *, log_path: Path, concurrency: int = 1, name: str = "") -> None:
+        self.name = name or f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.log_path = log_path
         env = {
             **os.environ,

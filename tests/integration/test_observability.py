@@ -1,4 +1,5 @@
-"""One trace from the ingest POST into the worker's log lines; /readyz against a real Redis."""
+"""One trace from the ingest POST into the worker's log lines; /readyz against a real Redis
+(which it reports but does not need)."""
 
 import time
 
@@ -57,38 +58,36 @@ def test_the_worker_logs_the_batch_under_the_trace_of_the_web_request(
     assert "Token" not in str(worker_line) and "Token" not in str(web_line)
 
 
-def test_readyz_is_503_while_redis_is_down_and_ready_again_after(
-    celery_worker_process, private_redis, client, settings
-):
-    # The Redis check on the test's own redis-server, so stopping it touches nothing shared;
-    # the worker check goes through the test broker to the session's real worker.
+def test_readyz_stays_ready_while_redis_is_down_and_reports_it(private_redis, client, settings):
+    # The Redis check on the test's own redis-server, so stopping it touches nothing shared.
     settings.REDIS_URL = private_redis.url
     settings.READYZ_TIMEOUT_SECONDS = 1.0
 
     ready = client.get(reverse("readyz"))
     assert ready.status_code == 200, ready.json()
     checks = ready.json()["checks"]
-    assert {name: check["status"] for name, check in checks.items()} == {
-        "database": "ok",
-        "redis": "ok",
-        "celery": "ok",
+    assert {name: (c["status"], c["required"]) for name, c in checks.items()} == {
+        "database": ("ok", True),
+        "redis": ("ok", False),
     }
     assert all(check["latency_ms"] >= 0 for check in checks.values())
 
     private_redis.stop()
     down = client.get(reverse("readyz"))
-    assert down.status_code == 503
-    assert down.json()["status"] == "fail"
+    # Still ready: without Redis the web degrades (no rate limit, the cache skipped) but
+    # serves, and ingest stores batches for the sweeper to queue.
+    assert down.status_code == 200, down.json()
+    assert down.json()["status"] == "ok"
     checks = down.json()["checks"]
     assert checks["redis"]["status"] == "fail"
     assert "Connection" in checks["redis"]["detail"]
-    assert (checks["database"]["status"], checks["celery"]["status"]) == ("ok", "ok")
+    assert checks["database"]["status"] == "ok"
 
     private_redis.start()
     _wait_for(
-        lambda: client.get(reverse("readyz")).status_code == 200,
+        lambda: client.get(reverse("readyz")).json()["checks"]["redis"]["status"] == "ok",
         timeout_s=60,
-        what="/readyz answering 200 once Redis is back",
+        what="/readyz reporting Redis ok once it is back",
     )
 
 
