@@ -9,7 +9,10 @@ databases and brokers, so each run starts its own, on free ports, in a temporary
 from __future__ import annotations
 
 import contextlib
+import csv
 import glob
+import io
+import json
 import os
 import re
 import shutil
@@ -18,8 +21,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -454,7 +459,8 @@ def chunks(items: list, size: int) -> Iterator[list]:
 
 @dataclass
 class Outcome:
-    """What a drill checked: readings sent, accepted (202), stored, lost and duplicated."""
+    """What a drill checked: readings sent, accepted (202), stored, lost and duplicated, and the
+    batches answered 202 against the batches stored."""
 
     sent: int
     accepted: int
@@ -463,21 +469,36 @@ class Outcome:
     wrong_value: int
     duplicates: int
     batches: dict[str, int]
+    batches_missing: int
+    batches_unanswered: int
     rollup_mismatches: int
 
     def report(self, drill: str) -> str:
         return (
             f"{drill}: readings sent={self.sent} accepted={self.accepted} stored={self.stored} "
             f"lost={self.lost} wrong_value={self.wrong_value} duplicates={self.duplicates} "
-            f"rollup_mismatches={self.rollup_mismatches} batches={self.batches}"
+            f"rollup_mismatches={self.rollup_mismatches} batches={self.batches} "
+            f"batches_missing={self.batches_missing} batches_unanswered={self.batches_unanswered}"
         )
 
 
-def outcome(deployment: Deployment, *, sent: list[Reading], accepted: int) -> Outcome:
-    """Compare what the server stored for the drill meters with what the client sent.
+def outcome(
+    deployment: Deployment,
+    *,
+    sent: list[Reading],
+    accepted: list[Reading],
+    batch_ids: list[str] | None = None,
+) -> Outcome:
+    """Compare, reading by reading and batch by batch, what the server stored for the drill
+    meters with what the client sent and was answered 202 for.
 
-    ``duplicates`` counts readings stored (or counted as new by a batch) more than once: rows
-    sharing a (meter, ts), plus batches' accepted counts beyond the rows stored.
+    * ``lost``: a reading sent that is not stored (``wrong_value``: stored with another value).
+    * ``duplicates``: readings taken in more often than they were accepted — per (meter, ts),
+      the times it appears in the stored batches beyond the times the client had it accepted
+      (a retried post stored twice) — plus readings counted as new by more than one batch
+      (the batches' accepted counts beyond the readings stored: a batch processed twice).
+    * ``batches_missing``: batch ids answered 202 but not stored; ``batches_unanswered``: batches
+      stored that no 202 named (only when ``batch_ids`` is given).
     """
     stored_rows = deployment.query(
         "SELECT m.serial, r.ts, r.value FROM energy_reading r "
@@ -487,22 +508,46 @@ def outcome(deployment: Deployment, *, sent: list[Reading], accepted: int) -> Ou
     expected = {(serial, ts): value for serial, ts, value in sent}
     lost = sum(1 for key in expected if key not in stored)
     wrong = sum(1 for key, value in expected.items() if key in stored and stored[key] != value)
-    repeated_rows = len(stored_rows) - len(stored)
-    (counted_new,) = deployment.query(
-        "SELECT coalesce(sum(accepted_count), 0) FROM energy_ingestbatch "
-        "WHERE status = 'done' AND source <> 'demo'"
-    )[0]
-    batches = batch_statuses(deployment)
+
+    batch_rows = deployment.query(
+        "SELECT id::text, format, payload, status, accepted_count FROM energy_ingestbatch "
+        "WHERE source <> 'demo'"
+    )
+    accepted_per_key = Counter((serial, ts) for serial, ts, _ in accepted)
+    in_batches_per_key: Counter = Counter()
+    for _, batch_format, payload, _, _ in batch_rows:
+        in_batches_per_key.update(payload_keys(batch_format, payload))
+    taken_in_twice = sum(
+        max(0, times - accepted_per_key[key]) for key, times in in_batches_per_key.items()
+    )
+    counted_new = sum(count or 0 for _, _, _, status, count in batch_rows if status == "done")
+    counted_twice = max(0, counted_new - len(stored))
+
+    stored_ids = {batch_id for batch_id, *_ in batch_rows}
+    answered_ids = set(batch_ids or ())
     return Outcome(
         sent=len(expected),
-        accepted=accepted,
+        accepted=len(accepted),
         stored=len(stored),
         lost=lost,
         wrong_value=wrong,
-        duplicates=repeated_rows + max(0, counted_new - len(stored)),
-        batches=batches,
+        duplicates=taken_in_twice + counted_twice,
+        batches=batch_statuses(deployment),
+        batches_missing=len(answered_ids - stored_ids),
+        batches_unanswered=len(stored_ids - answered_ids) if batch_ids is not None else 0,
         rollup_mismatches=rollup_mismatches(deployment),
     )
+
+
+def payload_keys(batch_format: str, payload: str) -> list[tuple[str, datetime]]:
+    """The (meter serial, interval start) of every row of a stored batch's raw payload."""
+    if batch_format == "json":
+        rows = json.loads(payload)["readings"]
+    elif batch_format == "csv":
+        rows = list(csv.DictReader(io.StringIO(payload)))
+    else:
+        raise AssertionError(f"a drill batch in {batch_format}: the drills send CSV and JSON")
+    return [(row["meter"], datetime.fromisoformat(row["ts"])) for row in rows]
 
 
 def rollup_mismatches(deployment: Deployment) -> int:
@@ -570,6 +615,55 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+class ClientThread(threading.Thread):
+    """A drill's client running beside the test: what it dies of fails the test, with its
+    message, from the test's own thread (``check``, ``wait_for``, ``finish``) — not as a
+    pytest warning about an unhandled thread exception."""
+
+    def __init__(self, name: str, target: Callable[[], None]) -> None:
+        super().__init__(name=name, daemon=True)
+        self._client = target
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._client()
+        except BaseException as exc:  # handed to the test's thread by check()
+            self.error = exc
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise AssertionError(f"{self.name} failed: {self.error}") from self.error
+
+    def finish(self, *, timeout_s: float) -> None:
+        """Wait for the client to end; fail with its error, or if it is still running."""
+        self.join(timeout_s)
+        self.check()
+        assert not self.is_alive(), f"{self.name} still running after {timeout_s:g} s"
+
+
+def wait_for(
+    condition: Callable[[], object],
+    *,
+    timeout_s: float,
+    what: str,
+    clients: Iterable[ClientThread] = (),
+    detail: Callable[[], str] = lambda: "",
+):
+    """Poll ``condition`` until it is true (and return its value); fail after ``timeout_s``
+    saying ``what`` did not happen, or at once when a client thread has died."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for client in clients:
+            client.check()
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout_s:g} s. {detail()}")
+        time.sleep(0.05)
+
+
 class IngestClient:
     """Posts batches like a careful gateway: an idempotency key per batch, and on 503 or a
     refused connection the same batch again after Retry-After (capped for the drills).
@@ -586,6 +680,7 @@ class IngestClient:
         )
         self.retry_cap_s = retry_cap_s
         self.statuses: dict[int | str, int] = {}
+        # The Retry-After header of every 503 answered ("" when it had none).
         self.retry_after: list[str] = []
         self.accepted: list[Reading] = []
         self.batch_ids: list[str] = []

@@ -73,7 +73,9 @@ def test_one_batch_twice_and_one_set_of_readings_twice_are_stored_once(deploy):
     )
     twins_ran = _ran_on(workers, twins)
 
-    result = outcome(deployment, sent=first + second, accepted=len(first) + len(second))
+    result = outcome(
+        deployment, sent=first + second, accepted=client.accepted, batch_ids=client.batch_ids
+    )
     print(
         f"drill 4: one batch delivered twice ran on workers {both_ran} with attempts={attempts}; "
         f"twin batches ran on workers {twins_ran} with (accepted, duplicates) {sorted(counts)}"
@@ -86,5 +88,6 @@ def test_one_batch_twice_and_one_set_of_readings_twice_are_stored_once(deploy):
     assert sorted(counts) == [(0, len(second)), (len(second), 0)]
     assert result.lost == 0 and result.wrong_value == 0
     assert result.duplicates == 0
+    assert result.batches_missing == 0 and result.batches_unanswered == 0
     assert result.stored == len(first) + len(second)
     assert result.rollup_mismatches == 0

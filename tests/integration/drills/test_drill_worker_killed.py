@@ -4,8 +4,6 @@ The killed worker's messages stay unacknowledged in Redis until the visibility t
 hour); the sweeper (a beat entry) queues the batches again as soon as no worker holds them.
 """
 
-import time
-
 import pytest
 
 from tests.integration.drills.stack import (
@@ -15,6 +13,7 @@ from tests.integration.drills.stack import (
     drill_readings,
     outcome,
     stored_count,
+    wait_for,
     wait_until_batches_settle,
 )
 
@@ -38,11 +37,12 @@ def test_a_worker_killed_mid_batch_loses_nothing(deploy):
     for n, batch in enumerate(chunks(readings, 12_000)):
         client.post(batch, key=f"drill1-{n}")
 
-    deadline = time.monotonic() + 60
-    while batch_statuses(deployment).get("processing", 0) == 0:
-        assert time.monotonic() < deadline, f"no batch started: {worker.log_tail()}"
-        time.sleep(0.02)
-    time.sleep(0.1)
+    wait_for(
+        lambda: batch_statuses(deployment).get("processing", 0),
+        timeout_s=60,
+        what="a batch processing",
+        detail=worker.log_tail,
+    )
     worker.kill()  # SIGKILL to the worker and its pool: no cleanup, no ack, no rollback sent
     at_kill = batch_statuses(deployment)
     stored_at_kill = stored_count(deployment)
@@ -54,7 +54,9 @@ def test_a_worker_killed_mid_batch_loses_nothing(deploy):
 
     deployment.start_worker(concurrency=2)
     batches = wait_until_batches_settle(deployment, timeout_s=120)
-    result = outcome(deployment, sent=readings, accepted=len(client.accepted))
+    result = outcome(
+        deployment, sent=readings, accepted=client.accepted, batch_ids=client.batch_ids
+    )
     attempts = deployment.query("SELECT max(attempts) FROM energy_ingestbatch")[0][0]
     print(result.report("drill 1 (worker SIGKILL)") + f" max_attempts={attempts}")
 
@@ -62,6 +64,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(deploy):
     assert result.accepted == result.sent
     assert result.lost == 0 and result.wrong_value == 0
     assert result.duplicates == 0
+    assert result.batches_missing == 0 and result.batches_unanswered == 0
     assert result.stored == len(readings)
     assert result.rollup_mismatches == 0
     assert attempts >= 2  # the killed batch was started again
