@@ -32,8 +32,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
-    # Recent staff changes across every model with a history (flags/history_admin.py).
-    path("admin/changes/", include("flags.history_urls")),
+    # Recent staff changes across every model with a history (core/history_admin.py).
+    path("admin/changes/", include("core.history_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     # Session login for the browsable API (the data team exploring the API in a browser).

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 # Models business staff edit in the admin have ``history = HistoricalRecords()``: every change
-# is kept with who, when, before and after, and can be restored (flags/history.py).
+# is kept with who, when, before and after, and can be restored (core/history.py).
 
 
 def validate_time_zone(value: str) -> None:

@@ -8,7 +8,7 @@ from waffle.admin import FlagAdmin as WaffleFlagAdmin
 from waffle.admin import SwitchAdmin as WaffleSwitchAdmin
 from waffle.models import Switch
 
-from flags.history_admin import StaffHistoryAdmin
+from core.history_admin import StaffHistoryAdmin
 from flags.lifecycle import STALE_AFTER_DAYS, flag_in_code, flag_is_stale
 from flags.models import Flag, ScheduledFlagChange
 from flags.registry import registry

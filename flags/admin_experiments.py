@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ShoeneError
 from core.charts import figure_html
+from core.history_admin import StaffHistoryAdmin
 from energy.selectors import dwelling_type_choices, premise_owner_ids
 from flags.charts import lift_figure
 from flags.experiments import stats
@@ -28,7 +29,6 @@ from flags.experiments.lifecycle import (
 )
 from flags.experiments.metrics import ExposedUnit, metric_values
 from flags.experiments.results import experiment_results_compute
-from flags.history_admin import StaffHistoryAdmin
 from flags.models import Experiment, ExperimentResult, Metric, Variant
 from flags.registry import registry
 from flags.selectors import experiment_result_latest

@@ -38,11 +38,6 @@ class FlagsConfig(AppConfig):
 
         beat_schedule_register(beat_schedule())
 
-        # One admin save is one history entry, whatever many-to-many updates it made.
-        from flags.history import on_history_entry_created_connect
-
-        on_history_entry_created_connect()
-
         # Any change to what evaluation reads makes every process reload its snapshot.
         for model in (Flag, Switch, Experiment, Variant):
             post_save.connect(_changed, sender=model, dispatch_uid=f"flags-{model.__name__}-save")

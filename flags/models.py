@@ -8,7 +8,7 @@ Experiments, their variants and exposures live here too, with the history of sta
 History: every model staff edit gets ``history = HistoricalRecords()`` (or, for a model of
 another package, ``simple_history.register(Model, app="flags")`` below, so its history table is
 ours and its migration lives in flags/migrations), an admin based on
-``flags.history_admin.StaffHistoryAdmin``, and a line in ``energy.access.STAFF_EDITS``.
+``core.history_admin.StaffHistoryAdmin``, and a line in ``energy.access.STAFF_EDITS``.
 """
 
 import simple_history

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from flags.history import history_one_entry
+from core.history import history_one_entry
 from flags.models import Flag, ScheduledFlagChange
 
 logger = logging.getLogger(__name__)

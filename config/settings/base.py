@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "simple_history",
     # Login throttling (portal and admin): failed attempts per username and address.
     "axes",
+    "core",
     "energy",
     "energy.apikeys",
     "energy.tariffs",

@@ -4,9 +4,9 @@ again."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core.history_admin import StaffHistoryAdmin
 from energy.interop.greenbutton.services import usage_points_replay
 from energy.interop.models import GreenButtonUsagePoint
-from flags.history_admin import StaffHistoryAdmin
 
 
 class UsagePointAssignedFilter(admin.SimpleListFilter):

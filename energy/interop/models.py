@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # Staff assign usage points to meters in the admin: every change is kept with who, when, before
-# and after, and can be restored (flags/history.py).
+# and after, and can be restored (core/history.py).
 from simple_history.models import HistoricalRecords
 
 from energy.models import Commodity, IngestBatch, Meter

@@ -6,9 +6,9 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.history_admin import StaffHistoryAdmin
 from energy.savings.models import Intervention, Recommendation, RecommendationTemplate
 from energy.savings.templates import placeholders_allowed, template_placeholder_errors
-from flags.history_admin import StaffHistoryAdmin
 
 
 @admin.register(Intervention)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from core.history_admin import StaffHistoryAdmin
 from energy.tariffs.models import (
     ElectricityTariff,
     ElectricityTariffVersion,
@@ -18,7 +19,6 @@ from energy.tariffs.models import (
     TimeOfUseBand,
     band_hours,
 )
-from flags.history_admin import StaffHistoryAdmin
 
 
 def _kept_forms(formset):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 # Staff edit these in the admin: every change is kept with who, when, before and after, and can
-# be restored (flags/history.py).
+# be restored (core/history.py).
 from simple_history.models import HistoricalRecords
 
 from energy.models import Commodity

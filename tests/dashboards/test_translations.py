@@ -16,7 +16,7 @@ from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 # Apps with a catalogue of their own (<app>/locale/ja/LC_MESSAGES/django.po).
-APPS_WITH_CATALOGUES = ("dashboards", "energy", "flags")
+APPS_WITH_CATALOGUES = ("core", "dashboards", "energy", "flags")
 
 
 @pytest.mark.parametrize("app_name", APPS_WITH_CATALOGUES)

@@ -20,7 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import get_history_manager_for_model
 
-from flags.history import (
+from core.history import (
     history_batch_finish,
     history_batch_start,
     history_recent,
@@ -49,8 +49,8 @@ class StaffHistoryContextHelper(HistoricalRecordContextHelper):
 
 
 class StaffHistoryAdmin(SimpleHistoryAdmin):
-    object_history_template = "flags/admin/object_history.html"
-    object_history_list_template = "flags/admin/object_history_list.html"
+    object_history_template = "core/admin/object_history.html"
+    object_history_list_template = "core/admin/object_history_list.html"
 
     def get_urls(self):
         opts = self.model._meta
@@ -61,7 +61,7 @@ class StaffHistoryAdmin(SimpleHistoryAdmin):
         )
         return [restore, *super().get_urls()]
 
-    # --- One admin save is one history entry (see flags/history.py) -------------------------
+    # --- One admin save is one history entry (see core/history.py) -------------------------
 
     def save_model(self, request, obj, form, change):
         history_batch_start(instance=obj)
@@ -191,4 +191,4 @@ def recent_changes_view(request):
         "title": _("Recent changes"),
         "rows": rows,
     }
-    return TemplateResponse(request, "flags/admin/recent_changes.html", context)
+    return TemplateResponse(request, "core/admin/recent_changes.html", context)
