@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from dashboards import charts
-from dashboards.selectors import ACTION_KINDS, Period, UsageSeries, point_value
 from energy.models import Commodity, Unit
 from energy.savings.models import Recommendation, RecommendationKind, RecommendationStatus
 from energy.savings.templates import (
@@ -22,6 +21,7 @@ from energy.savings.templates import (
     recommendation_placeholder_values,
     recommendation_render,
 )
+from energy.usage.selectors import ACTION_KINDS, Period, UsageSeries, point_value
 
 COMMODITY_LABELS = {
     Commodity.ELECTRICITY: gettext_lazy("Electricity"),

@@ -1,4 +1,5 @@
-"""The customer portal: thin views over dashboards.selectors, charts and presentation."""
+"""The customer portal: thin views over the selectors (energy.usage.selectors for use and cost),
+charts and presentation."""
 
 from datetime import timedelta
 from functools import wraps
@@ -19,10 +20,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import NotFound, ValidationFailed
 from config.observability.version import deployed_version
-from dashboards import charts, overview, overview_presentation, presentation, selectors
+from dashboards import charts, overview, overview_presentation, presentation
 from energy.campaigns import notifications
 from energy.savings.lifecycle import recommendation_status_set
 from energy.savings.templates import recommendation_templates
+from energy.usage import selectors
 from flags import services as flags
 
 

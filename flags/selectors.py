@@ -1,9 +1,17 @@
 """Reads of flags' data that other modules and apps need; other apps read flags only through
 this module and ``flags.services``."""
 
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
 
-from flags.models import Experiment, ExperimentResult, Exposure
+from django.apps import apps
+from django.db.models import Count, Q, QuerySet
+
+from flags.models import Experiment, ExperimentResult, ExperimentStatus, Exposure, PortalVisit
+
+
+def experiments_running() -> QuerySet[Experiment]:
+    """The experiments customers are being assigned to now, by key."""
+    return Experiment.objects.filter(status=ExperimentStatus.RUNNING).order_by("key")
 
 
 def experiment_result_latest(*, experiment: Experiment) -> ExperimentResult | None:
@@ -18,3 +26,71 @@ def exposed_user_ids(*, experiment_id: int, variant_key: str = "") -> QuerySet:
     if variant_key:
         exposed = exposed.filter(variant__key=variant_key)
     return exposed.values("user_id")
+
+
+def active_customers(*, today) -> dict[str, int]:
+    counts = PortalVisit.objects.aggregate(
+        days_7=Count("user", distinct=True, filter=Q(date__gte=today - timedelta(days=6))),
+        days_30=Count("user", distinct=True, filter=Q(date__gte=today - timedelta(days=29))),
+    )
+    return {"7d": counts["days_7"], "30d": counts["days_30"]}
+
+
+def _primary_lifts(result, primary_metric: str) -> list[dict]:
+    metric = (result.data.get("metrics") or {}).get(primary_metric) or {}
+    lifts = []
+    for variant, lift in (metric.get("lifts") or {}).items():
+        cuped, welch = lift.get("cuped") or {}, lift.get("welch") or {}
+        chosen = cuped if cuped.get("relative") is not None else welch
+        lifts.append(
+            {
+                "variant": variant,
+                "relative": chosen.get("relative"),
+                "relative_ci": chosen.get("relative_ci"),
+                "method": "cuped" if chosen is cuped else "welch",
+            }
+        )
+    return lifts
+
+
+def running_experiments() -> list[dict]:
+    """Running experiments with their latest result's primary-metric lifts and SRM check."""
+    rows = []
+    # A handful run at a time: one query each for its latest result.
+    for experiment in experiments_running():
+        result = experiment_result_latest(experiment=experiment)
+        rows.append(
+            {
+                "key": experiment.key,
+                "name": experiment.name,
+                "id": experiment.pk,
+                "primary_metric": experiment.primary_metric,
+                "computed_at": result.computed_at.isoformat() if result else None,
+                "lifts": _primary_lifts(result, experiment.primary_metric) if result else [],
+                "srm_p_value": result.srm_p_value if result else None,
+                "srm_flagged": result.srm_flagged if result else None,
+            }
+        )
+    return rows
+
+
+def flag_changes(*, since: datetime) -> list[dict]:
+    """Flags and switches changed since then, newest first, with the staff member who did it."""
+    changes = []
+    for model_name, kind in (("HistoricalFlag", "flag"), ("HistoricalSwitch", "switch")):
+        model = apps.get_model("flags", model_name)
+        recent = model.objects.filter(history_date__gte=since).values_list(
+            "name", "history_date", "history_type", "history_user__username"
+        )
+        for name, when, change, username in recent:
+            changes.append(
+                {
+                    "kind": kind,
+                    "name": name,
+                    "at": when.isoformat(),
+                    "change": {"+": "created", "~": "changed", "-": "deleted"}.get(change, change),
+                    "by": username or "",
+                }
+            )
+    changes.sort(key=lambda c: c["at"], reverse=True)
+    return changes

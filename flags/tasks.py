@@ -27,10 +27,10 @@ def scheduled_flag_changes_apply() -> int:
 def experiment_results_compute_running() -> list[int]:
     """Recompute the results of every running experiment; return their ids."""
     from flags.experiments.results import experiment_results_compute
-    from flags.models import Experiment, ExperimentStatus
+    from flags.selectors import experiments_running
 
     done = []
-    for experiment in Experiment.objects.filter(status=ExperimentStatus.RUNNING):
+    for experiment in experiments_running():
         experiment_results_compute(experiment=experiment)
         done.append(experiment.pk)
     logger.info("Experiment results computed for %s", done)

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openfeature.provider.in_memory_provider import InMemoryFlag, InMemoryProvider
 
-from dashboards import selectors
-from dashboards.selectors import period_of
 from energy.models import Commodity
 from energy.savings.models import Recommendation
+from energy.usage import selectors
+from energy.usage.selectors import period_of
 from flags.services import FRAMINGS
 from flags.testutils import override_provider
 from tests import factories

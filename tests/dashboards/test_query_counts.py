@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from dashboards.selectors import period_of
+from energy.usage.selectors import period_of
 from tests.dashboards.conftest import recommendations_create
 
 pytestmark = pytest.mark.django_db

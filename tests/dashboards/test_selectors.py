@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from config.errors import NotFound
-from dashboards import selectors
 from energy.models import DailyUsage
 from energy.savings.models import Recommendation
+from energy.usage import selectors
 from tests import factories
 from tests.dashboards.conftest import home_create
 

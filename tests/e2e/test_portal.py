@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboards.selectors import period_of
+from energy.usage.selectors import period_of
 from tests import factories
 from tests.dashboards.conftest import (
     home_create,

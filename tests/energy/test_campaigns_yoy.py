@@ -224,7 +224,7 @@ def test_the_portal_shows_progress_and_the_balance(client, customer):
 def test_the_points_page_says_more_less_or_the_same_never_a_negative_less(
     client, customer, monkeypatch, this_year_kwh, language, expected
 ):
-    from dashboards import selectors
+    from energy.usage import selectors
 
     user, _premise, meter = customer
     monkeypatch.setattr(selectors, "local_today", lambda *, premise=None: TODAY)
@@ -242,7 +242,7 @@ def test_the_points_page_says_more_less_or_the_same_never_a_negative_less(
 
 
 def test_the_points_page_after_one_day_says_one_day(client, customer, monkeypatch):
-    from dashboards import selectors
+    from energy.usage import selectors
 
     user, _premise, meter = customer
     monkeypatch.setattr(selectors, "local_today", lambda *, premise=None: date(2026, 11, 2))
