@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import Conflict
+
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -158,12 +160,36 @@ class DemandResponseEvent(CampaignBase):
             raise ValidationError({"end_hour": _("The window must end after it starts.")})
 
 
+class LedgerAppendOnly(Conflict):
+    """A points line was to be changed or deleted: the ledger only grows."""
+
+    code = "ledger_append_only"
+
+
+_APPEND_ONLY = (
+    "The points ledger is append-only: a line is never changed or deleted. Append a correction "
+    "instead (energy.campaigns.ledger.points_award)."
+)
+
+
+class PointsEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise LedgerAppendOnly(_APPEND_ONLY)
+
+    def delete(self):
+        raise LedgerAppendOnly(_APPEND_ONLY)
+
+
 class PointsEntry(models.Model):
     """One line of the points ledger, never edited: a correction is a new line.
 
     ``award_key`` names what was awarded (a campaign month or an event for a customer); the
     sum of a key's lines is what the customer holds for it, so recomputing adds only the
     difference and never awards twice.
+
+    Append-only twice over: saving an existing line, deleting one, or ``update()``/``delete()``
+    on a queryset raise ``LedgerAppendOnly``; under PostgreSQL a trigger refuses UPDATE and
+    DELETE on the table whatever the client (migrations/0002_ledger_append_only.py).
     """
 
     class Kind(models.TextChoices):
@@ -201,6 +227,8 @@ class PointsEntry(models.Model):
     basis = models.JSONField(_("basis"), default=dict)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = PointsEntryQuerySet.as_manager()
+
     class Meta:
         db_table = "energy_pointsentry"
         verbose_name = _("points entry")
@@ -209,6 +237,14 @@ class PointsEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.award_key}: {self.points:+d}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise LedgerAppendOnly(_APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerAppendOnly(_APPEND_ONLY)
 
 
 class NotificationPreference(models.Model):
