@@ -8,7 +8,7 @@ METER_GATEWAYS = "Meter gateways"
 BUSINESS_STAFF = "Business staff"
 DATA_TEAM = "Data team"
 
-# What business staff keep up to date in the admin without a developer (DESIGN.md): flags and
+# What business staff keep up to date in the admin without a developer (docs/flags.md): flags and
 # switches, flag changes scheduled for later, every part of a tariff (versions, bands, monthly
 # adjustments), emission factors and the recommendation wording. Each of these has its history
 # kept and can be restored (core/history.py).

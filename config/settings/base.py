@@ -242,6 +242,13 @@ SPECTACULAR_SETTINGS = {
 
 # --- Waffle ----------------------------------------------------------------------------
 WAFFLE_FLAG_MODEL = "flags.Flag"
+# Waffle's own cache is only written and flushed (flags/evaluation.py reads its own snapshot), so
+# it lives in each process's memory: saving a flag never needs Redis.
+WAFFLE_CACHE_NAME = "waffle"
+CACHES["waffle"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "waffle",
+}
 WAFFLE_CREATE_MISSING_FLAGS = False
 
 # --- Ingest limits (see energy/ingest) ---------------------------------------------

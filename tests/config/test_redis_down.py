@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 from config.celery_app import app as celery_app
 from energy.models import BatchStatus, IngestBatch
 from flags import evaluation
-from flags.models import PortalVisit
+from flags.models import Flag, PortalVisit
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +24,12 @@ def given_up(use: str) -> float:
 def redis_down(settings):
     """The cache and the broker both on a dead port; tasks queued (as in production)."""
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": NOTHING_LISTENS,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+        },
     }
     names = ("CELERY_TASK_ALWAYS_EAGER", "task_always_eager", "CELERY_BROKER_URL", "broker_url")
     previous = {name: celery_app.conf.get(name) for name in names}
@@ -102,6 +103,16 @@ def test_saving_a_flag_with_redis_down_is_counted_not_an_error(
         evaluation.snapshot_invalidate()
 
     assert given_up("flag_snapshot_version") == before + 1
+
+
+def test_staff_save_a_flag_with_redis_down(redis_down, django_capture_on_commit_callbacks):
+    # Waffle flushes its cache after every save; that cache is not Redis.
+    with django_capture_on_commit_callbacks(execute=True):
+        flag = Flag.objects.create(name="redis_down_flag", everyone=True)
+        flag.everyone = False
+        flag.save()
+
+    assert not Flag.objects.get(name="redis_down_flag").everyone
 
 
 def test_the_staff_overview_answers_without_queuing_its_refresh(redis_down, client):
