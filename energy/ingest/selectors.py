@@ -19,7 +19,7 @@ def _percentile(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
 
 
-def ingest_figures(*, now: datetime, hours: int = 24) -> dict:
+def ingest_figures(*, now: datetime, hours: int) -> dict:
     """Readings per hour, rejections by reason, batch latency p50/p95 (the last ``hours``)."""
     first_hour = hour_start(now) - timedelta(hours=hours - 1)
     hour_starts = [first_hour + timedelta(hours=i) for i in range(hours)]

@@ -7,20 +7,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
-def _content_type_relabel(apps, old: str, new: str) -> None:
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    if ContentType.objects.filter(app_label=new, model="apikey").exists():
-        return  # created already (a database migrated without rows): nothing to carry over
-    ContentType.objects.filter(app_label=old, model="apikey").update(app_label=new)
-
-
-def content_type_move(apps, schema_editor):
-    _content_type_relabel(apps, "energy", "apikeys")
-
-
-def content_type_move_back(apps, schema_editor):
-    _content_type_relabel(apps, "apikeys", "energy")
+from core.moves import content_types_move
 
 
 class Migration(migrations.Migration):
@@ -58,5 +45,5 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at'],
             },
         )]),
-        migrations.RunPython(content_type_move, content_type_move_back),
+        content_types_move(old_label="energy", new_label="apikeys", models=["apikey"]),
     ]
