@@ -2,7 +2,7 @@
 
 ``GET /api/v1/points/?since=<ISO datetime>&campaign=<id>&event=<id>``, oldest first, in keyset
 pages (lines are never edited, so paging is stable). Keys need the ``export`` scope; a session
-needs ``energy.view_pointsentry`` (the Data team group). Customers are pseudonymous.
+needs ``campaigns.view_pointsentry`` (the Data team group). Customers are pseudonymous.
 """
 
 import django_filters
