@@ -3,10 +3,17 @@ this module and ``flags.services``."""
 
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.db.models import Count, Q, QuerySet
+from waffle.models import Switch
 
-from flags.models import Experiment, ExperimentResult, ExperimentStatus, Exposure, PortalVisit
+from flags.models import (
+    Experiment,
+    ExperimentResult,
+    ExperimentStatus,
+    Exposure,
+    Flag,
+    PortalVisit,
+)
 
 
 def experiments_running() -> QuerySet[Experiment]:
@@ -77,9 +84,8 @@ def running_experiments() -> list[dict]:
 def flag_changes(*, since: datetime) -> list[dict]:
     """Flags and switches changed since then, newest first, with the staff member who did it."""
     changes = []
-    for model_name, kind in (("HistoricalFlag", "flag"), ("HistoricalSwitch", "switch")):
-        model = apps.get_model("flags", model_name)
-        recent = model.objects.filter(history_date__gte=since).values_list(
+    for history, kind in ((Flag.history, "flag"), (Switch.history, "switch")):
+        recent = history.filter(history_date__gte=since).values_list(
             "name", "history_date", "history_type", "history_user__username"
         )
         for name, when, change, username in recent:
