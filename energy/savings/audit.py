@@ -88,6 +88,9 @@ class AuditReport:
 
 def _recommendations_audit(report: AuditReport, recommendations: list[Recommendation]) -> None:
     use_shares, bill_shares, yen = defaultdict(list), defaultdict(list), defaultdict(list)
+    # The share of what the kind's cap is of (a heating saving's share of the heating use, not
+    # of the whole year): the figure to read beside the cap.
+    claimed_shares = defaultdict(list)
     household_yen: dict[int, float] = defaultdict(float)
     household_bill: dict[int, float | None] = {}
     counts = defaultdict(lambda: {"current": 0, "with_figure": 0, "held_back": 0})
@@ -109,6 +112,8 @@ def _recommendations_audit(report: AuditReport, recommendations: list[Recommenda
             yen[r.kind].append(r.saving_jpy)
             household_yen[r.premise_id] += r.saving_jpy or 0.0
             limit = plausibility.CAPS.get(r.kind)
+            if limit is not None:
+                claimed_shares[r.kind].append(cap.get("claimed_share"))
             if limit is not None and not (
                 cap.get("claimed_share") is not None and cap["claimed_share"] <= limit.share
             ):
@@ -139,6 +144,7 @@ def _recommendations_audit(report: AuditReport, recommendations: list[Recommenda
         kind: {
             **counts[kind],
             "share_of_annual_use": _distribution(use_shares[kind]),
+            "claimed_share": _distribution(claimed_shares[kind]),
             "share_of_bill": _distribution(bill_shares[kind]),
             "saving_jpy": _distribution(yen[kind]),
             "cap": (

@@ -279,6 +279,32 @@ def test_figures_audit_scores_the_demo_against_its_truth_and_finds_no_defect(cap
     assert "within ±25 %" in out
 
 
+def test_figures_audit_reads_a_heating_saving_against_the_heating_use_its_cap_is_of(town, capsys):
+    """The audit's share beside a kind's cap is of what the cap is of: a heating saving's
+    share of the modelled heating use, not the smaller share of the meter's whole year."""
+    leaky, _, gas_meter = home_create(
+        region=town["region"],
+        temperature_c=town["temperature_c"],
+        days=town["days"],
+        gas_per_hdd=0.6,
+    )
+    generate(leaky, *[home[0] for home in town["homes"]])
+    heating = Recommendation.objects.get(meter=gas_meter, kind="heating", is_current=True)
+    check = heating.basis["plausibility"]
+    assert check["cap"]["claimed_share"] > check["share_of_annual_use"]
+
+    call_command("figures_audit", json=True, today=TODAY.isoformat())
+    row = json.loads(capsys.readouterr().out)["kinds"]["heating"]
+
+    assert row["claimed_share"]["max"] == pytest.approx(check["cap"]["claimed_share"])
+    assert row["share_of_annual_use"]["max"] == pytest.approx(check["share_of_annual_use"])
+    call_command("figures_audit", today=TODAY.isoformat())
+    table = capsys.readouterr().out
+    heating_line = next(line for line in table.splitlines() if line.startswith("heating "))
+    claimed = f"{100 * check['cap']['claimed_share']:.1f} %"
+    assert claimed in heating_line and heating_line.endswith("15% of heating use")
+
+
 def test_figures_audit_refuses_a_malformed_date(db):
     with pytest.raises(CommandError, match="--today"):
         call_command("figures_audit", today="2026-13-01")

@@ -65,14 +65,14 @@ class Command(BaseCommand):
         out("")
         out(
             f"{'kind':<14} {'current':>7} {'figure':>6} {'held':>5}  "
-            f"{'use share p50 / p90 / max':<27} {'bill share p50 / p90 / max':<27} cap"
+            f"{'bill share p50 / p90 / max':<27} {'claimed share p50 / p90 / max':<31} cap"
         )
         for kind, row in report.kinds.items():
-            use, bill = row["share_of_annual_use"], row["share_of_bill"]
+            claimed, bill = row["claimed_share"], row["share_of_bill"]
             cap = row["cap"]
             out(
                 f"{kind:<14} {row['current']:>7} {row['with_figure']:>6} {row['held_back']:>5}  "
-                f"{_triple(use):<27} {_triple(bill):<27} "
+                f"{_triple(bill):<27} {_triple(claimed):<31} "
                 + (f"{cap['share']:.0%} of {cap['of'].replace('_', ' ')}" if cap else "—")
             )
         household = report.household_share_of_bill
