@@ -7,11 +7,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from energy.savings.audit import figures_audit
+from energy.savings.audit import ALWAYS_ON_TOLERANCE, PERCENT_NEEDS_SPREAD, figures_audit
+from energy.savings.plausibility import HOUSEHOLD_BILL_CAP
 
 
-def _percent(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %"
+def _percent(value, decimals: int = 1) -> str:
+    return "—" if value is None else f"{100 * value:.{decimals}f} %"
 
 
 class Command(BaseCommand):
@@ -79,7 +80,8 @@ class Command(BaseCommand):
         out("")
         out(
             f"A home's shown savings together, share of its annual bill: {_triple(household)} "
-            f"({len(report.households_above_bill_cap)} homes at or above 30 %)"
+            f"({len(report.households_above_bill_cap)} homes at or above "
+            f"{_percent(HOUSEHOLD_BILL_CAP, 0)})"
         )
         for kind, worst in report.largest_percent.items():
             out(
@@ -100,7 +102,8 @@ class Command(BaseCommand):
             out(
                 f"  always-on use: {always_on.get('within_25_percent', 0)} "
                 f"of {always_on.get('n', 0)} "
-                f"within ±25 % ({_percent(always_on.get('share_within_25_percent'))}); "
+                f"within ±{_percent(ALWAYS_ON_TOLERANCE, 0)} "
+                f"({_percent(always_on.get('share_within_25_percent'))}); "
                 f"|error| median {_percent(always_on.get('median'))}, "
                 f"max {_percent(always_on.get('max'))}"
             )
@@ -125,9 +128,13 @@ class Command(BaseCommand):
         out("")
         problems = {
             "shown beyond its cap": report.shown_beyond_cap,
-            "home's savings at or above 30 % of its bill": report.households_above_bill_cap,
+            f"home's savings at or above {_percent(HOUSEHOLD_BILL_CAP, 0)} of its bill": (
+                report.households_above_bill_cap
+            ),
             "cohort mixing heating fuels": report.fuel_mixing,
-            "percentage above 300 % without the cohort's spread": report.percent_without_spread,
+            f"percentage above {PERCENT_NEEDS_SPREAD:.0f} % without the cohort's spread": (
+                report.percent_without_spread
+            ),
         }
         for label, items in problems.items():
             out(f"Defects, {label}: {len(items)}")
