@@ -7,20 +7,17 @@ shared cache is unreachable the counts stay in memory for the next flush: a requ
 because its metrics could not be written.
 """
 
-import logging
 import threading
 import time
 from collections import Counter
 
 from django.core.cache import cache
 
-from config.observability.metrics import REDIS_UNAVAILABLE
+from config.degrade import REDIS_ERRORS, redis_unavailable
 
 FLUSH_SECONDS = 5.0
 KEEP_SECONDS = 26 * 60 * 60
 KEY = "obs:web:{kind}:{minute}"
-
-logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pending: Counter = Counter()
@@ -56,13 +53,10 @@ def web_requests_flush() -> bool:
             except ValueError:  # expired between add and incr
                 cache.set(key, count, timeout=KEEP_SECONDS)
             del unwritten[kind, minute]
-    except Exception:  # Redis down or restarting: any client error, never the request's
+    except REDIS_ERRORS:  # Redis down or restarting: never the request's error
         with _lock:
             _pending.update(unwritten)
-        REDIS_UNAVAILABLE.labels("web_request_counts").inc()
-        logger.warning(
-            "Web request counts kept in memory: the shared cache is unreachable", exc_info=True
-        )
+        redis_unavailable(use="web_request_counts", lost="the counts stay in this process's memory")
         return False
     return True
 
