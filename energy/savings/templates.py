@@ -88,12 +88,12 @@ FUEL_LABELS = {
     "ja": {"gas": "ガス暖房の", "heat_pump": "ヒートポンプ暖房の", "other": "灯油などで暖房する"},
     "en": {"gas": "gas-heated ", "heat_pump": "heat-pump-heated ", "other": "kerosene-heated "},
 }
-# A confidence as it reads in a sentence ("Confidence: low"), for the templates and the portal.
 # Household size bands (``energy.savings.cohorts.household_size_band``) as the label says them.
 SIZE_BAND_LABELS = {
     "ja": {"1": "1人", "2": "2人", "3-4": "3〜4人", "5+": "5人以上の"},
     "en": {"1": "1 person", "2": "2 people", "3-4": "3-4 people", "5+": "5 or more people"},
 }
+# A confidence as it reads in a sentence ("Confidence: low"), for the templates and the portal.
 CONFIDENCE_LABELS = {
     Confidence.LOW: gettext_lazy("low"),
     Confidence.MEDIUM: gettext_lazy("medium"),
