@@ -5,9 +5,10 @@ and first-exposure marks, the overview's refresh lock, queuing a message) has an
 "Redis did not answer": the call site catches ``REDIS_ERRORS``, does without (lets the request
 through unthrottled, keeps the flag snapshot it has, writes to the database directly, …) and
 calls ``redis_unavailable``, which counts what was given up in
-``shoene_redis_unavailable_total{use}`` and logs it. The cache's socket timeouts
-(``CACHE_SOCKET_TIMEOUT_SECONDS``, ``CACHE_SOCKET_CONNECT_TIMEOUT_SECONDS``) bound how long a
-slow Redis can hold a request.
+``shoene_redis_unavailable_total{use}`` and logs it. Socket timeouts bound how long a slow
+Redis can hold a request: the cache's (``CACHE_SOCKET_TIMEOUT_SECONDS``,
+``CACHE_SOCKET_CONNECT_TIMEOUT_SECONDS``) and the broker's
+(``CELERY_BROKER_SOCKET_TIMEOUT_SECONDS``, ``CELERY_BROKER_SOCKET_CONNECT_TIMEOUT_SECONDS``).
 """
 
 import logging

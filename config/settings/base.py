@@ -139,9 +139,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Tokyo"
-# A message not acked within this time is redelivered by Redis (must exceed the
-# longest task); see Celery's "Redis caveats: visibility timeout".
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message not acked within this time is redelivered by Redis (must exceed the
+    # longest task); see Celery's "Redis caveats: visibility timeout".
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # A Redis that hangs (stopped, failing over, a half-open connection) holds a publish or a
+    # control ping at most this long per attempt, not forever (kombu's default): an ingest
+    # request's enqueue after commit, the overview's refresh, the /metrics worker ping. Above
+    # kombu's 1 s BRPOP timeout, so a worker's idle poll never times out.
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT_SECONDS", default=2.0),
+    "socket_connect_timeout": env.float(
+        "CELERY_BROKER_SOCKET_CONNECT_TIMEOUT_SECONDS", default=1.0
+    ),
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs: each app adds its own named entries, every one with a comment saying why it
 # runs, from its AppConfig.ready() (<app>/schedules.py, through

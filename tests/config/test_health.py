@@ -2,12 +2,17 @@
 Redis do; the worker metric says how many workers answer. (The worker's own probe, run against
 a real worker, is in tests/integration/test_worker_probe.py.)"""
 
+import contextlib
+import socket
+import threading
+
 import pytest
 from django.db import OperationalError
 from django.urls import reverse
 
 from config import health
 from config.celery_app import app as celery_app
+from config.observability.metrics import SystemCollector
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -15,21 +20,40 @@ pytestmark = pytest.mark.django_db
 NOTHING_LISTENS = "redis://127.0.0.1:1/0"  # port 1: connection refused at once
 
 
-@pytest.fixture
-def tasks_queued_on_a_dead_broker():
-    """Tasks go to a broker (as in production), and no broker, so no worker, is there."""
+@contextlib.contextmanager
+def _tasks_queued_on(broker_url: str):
+    """Tasks go to the broker at ``broker_url`` (as in production), not in-process."""
     names = ("CELERY_TASK_ALWAYS_EAGER", "task_always_eager", "CELERY_BROKER_URL", "broker_url")
     previous = {name: celery_app.conf.get(name) for name in names}
     celery_app.conf.update(
         {
             "CELERY_TASK_ALWAYS_EAGER": False,
             "task_always_eager": False,
-            "CELERY_BROKER_URL": NOTHING_LISTENS,
-            "broker_url": NOTHING_LISTENS,
+            "CELERY_BROKER_URL": broker_url,
+            "broker_url": broker_url,
         }
     )
-    yield
-    celery_app.conf.update(previous)
+    try:
+        yield
+    finally:
+        celery_app.conf.update(previous)
+
+
+@pytest.fixture
+def tasks_queued_on_a_dead_broker():
+    """Tasks go to a broker (as in production), and no broker, so no worker, is there."""
+    with _tasks_queued_on(NOTHING_LISTENS):
+        yield
+
+
+@pytest.fixture
+def tasks_queued_on_a_hung_broker():
+    """The broker accepts connections and never answers: Redis stopped (SIGSTOP), failing over,
+    or a half-open connection. The kernel completes the handshakes; nothing reads."""
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as server:
+        port = server.getsockname()[1]
+        with _tasks_queued_on(f"redis://127.0.0.1:{port}/0"):
+            yield
 
 
 def test_the_web_is_ready_with_no_worker_and_no_broker(client, tasks_queued_on_a_dead_broker):
@@ -90,3 +114,19 @@ def test_the_worker_metric_is_left_out_when_tasks_run_in_process(client):
     assert response.status_code == 200
     assert "# TYPE shoene_celery_workers gauge" in response.content.decode()
     assert "\nshoene_celery_workers " not in response.content.decode()
+
+
+def test_the_worker_metric_is_zero_when_the_broker_hangs(tasks_queued_on_a_hung_broker):
+    # Without the broker's socket timeouts the ping's publish waits forever, and so would the
+    # scrape (and an ingest request's enqueue).
+    families = {}
+
+    def scrape() -> None:
+        families.update((family.name, family) for family in SystemCollector().collect())
+
+    scraper = threading.Thread(target=scrape, daemon=True)
+    scraper.start()
+    scraper.join(timeout=60)
+
+    assert not scraper.is_alive(), "the scrape still waits on a broker that never answers"
+    assert [sample.value for sample in families["shoene_celery_workers"].samples] == [0]
