@@ -241,6 +241,10 @@ def snapshot() -> Snapshot:
         return current
     with _lock:
         current = _state["snapshot"]
+        # Checked by the thread that held the lock meanwhile: one Redis call per interval, not
+        # one per waiting thread (each up to the cache's socket timeout when Redis hangs).
+        if current is not None and time.monotonic() - _state["checked_at"] < _refresh_seconds():
+            return current
         try:
             version = cache.get(VERSION_CACHE_KEY) or 0
         except REDIS_ERRORS:

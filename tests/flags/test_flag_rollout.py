@@ -1,5 +1,7 @@
 """Flags for customers: sticky percentages, targeting, the snapshot, the registry and its checks."""
 
+import math
+import threading
 from datetime import date, timedelta
 from io import StringIO
 
@@ -101,6 +103,52 @@ def test_another_process_sees_a_change_after_the_refresh_interval(settings):
     assert not evaluation.flag_is_active(name="portal_winter_tips", unit=Unit(user))
     cache.set(evaluation.VERSION_CACHE_KEY, 12345)
     assert evaluation.flag_is_active(name="portal_winter_tips", unit=Unit(user))
+
+
+def test_threads_waiting_on_one_version_check_take_its_answer(settings, monkeypatch):
+    """Redis slow to answer the version: the threads queued behind the check do not each ask."""
+    settings.FLAGS_SNAPSHOT_SECONDS = 60
+    evaluation.snapshot_forget()
+    loaded = evaluation.snapshot()
+    evaluation._state["checked_at"] = -math.inf  # a check is due
+    answer, asked = threading.Event(), []
+
+    class SlowCache:
+        def get(self, key, default=None):
+            asked.append(key)
+            answer.wait(timeout=30)
+            return loaded.version
+
+    class CountedLock:
+        """The snapshot's lock, saying when each thread has reached it."""
+
+        def __init__(self) -> None:
+            self.lock, self.reached = threading.Lock(), threading.Semaphore(0)
+
+        def __enter__(self) -> None:
+            self.reached.release()
+            self.lock.acquire()
+
+        def __exit__(self, *exc_info) -> None:
+            self.lock.release()
+
+    lock = CountedLock()
+    monkeypatch.setattr(evaluation, "cache", SlowCache())
+    monkeypatch.setattr(evaluation, "_lock", lock)
+    snapshots = []
+    threads = [
+        threading.Thread(target=lambda: snapshots.append(evaluation.snapshot())) for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for _ in threads:  # all three passed the fast path and wait on the one check
+        assert lock.reached.acquire(timeout=30)
+    answer.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert asked == [evaluation.VERSION_CACHE_KEY]
+    assert snapshots == [loaded] * 3
 
 
 def test_a_warm_check_costs_no_query(django_assert_num_queries):
