@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.celery_app import task_by_name
+from config.degrade import REDIS_ERRORS, redis_unavailable
 from config.errors import Conflict, PayloadTooLarge, ShoeneError, ValidationFailed
 from config.observability.context import log_context
 from config.observability.metrics import BATCH_DURATION, BATCHES, READINGS, exemplar
@@ -124,6 +125,11 @@ def batch_enqueue(*, batch_id: UUID) -> None:
     def send() -> None:
         try:
             ingest_batch_process.delay(str(batch_id))
+        except REDIS_ERRORS:
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                raise
+            # The broker is down: counted, and the sweeper queues the batch later.
+            redis_unavailable(use="ingest_enqueue", lost="a batch waits, received, for the sweeper")
         except Exception:
             if settings.CELERY_TASK_ALWAYS_EAGER:
                 raise

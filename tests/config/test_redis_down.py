@@ -46,17 +46,19 @@ def redis_down(settings):
 
 
 def test_ingest_stores_the_batch_and_answers_202_without_a_rate_limit(
-    redis_down, gateway_client, electricity_meter
+    redis_down, gateway_client, electricity_meter, django_capture_on_commit_callbacks
 ):
-    before = given_up("api_rate_limit")
+    before, unqueued = given_up("api_rate_limit"), given_up("ingest_enqueue")
     body = "meter,ts,value\nE-0001,2026-01-10T00:00:00+09:00,0.4\n"
 
-    response = gateway_client.post("/api/v1/ingest/readings/", body, content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = gateway_client.post("/api/v1/ingest/readings/", body, content_type="text/csv")
 
     assert response.status_code == 202, response.content[:300]
     # Stored and left "received": the broker is down too, so the sweeper will queue it.
     assert IngestBatch.objects.get(pk=response.json()["id"]).status == BatchStatus.RECEIVED
     assert given_up("api_rate_limit") == before + 1
+    assert given_up("ingest_enqueue") == unqueued + 1
 
 
 def test_an_api_read_answers_200_without_a_rate_limit(redis_down, api_client_for):
