@@ -2,7 +2,6 @@
 Redis do; the worker metric says how many workers answer. (The worker's own probe, run against
 a real worker, is in tests/integration/test_worker_probe.py.)"""
 
-import contextlib
 import socket
 import threading
 
@@ -11,38 +10,17 @@ from django.db import OperationalError
 from django.urls import reverse
 
 from config import health
-from config.celery_app import app as celery_app
 from config.observability.metrics import SystemCollector
 from tests import factories
+from tests.brokers import NOTHING_LISTENS, tasks_queued_on
 
 pytestmark = pytest.mark.django_db
-
-NOTHING_LISTENS = "redis://127.0.0.1:1/0"  # port 1: connection refused at once
-
-
-@contextlib.contextmanager
-def _tasks_queued_on(broker_url: str):
-    """Tasks go to the broker at ``broker_url`` (as in production), not in-process."""
-    names = ("CELERY_TASK_ALWAYS_EAGER", "task_always_eager", "CELERY_BROKER_URL", "broker_url")
-    previous = {name: celery_app.conf.get(name) for name in names}
-    celery_app.conf.update(
-        {
-            "CELERY_TASK_ALWAYS_EAGER": False,
-            "task_always_eager": False,
-            "CELERY_BROKER_URL": broker_url,
-            "broker_url": broker_url,
-        }
-    )
-    try:
-        yield
-    finally:
-        celery_app.conf.update(previous)
 
 
 @pytest.fixture
 def tasks_queued_on_a_dead_broker():
     """Tasks go to a broker (as in production), and no broker, so no worker, is there."""
-    with _tasks_queued_on(NOTHING_LISTENS):
+    with tasks_queued_on(NOTHING_LISTENS):
         yield
 
 
@@ -52,7 +30,7 @@ def tasks_queued_on_a_hung_broker():
     or a half-open connection. The kernel completes the handshakes; nothing reads."""
     with socket.create_server(("127.0.0.1", 0), backlog=16) as server:
         port = server.getsockname()[1]
-        with _tasks_queued_on(f"redis://127.0.0.1:{port}/0"):
+        with tasks_queued_on(f"redis://127.0.0.1:{port}/0"):
             yield
 
 

@@ -5,15 +5,13 @@ import pytest
 from django.urls import reverse
 from prometheus_client import REGISTRY
 
-from config.celery_app import app as celery_app
 from energy.models import BatchStatus, IngestBatch
 from flags import evaluation
 from flags.models import Flag, PortalVisit
 from tests import factories
+from tests.brokers import NOTHING_LISTENS, tasks_queued_on
 
 pytestmark = pytest.mark.django_db
-
-NOTHING_LISTENS = "redis://127.0.0.1:1/0"  # port 1: connection refused at once
 
 
 def given_up(use: str) -> float:
@@ -31,18 +29,8 @@ def redis_down(settings):
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         },
     }
-    names = ("CELERY_TASK_ALWAYS_EAGER", "task_always_eager", "CELERY_BROKER_URL", "broker_url")
-    previous = {name: celery_app.conf.get(name) for name in names}
-    celery_app.conf.update(
-        {
-            "CELERY_TASK_ALWAYS_EAGER": False,
-            "task_always_eager": False,
-            "CELERY_BROKER_URL": NOTHING_LISTENS,
-            "broker_url": NOTHING_LISTENS,
-        }
-    )
-    yield
-    celery_app.conf.update(previous)
+    with tasks_queued_on(NOTHING_LISTENS):
+        yield
 
 
 def test_ingest_stores_the_batch_and_answers_202_without_a_rate_limit(
