@@ -81,6 +81,7 @@ class IngestBatchAdmin(admin.ModelAdmin):
         "accepted_count",
         "duplicate_count",
         "corrected_count",
+        "stale_count",
         "rejected_count",
         "received_at",
     ]

@@ -409,7 +409,9 @@ def demo_seed(
             )
         # Every premise's recommendations are computed once below, not after each meter.
         batch = batch_process(batch_id=batch.pk, recommendations_follow=False)
-        readings += batch.accepted_count + batch.duplicate_count + batch.corrected_count
+        readings += (
+            batch.accepted_count + batch.duplicate_count + batch.corrected_count + batch.stale_count
+        )
         rejected += batch.rejected_count
     # Recommendations for every premise as of the day after the data end (the nightly job's
     # work), so the portal and API have them from the start.

@@ -299,6 +299,11 @@ class Reading(models.Model):
     quality = models.CharField(
         _("quality"), max_length=10, choices=Quality.choices, default=Quality.MEASURED
     )
+    # When the source produced this value: the row's own source_time, else its delivery's
+    # (a file's time), else when the delivery was received. A value produced earlier than this
+    # one does not replace it (energy/ingest/store.py). Empty for readings stored before it
+    # was recorded: any later delivery replaces those.
+    source_time = models.DateTimeField(_("source time"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("reading")
@@ -308,14 +313,25 @@ class Reading(models.Model):
         return f"{self.meter_id} {self.ts.isoformat()} {self.value}"
 
 
+class RevisionKind(models.TextChoices):
+    REPLACED = "replaced", _("Replaced by a newer value")
+    STALE = "stale", _("Older than the stored value; not applied")
+
+
 class ReadingRevision(models.Model):
-    """The value a reading had before a correction replaced it."""
+    """A value a reading does not hold (any more): the one a newer correction replaced, or one
+    that arrived produced earlier than the stored value and was kept here without applying it.
+    """
 
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, db_index=False)
     ts = models.DateTimeField(_("interval start"))
-    value = models.FloatField(_("previous value"))
-    quality = models.CharField(_("previous quality"), max_length=10, choices=Quality.choices)
-    replaced_at = models.DateTimeField(_("replaced at"), auto_now_add=True)
+    value = models.FloatField(_("value"))
+    quality = models.CharField(_("quality"), max_length=10, choices=Quality.choices)
+    source_time = models.DateTimeField(_("source time"), null=True, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=RevisionKind.choices, default=RevisionKind.REPLACED
+    )
+    replaced_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     batch = models.ForeignKey(
         "IngestBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
     )
@@ -326,7 +342,7 @@ class ReadingRevision(models.Model):
         indexes = [models.Index(fields=["meter", "ts"], name="revision_meter_ts")]
 
     def __str__(self) -> str:
-        return f"{self.meter_id} {self.ts.isoformat()} was {self.value}"
+        return f"{self.meter_id} {self.ts.isoformat()} {self.kind} {self.value}"
 
 
 class WeatherObservation(models.Model):
@@ -465,6 +481,15 @@ class IngestBatch(models.Model):
     payload_sha256 = models.CharField(_("payload SHA-256"), max_length=64)
     # Deliveries of cumulative registers (energy/interop/routeb/register.py): the payload above
     # holds the interval values differenced from them, this the registers as delivered.
+    source_time = models.DateTimeField(
+        _("source time"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the source produced this delivery (a file's time); empty: when it was received. "
+            "Readings without their own source time take this one."
+        ),
+    )
     register_payload = models.TextField(
         _("raw register payload"),
         blank=True,
@@ -483,6 +508,13 @@ class IngestBatch(models.Model):
     accepted_count = models.PositiveIntegerField(_("accepted"), default=0)
     duplicate_count = models.PositiveIntegerField(_("duplicates"), default=0)
     corrected_count = models.PositiveIntegerField(_("corrected"), default=0)
+    stale_count = models.PositiveIntegerField(
+        _("older than stored"),
+        default=0,
+        help_text=_(
+            "Changed values produced earlier than the stored ones: kept as revisions, not applied."
+        ),
+    )
     rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
     rejected_rows = models.JSONField(
         _("rejected rows"),
@@ -516,3 +548,8 @@ class IngestBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+    @property
+    def produced_at(self) -> datetime:
+        """The source time of the batch's readings that carry none of their own."""
+        return self.source_time or self.received_at

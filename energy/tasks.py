@@ -33,6 +33,7 @@ def ingest_batch_process(batch_id: str) -> dict:
         "accepted": batch.accepted_count,
         "duplicates": batch.duplicate_count,
         "corrected": batch.corrected_count,
+        "stale": batch.stale_count,
         "rejected": batch.rejected_count,
     }
 

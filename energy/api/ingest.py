@@ -30,6 +30,7 @@ class BatchOutputSerializer(serializers.ModelSerializer):
             "idempotency_key",
             "row_count",
             "counts",
+            "source_time",
             "received_at",
             "started_at",
             "finished_at",
@@ -48,6 +49,7 @@ class BatchOutputSerializer(serializers.ModelSerializer):
             "accepted": batch.accepted_count,
             "duplicate": batch.duplicate_count,
             "corrected": batch.corrected_count,
+            "stale": batch.stale_count,
             "rejected": batch.rejected_count,
         }
 
@@ -57,6 +59,14 @@ class JsonReadingSerializer(serializers.Serializer):
     ts = serializers.DateTimeField(help_text="The interval's start, with an offset.")
     value = serializers.FloatField(help_text="kWh or m³ in the interval.")
     quality = serializers.ChoiceField(choices=["measured", "estimated"], required=False)
+    source_time = serializers.DateTimeField(
+        required=False,
+        help_text=(
+            "When the source produced the value (e.g. the gateway's reading time), with an "
+            "offset; default: when the batch was received. A changed value replaces the stored "
+            "one only if it is no older; an older one is kept as a revision."
+        ),
+    )
 
 
 def batch_accepted_response(
@@ -94,7 +104,10 @@ class IngestReadingsView(APIView):
     @extend_schema(
         request={
             "application/json": JsonReadingsSerializer,
-            "text/csv": {"type": "string", "description": "meter,ts,value[,quality] rows"},
+            "text/csv": {
+                "type": "string",
+                "description": "meter,ts,value[,quality][,source_time] rows",
+            },
         },
         parameters=[
             OpenApiParameter(

@@ -15,7 +15,7 @@ from config.errors import PayloadTooLarge, ShoeneError, ValidationFailed
 from energy.models import BatchFormat
 
 CSV_REQUIRED_COLUMNS = ("meter", "ts", "value")
-CSV_COLUMNS = (*CSV_REQUIRED_COLUMNS, "quality")
+CSV_COLUMNS = (*CSV_REQUIRED_COLUMNS, "quality", "source_time")
 
 CONTENT_TYPES = {
     "application/json": BatchFormat.JSON,
@@ -59,9 +59,13 @@ class RawRow(NamedTuple):
     quality: Any = None
     problem: str | None = None  # set when the row's shape is wrong (malformed)
     reason: str | None = None  # the rejection reason for ``problem`` (default: malformed)
+    source_time: Any = None  # when the source produced the value (else the batch's time)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"meter": self.meter, "ts": self.ts, "value": self.value, "quality": self.quality}
+        row = {"meter": self.meter, "ts": self.ts, "value": self.value, "quality": self.quality}
+        if self.source_time is not None:
+            row["source_time"] = self.source_time
+        return row
 
 
 def format_for_content_type(content_type: str) -> BatchFormat:
@@ -157,7 +161,16 @@ def _json_rows(text: str) -> Iterator[RawRow]:
             cleaned = _without_nul(fields)
             if cleaned != fields:
                 # PostgreSQL text and jsonb cannot hold NUL: report the row with U+FFFD instead.
-                yield RawRow(index, *cleaned, problem="text must not contain NUL characters")
+                meter, ts, value, quality, source_time = cleaned
+                yield RawRow(
+                    index,
+                    meter,
+                    ts,
+                    value,
+                    quality,
+                    problem="text must not contain NUL characters",
+                    source_time=source_time,
+                )
                 continue
         missing = [key for key in CSV_REQUIRED_COLUMNS if key not in item]
         yield RawRow(
@@ -167,6 +180,7 @@ def _json_rows(text: str) -> Iterator[RawRow]:
             item.get("value"),
             item.get("quality"),
             problem=f"missing {', '.join(missing)}" if missing else None,
+            source_time=item.get("source_time"),
         )
 
 
@@ -192,7 +206,7 @@ def _csv_header(reader: Any) -> list[str]:
     unknown = [column for column in columns if column not in CSV_COLUMNS]
     if missing or unknown or len(set(columns)) != len(columns):
         raise ValidationFailed(
-            "The CSV header must be meter,ts,value[,quality]"
+            "The CSV header must be meter,ts,value[,quality][,source_time]"
             + (f"; missing: {', '.join(missing)}" if missing else "")
             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
             + ".",
@@ -230,7 +244,12 @@ def _csv_rows(text: str) -> Iterator[RawRow]:
         else:
             fields = dict(zip(columns, record, strict=True))
             yield RawRow(
-                line, fields["meter"], fields["ts"], fields["value"], fields.get("quality") or None
+                line,
+                fields["meter"],
+                fields["ts"],
+                fields["value"],
+                fields.get("quality") or None,
+                source_time=fields.get("source_time") or None,
             )
 
 

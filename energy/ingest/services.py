@@ -4,7 +4,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -45,11 +45,14 @@ def batch_receive(
     source: str = "api",
     enqueue: bool = True,
     fmt: str | None = None,
+    source_time: datetime | None = None,
 ) -> tuple[IngestBatch, bool]:
     """Store a delivered body as a batch and queue it; return (batch, created).
 
     ``enqueue=False`` leaves queuing (or processing in place) to the caller, as back-fills do.
     ``fmt`` names the format when the content type alone does not (Green Button XML).
+    ``source_time`` is when the source produced the body (a file's time), if not just now:
+    its readings do not replace values produced later.
 
     The body is checked as a whole first (unparseable or too large: an error, nothing stored).
     With an idempotency key the client already used, the earlier batch is returned.
@@ -84,6 +87,7 @@ def batch_receive(
                 payload=text,
                 payload_sha256=digest,
                 row_count=rows,
+                source_time=source_time,
             )
             if enqueue:
                 batch_enqueue(batch_id=batch.pk)
@@ -167,6 +171,7 @@ def _batch_observe(batch: IngestBatch, *, seconds: float) -> None:
         READINGS.labels("accepted", "").inc(batch.accepted_count)
         READINGS.labels("duplicate", "").inc(batch.duplicate_count)
         READINGS.labels("corrected", "").inc(batch.corrected_count)
+        READINGS.labels("stale", "").inc(batch.stale_count)
         for reason, count in batch.rejected_reasons.items():
             READINGS.labels("rejected", reason).inc(count)
     logger.info(
@@ -180,6 +185,7 @@ def _batch_observe(batch: IngestBatch, *, seconds: float) -> None:
             "accepted": batch.accepted_count,
             "duplicates": batch.duplicate_count,
             "corrected": batch.corrected_count,
+            "stale": batch.stale_count,
             "rejected": batch.rejected_count,
         },
     )
@@ -233,7 +239,12 @@ def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None
         else:
             rows = list(parse_rows(text=batch.payload, fmt=batch.format))
         serials = {row.meter for row in rows if isinstance(row.meter, str)}
-        result = readings_validate(rows, meters=meter_rules(serials=serials), now=timezone.now())
+        result = readings_validate(
+            rows,
+            meters=meter_rules(serials=serials),
+            now=timezone.now(),
+            produced_at=batch.produced_at,
+        )
 
     # Batches for the same meters take turns from here to commit (meters locked in id order,
     # so no deadlock): otherwise two could rebuild the same day concurrently, each without
@@ -260,6 +271,7 @@ def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None
     batch.accepted_count = stored.inserted
     batch.duplicate_count = stored.duplicates
     batch.corrected_count = stored.corrected
+    batch.stale_count = stored.stale
     batch.rejected_count = len(result.rejected)
     batch.rejected_rows = [rejection.as_dict() for rejection in result.rejected[:keep]]
     batch.rejected_reasons = dict(Counter(str(r.reason) for r in result.rejected))
@@ -271,6 +283,7 @@ def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None
             "accepted_count",
             "duplicate_count",
             "corrected_count",
+            "stale_count",
             "rejected_count",
             "rejected_rows",
             "rejected_reasons",
@@ -297,7 +310,8 @@ def batch_replay(*, batch: IngestBatch, client) -> IngestBatch:
     """Ingest a stored batch's payload again as a new batch, processed in place.
 
     For readings that were held back (a Green Button usage point assigned to a meter since):
-    readings stored the first time come back as duplicates and change nothing.
+    readings stored the first time come back as duplicates and change nothing. The replay keeps
+    the original's source time, so it does not undo corrections that arrived since.
     """
     body = batch.payload.encode("utf-8")
     with transaction.atomic():
@@ -308,6 +322,7 @@ def batch_replay(*, batch: IngestBatch, client) -> IngestBatch:
             fmt=batch.format,
             source="replay",
             enqueue=False,
+            source_time=batch.produced_at,
         )
     return batch_process(batch_id=replay.pk)
 

@@ -3,7 +3,7 @@
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -11,6 +11,10 @@ from energy.ingest.parse import RawRow
 from energy.models import Quality
 
 QUALITIES = frozenset(Quality.values)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+# A source's clock may run a little ahead of ours; further ahead, its times cannot be trusted.
+SOURCE_CLOCK_AHEAD_S = 300
 
 
 class Reason(StrEnum):
@@ -22,6 +26,7 @@ class Reason(StrEnum):
     NOT_FINITE = "not_finite"
     TOO_LARGE = "too_large"
     DUPLICATE_IN_BATCH = "duplicate_in_batch"
+    INVALID_SOURCE_TIME = "invalid_source_time"
     # Green Button files: a usage point with no meter yet, a reading whose interval is not the
     # meter's (monthly billing periods), a usage point of another commodity than its meter.
     UNMAPPED_USAGE_POINT = "unmapped_usage_point"
@@ -43,10 +48,21 @@ class ValidReading(NamedTuple):  # a tuple: cheap to make once per delivered row
     epoch: int  # interval start, seconds since 1970-01-01 UTC
     value: float
     quality: str
+    # When the source produced the value, microseconds since 1970-01-01 UTC (None: unknown).
+    source_us: int | None = None
 
     @property
     def ts(self) -> datetime:
         return datetime.fromtimestamp(self.epoch, tz=UTC)
+
+
+def microseconds(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since 1970-01-01 UTC (exact, unlike a float)."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+def from_microseconds(us: int) -> datetime:
+    return EPOCH + us * MICROSECOND
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,19 +92,29 @@ def readings_validate(
     *,
     meters: dict[str, MeterRules],
     now: datetime,
+    produced_at: datetime | None = None,
 ) -> ValidationResult:
-    """Split raw rows into valid readings and rejections (with reasons), keeping row order."""
+    """Split raw rows into valid readings and rejections (with reasons), keeping row order.
+
+    ``produced_at`` is the source time of rows that carry none of their own (the batch's).
+    """
     result = ValidationResult()
     valid, rejected = result.valid, result.rejected
     now_epoch = now.timestamp()
     seen: set[tuple[int, int]] = set()
+    sources = _Sources(
+        default=None if produced_at is None else microseconds(produced_at),
+        latest=microseconds(now) + SOURCE_CLOCK_AHEAD_S * 1_000_000,
+    )
 
     # Rows of one delivery share few distinct timestamps (many meters, the same intervals):
     # parse each distinct string once.
     epochs: dict[str, object] = {}
 
     for row in rows:
-        reason, message, reading = _check(row, meters, now_epoch, epochs)
+        reason, message, reading = _check(row, meters, now_epoch, epochs, sources.default)
+        if reading is not None and row.source_time is not None:
+            reason, message, reading = sources.stamp(row, reading)
         if reading is not None:
             key = (reading.meter_id, reading.epoch)
             if key in seen:
@@ -108,6 +134,56 @@ _BAD_TS = object()
 _NAIVE_TS = object()
 
 
+@dataclass(slots=True)
+class _Sources:
+    """Gives valid readings their source time: the row's own, checked, or the batch's."""
+
+    default: int | None
+    latest: int  # later source times are in the future (beyond a clock's allowance)
+    parsed: dict[str, object] = field(default_factory=dict)
+
+    def stamp(self, row: RawRow, reading: ValidReading):
+        """The reading with the row's own source time, or the reason it cannot have it."""
+        if not isinstance(row.source_time, str):
+            return Reason.INVALID_SOURCE_TIME, "source_time must be an ISO 8601 string", None
+        us = self._microseconds(row.source_time)
+        if us is _BAD_TS:
+            return (
+                Reason.INVALID_SOURCE_TIME,
+                f"source_time {row.source_time!r} is not an ISO 8601 date-time",
+                None,
+            )
+        if us is _NAIVE_TS:
+            return (
+                Reason.INVALID_SOURCE_TIME,
+                "source_time needs a UTC offset, e.g. 2026-01-15T10:00:05+09:00",
+                None,
+            )
+        if us > self.latest:
+            return Reason.INVALID_SOURCE_TIME, "source_time is in the future", None
+        if us < reading.epoch * 1_000_000:
+            return (
+                Reason.INVALID_SOURCE_TIME,
+                "source_time is before the interval it reports began",
+                None,
+            )
+        return None, None, reading._replace(source_us=us)
+
+    def _microseconds(self, text: str) -> object:
+        try:
+            return self.parsed[text]
+        except KeyError:
+            pass
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            us = _BAD_TS
+        else:
+            us = _NAIVE_TS if moment.tzinfo is None else microseconds(moment)
+        self.parsed[text] = us
+        return us
+
+
 def _epoch(text: str, epochs: dict[str, object]) -> object:
     """Seconds since the epoch for an ISO 8601 string, or _BAD_TS / _NAIVE_TS (memoised)."""
     try:
@@ -124,7 +200,13 @@ def _epoch(text: str, epochs: dict[str, object]) -> object:
     return epoch
 
 
-def _check(row: RawRow, meters: dict[str, MeterRules], now_epoch: float, epochs: dict):
+def _check(
+    row: RawRow,
+    meters: dict[str, MeterRules],
+    now_epoch: float,
+    epochs: dict,
+    source_us: int | None,
+):
     if row.problem:
         return Reason(row.reason or Reason.MALFORMED), row.problem, None
     if not isinstance(row.meter, str) or not row.meter:
@@ -178,7 +260,7 @@ def _check(row: RawRow, meters: dict[str, MeterRules], now_epoch: float, epochs:
     quality = row.quality or Quality.MEASURED
     if quality not in QUALITIES:
         return Reason.MALFORMED, f"quality must be one of {', '.join(sorted(QUALITIES))}", None
-    return None, None, ValidReading(rules.id, epoch, value, quality)
+    return None, None, ValidReading(rules.id, epoch, value, quality, source_us)
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

@@ -66,7 +66,7 @@ def test_ingest_file_backfills_a_csv_in_batches_with_reasons(db, tmp_path, capsy
     call_command("ingest_file", str(path), batch_rows=2, verbosity=0)
 
     out = capsys.readouterr().out
-    assert "2 accepted, 0 duplicate, 0 corrected, 1 rejected in 2 batch(es)" in out
+    assert "2 accepted, 0 duplicate, 0 corrected, 0 stale, 1 rejected in 2 batch(es)" in out
     assert IngestBatch.objects.filter(source="file").count() == 2
     day = DailyUsage.objects.get(meter__serial="E-7")
     assert (day.date, day.total) == (date(2026, 1, 15), pytest.approx(1.1))

@@ -79,7 +79,13 @@ def test_nine_day_sample_is_stored_under_the_mapped_meter_and_rolled_up(api_clie
 
     assert batch["status"] == "done", batch
     assert batch["format"] == "greenbutton"
-    assert batch["counts"] == {"accepted": 216, "duplicate": 0, "corrected": 0, "rejected": 0}
+    assert batch["counts"] == {
+        "accepted": 216,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 0,
+    }
     # 52 × 273 + 67 × 819 + 7 × 1092 + 90 × 1365 = 14 196 + 54 873 + 7 644 + 122 850
     # = 199 563 Wh = 199.563 kWh, in 216 hourly readings.
     assert Reading.objects.filter(meter=meter).count() == 216
@@ -119,7 +125,13 @@ def test_gas_billing_periods_are_rejected_with_a_reason_not_stored(api_client_fo
 
     # Five billing periods of 35, 28, 30, 33 and 27 days: none is a 60-minute interval.
     # (They hold 37 + 14 + 21 + 27 + 41 = 140 therm = 140 × 105.4804 / 45 = 328.16 m³.)
-    assert batch["counts"] == {"accepted": 0, "duplicate": 0, "corrected": 0, "rejected": 5}
+    assert batch["counts"] == {
+        "accepted": 0,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 5,
+    }
     assert {row["reason"] for row in batch["rejected_rows"]} == {"interval_mismatch"}
     first = batch["rejected_rows"][0]
     assert "3024000 s (35 days)" in first["message"]
@@ -169,7 +181,13 @@ def test_unassigned_usage_point_is_registered_and_its_readings_wait_for_staff(
 
     # The same file again changes nothing: every reading is a duplicate.
     again = batch_json(upload("electric_containerized.xml", client=client), client)
-    assert again["counts"] == {"accepted": 0, "duplicate": 8, "corrected": 0, "rejected": 0}
+    assert again["counts"] == {
+        "accepted": 0,
+        "duplicate": 8,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 0,
+    }
 
 
 def test_replaying_usage_points_ingests_each_file_once_and_skips_those_without_a_meter(
@@ -276,10 +294,54 @@ def test_ingest_file_command_reads_a_green_button_file(db, capsys):
         verbosity=0,
     )
     assert (
-        "8 accepted, 0 duplicate, 0 corrected, 0 rejected in 1 batch(es)" in capsys.readouterr().out
+        "8 accepted, 0 duplicate, 0 corrected, 0 stale, 0 rejected in 1 batch(es)"
+        in capsys.readouterr().out
     )
     assert total(meter) == pytest.approx(4.086)
     assert IngestBatch.objects.get().format == BatchFormat.GREENBUTTON
+
+
+def test_readings_take_their_interval_blocks_updated_time_as_their_source_time(db):
+    """Each IntervalBlock entry's <updated> says when its values were produced, so a file
+    exported before a correction does not undo it when imported after."""
+    meter = hourly_meter("E-GB-TIME", point=CONTAINERIZED_POINT)
+    factories.UserFactory(username="ops", is_superuser=True)
+    call_command(
+        "ingest_file",
+        str(DATA / "electric_containerized.xml"),
+        "--format",
+        "greenbutton",
+        verbosity=0,
+    )
+
+    times = dict(Reading.objects.filter(meter=meter).values_list("ts", "source_time"))
+    first_block = datetime(2011, 1, 1, 8, tzinfo=UTC)  # 4 hours, updated 20:00 that day
+    second_block = datetime(2011, 1, 1, 20, tzinfo=UTC)  # 4 hours, updated 08:00 next day
+    assert times[first_block] == datetime(2011, 1, 1, 20, tzinfo=UTC)
+    assert times[second_block] == datetime(2011, 1, 2, 8, tzinfo=UTC)
+    assert len(set(times.values())) == 2
+
+
+def test_an_updated_time_that_cannot_be_when_the_values_were_made_is_not_used(db, tmp_path):
+    """An <updated> before its readings ended (or in the future) is a file's clock error: the
+    readings fall back to the time the file was received rather than being refused."""
+    meter = hourly_meter("E-GB-ODD", point=CONTAINERIZED_POINT)
+    factories.UserFactory(username="ops", is_superuser=True)
+    text = (DATA / "electric_containerized.xml").read_text()
+    path = tmp_path / "odd.xml"
+    path.write_text(
+        text.replace(
+            "<updated>2011-01-01T20:00:00Z</updated>", "<updated>2010-06-01T00:00:00Z</updated>"
+        ).replace(
+            "<updated>2011-01-02T08:00:00Z</updated>", "<updated>2999-01-01T00:00:00Z</updated>"
+        )
+    )
+    call_command("ingest_file", str(path), "--source-time", "2012-01-01T00:00:00Z", verbosity=0)
+
+    assert set(Reading.objects.filter(meter=meter).values_list("source_time", flat=True)) == {
+        datetime(2012, 1, 1, tzinfo=UTC)
+    }
+    assert Reading.objects.filter(meter=meter).count() == 8
 
 
 def test_ingest_file_command_refuses_a_bad_file_with_a_reason(db, tmp_path):

@@ -93,7 +93,13 @@ def test_json_readings_are_stored_with_their_quality(post, batch_of, electricity
     assert batch["status"] == "done"
     assert batch["format"] == "json"
     assert batch["row_count"] == 3
-    assert batch["counts"] == {"accepted": 3, "duplicate": 0, "corrected": 0, "rejected": 0}
+    assert batch["counts"] == {
+        "accepted": 3,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 0,
+    }
     assert batch["rejected_rows"] == []
     assert stored(electricity_meter) == [
         (utc(2026, 1, 14, 15, 0), 0.5, "measured"),
@@ -118,7 +124,13 @@ def test_csv_readings_are_stored(post, batch_of, electricity_meter):
     batch = batch_of(post(body, "text/csv"))
 
     assert batch["format"] == "csv"
-    assert batch["counts"] == {"accepted": 2, "duplicate": 0, "corrected": 0, "rejected": 0}
+    assert batch["counts"] == {
+        "accepted": 2,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 0,
+    }
     assert stored(electricity_meter) == [
         (utc(2026, 1, 14, 15, 0), 0.5, "measured"),
         (utc(2026, 1, 14, 15, 30), 0.75, "measured"),
@@ -195,7 +207,13 @@ def test_json_rejected_row_is_reported_with_line_and_reason(
     batch = batch_of(post(json_body(GOOD_JSON, bad)))
 
     assert batch["status"] == "done"
-    assert batch["counts"] == {"accepted": 1, "duplicate": 0, "corrected": 0, "rejected": 1}
+    assert batch["counts"] == {
+        "accepted": 1,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 1,
+    }
     [rejected] = batch["rejected_rows"]
     assert rejected["line"] == 2
     assert rejected["reason"] == reason
@@ -290,7 +308,13 @@ def test_csv_rejected_row_is_reported_with_line_and_reason(
 
     batch = batch_of(post(body, "text/csv"))
 
-    assert batch["counts"] == {"accepted": 1, "duplicate": 0, "corrected": 0, "rejected": 1}
+    assert batch["counts"] == {
+        "accepted": 1,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 1,
+    }
     [rejected] = batch["rejected_rows"]
     assert (rejected["line"], rejected["reason"]) == (3, reason)  # the header is line 1
     assert stored(electricity_meter) == [(utc(2026, 1, 14, 15, 0), 0.5, "measured")]
@@ -333,7 +357,13 @@ def test_a_batch_with_some_bad_rows_stores_all_good_rows(post, batch_of, electri
 
     batch = batch_of(post(json_body(*rows)))
 
-    assert batch["counts"] == {"accepted": 4, "duplicate": 0, "corrected": 0, "rejected": 3}
+    assert batch["counts"] == {
+        "accepted": 4,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 3,
+    }
     assert [(row["line"], row["reason"]) for row in batch["rejected_rows"]] == [
         (2, "negative"),
         (4, "unknown_meter"),
@@ -400,7 +430,13 @@ def test_posting_the_same_readings_again_counts_duplicates_and_changes_nothing(
     again = batch_of(post(body))
 
     assert again["id"] != first["id"]
-    assert again["counts"] == {"accepted": 0, "duplicate": 2, "corrected": 0, "rejected": 0}
+    assert again["counts"] == {
+        "accepted": 0,
+        "duplicate": 2,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 0,
+    }
     assert stored(electricity_meter) == before
     assert not ReadingRevision.objects.exists()
 
@@ -427,7 +463,13 @@ def test_a_changed_value_is_a_correction_that_keeps_the_old_value(
         )
     )
 
-    assert correction["counts"] == {"accepted": 1, "duplicate": 1, "corrected": 1, "rejected": 0}
+    assert correction["counts"] == {
+        "accepted": 1,
+        "duplicate": 1,
+        "corrected": 1,
+        "stale": 0,
+        "rejected": 0,
+    }
     assert stored(electricity_meter) == [
         (utc(2026, 1, 14, 15, 0), 0.55, "measured"),
         (utc(2026, 1, 14, 15, 30), 0.7, "measured"),

@@ -16,9 +16,11 @@ from config.errors import PayloadTooLarge, ValidationFailed
 from energy.ingest.parse import RawRow, decode_body, parse_rows, payload_check
 from energy.ingest.validate import (
     QUALITIES,
+    SOURCE_CLOCK_AHEAD_S,
     MeterRules,
     Reason,
     ValidReading,
+    microseconds,
     readings_validate,
 )
 from energy.models import BatchFormat
@@ -262,6 +264,8 @@ raw_rows = st.builds(
     value=values,
     quality=st.one_of(st.none(), st.sampled_from(["measured", "estimated", "", "bogus"])),
     problem=st.one_of(st.none(), st.none(), st.just("wrong shape")),
+    reason=st.none(),
+    source_time=st.one_of(st.none(), st.none(), timestamps),
 )
 # Rows drawn with repetition from a small pool, so repeated intervals are common.
 row_lists = (
@@ -269,7 +273,7 @@ row_lists = (
     .flatmap(lambda pool: st.lists(st.sampled_from(pool), max_size=30))
     .map(
         lambda rows: [
-            RawRow(n, r.meter, r.ts, r.value, r.quality, r.problem)
+            RawRow(n, r.meter, r.ts, r.value, r.quality, r.problem, source_time=r.source_time)
             for n, r in enumerate(rows, start=1)
         ]
     )
@@ -306,6 +310,9 @@ def test_valid_readings_are_on_the_grid_finite_within_limits_and_ended(rows, now
         assert reading.ts + timedelta(minutes=rules.interval_minutes) <= now
         assert reading.ts.tzinfo is UTC
         assert reading.quality in QUALITIES
+        if reading.source_us is not None:  # produced after the interval began, not ahead of us
+            assert reading.epoch * 10**6 <= reading.source_us
+            assert reading.source_us <= microseconds(now) + SOURCE_CLOCK_AHEAD_S * 10**6
     keys = [(reading.meter_id, reading.epoch) for reading in result.valid]
     assert len(keys) == len(set(keys))
 

@@ -71,7 +71,13 @@ def test_registers_become_interval_readings_through_the_pipeline(electricity_met
     assert response["Location"] == data["url"]
     processed = batch_of(response)
     assert processed["status"] == "done"
-    assert processed["counts"] == {"accepted": 3, "duplicate": 0, "corrected": 0, "rejected": 0}
+    assert processed["counts"] == {
+        "accepted": 3,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 0,
+    }
     registers = data["registers"]
     assert registers["intervals"] == 3
     assert registers["chained"] is False

@@ -16,7 +16,13 @@ def test_posted_csv_is_stored_and_rolled_up(
     assert response.status_code == 202, response.content
     batch = gateway_client.get(response["Location"]).json()
     assert batch["status"] == "done"
-    assert batch["counts"] == {"accepted": 2, "duplicate": 0, "corrected": 0, "rejected": 0}
+    assert batch["counts"] == {
+        "accepted": 2,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 0,
+    }
     assert Reading.objects.filter(meter=electricity_meter).count() == 2
     day = DailyUsage.objects.get(meter=electricity_meter)
     assert day.total == 1.2

@@ -62,6 +62,7 @@ def test_the_task_processes_a_stored_batch(gateway_user, electricity_meter):
         "accepted": 2,
         "duplicates": 0,
         "corrected": 0,
+        "stale": 0,
         "rejected": 1,
     }
     after = outcome(batch)

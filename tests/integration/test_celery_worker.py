@@ -37,7 +37,13 @@ def test_posted_batch_reaches_done_through_a_real_worker(
     assert response.json()["status"] == BatchStatus.RECEIVED  # the worker, not the request, works
     batch = _wait_for_status(gateway_client, response["Location"], celery_worker_process)
     assert batch["status"] == BatchStatus.DONE, batch
-    assert batch["counts"] == {"accepted": 96, "duplicate": 0, "corrected": 0, "rejected": 1}
+    assert batch["counts"] == {
+        "accepted": 96,
+        "duplicate": 0,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 1,
+    }
     assert batch["rejected_rows"][0]["reason"] == "off_grid"
     assert Reading.objects.filter(meter=electricity_meter).count() == 96
     days = {d.date.isoformat(): d for d in DailyUsage.objects.filter(meter=electricity_meter)}
@@ -61,5 +67,11 @@ def test_the_same_batch_posted_twice_is_stored_once(
     second = gateway_client.post("/api/v1/ingest/readings/", body, content_type="text/csv")
     batch = _wait_for_status(gateway_client, second["Location"], celery_worker_process)
 
-    assert batch["counts"] == {"accepted": 0, "duplicate": 2, "corrected": 0, "rejected": 0}
+    assert batch["counts"] == {
+        "accepted": 0,
+        "duplicate": 2,
+        "corrected": 0,
+        "stale": 0,
+        "rejected": 0,
+    }
     assert Reading.objects.filter(meter=electricity_meter).count() == 2

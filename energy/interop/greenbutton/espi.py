@@ -82,6 +82,9 @@ class IntervalValue:
     value: float | None
     quality: str = "measured"
     problem: str | None = None
+    # The Atom <updated> time of the reading's IntervalBlock entry, else of the feed (ISO 8601):
+    # when the source produced the value.
+    source_time: str | None = None
 
 
 @dataclass(slots=True)
@@ -102,6 +105,7 @@ class _Entry:
     up_href: str
     related: set[str]
     resource: etree._Element
+    updated: str | None = None  # its Atom <updated>, when that is a date-time with an offset
 
 
 def _fail(message: str, **details) -> ValidationFailed:
@@ -191,7 +195,20 @@ def _entries(root: etree._Element) -> Iterable[_Entry]:
                     entry=where,
                 )
             title = (entry.findtext(f"{{{ATOM}}}title") or "").strip()
-            yield _Entry(where, title, links["self"], links["up"], related, resource)
+            yield _Entry(
+                where, title, links["self"], links["up"], related, resource, _updated(entry)
+            )
+
+
+def _updated(element: etree._Element) -> str | None:
+    """An Atom element's <updated> as ISO 8601, or None when it is absent or not a date-time
+    with an offset (the time the file was received is used instead)."""
+    text = (element.findtext(f"{{{ATOM}}}updated") or "").strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.isoformat() if moment.tzinfo is not None else None
 
 
 def _integer(parent: etree._Element, name: str, where: str, *, required: bool = True):
@@ -268,7 +285,11 @@ def _scale(reading_type: _ReadingType, gas_mj_per_m3: float) -> Decimal:
 
 
 def _interval_values(
-    block: _Entry, reading_type: _ReadingType, scale: Decimal, position: int
+    block: _Entry,
+    reading_type: _ReadingType,
+    scale: Decimal,
+    position: int,
+    source_time: str | None,
 ) -> list[IntervalValue]:
     where = block.id
     interval = block.resource.find(f"{{{ESPI}}}interval")
@@ -293,7 +314,11 @@ def _interval_values(
                 problem = "the IntervalReading has no timePeriod and no intervalLength applies"
             raw = _integer(reading, "value", where, required=False)
         except ValidationFailed as exc:
-            values.append(IntervalValue(position, start, duration, None, problem=exc.message))
+            values.append(
+                IntervalValue(
+                    position, start, duration, None, problem=exc.message, source_time=source_time
+                )
+            )
             continue
         if problem is None and raw is None:
             problem = "the IntervalReading has no value"
@@ -310,7 +335,9 @@ def _interval_values(
             problem = "the value is projected (a forecast, quality 12), not a reading"
         quality = "estimated" if ESTIMATED_QUALITIES.intersection(codes) else "measured"
         value = None if problem or raw is None else float(Decimal(raw) * scale)
-        values.append(IntervalValue(position, start, duration, value, quality, problem))
+        values.append(
+            IntervalValue(position, start, duration, value, quality, problem, source_time)
+        )
     return values
 
 
@@ -338,7 +365,9 @@ def _owner(child: _Entry, parents: list[_Entry], kind: str, parent_kind: str) ->
 def feed_read(text: str, *, gas_mj_per_m3: float) -> list[UsagePointData]:
     """The usage points of a Green Button feed with their interval readings in kWh or m³."""
     by_kind: dict[str, list[_Entry]] = {kind: [] for kind in USAGE_ESPI}
-    for entry in _entries(_document(text)):
+    root = _document(text)
+    feed_updated = _updated(root) if root.tag == f"{{{ATOM}}}feed" else None
+    for entry in _entries(root):
         by_kind[etree.QName(entry.resource).localname].append(entry)
     if not by_kind["UsagePoint"]:
         raise _fail("The file holds no UsagePoint, so there is no usage to import.")
@@ -400,7 +429,11 @@ def feed_read(text: str, *, gas_mj_per_m3: float) -> list[UsagePointData]:
         meter_reading = _owner(block, by_kind["MeterReading"], "IntervalBlock", "MeterReading")
         reading_type = mr_types[id(meter_reading)]
         values = _interval_values(
-            block, reading_type, _scale(reading_type, gas_mj_per_m3), position
+            block,
+            reading_type,
+            _scale(reading_type, gas_mj_per_m3),
+            position,
+            source_time=block.updated or feed_updated,
         )
         position += len(values)
         mr_points[id(meter_reading)].readings.extend(values)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from config.errors import ValidationFailed
 from energy.ingest.parse import RawRow
 from energy.ingest.services import batch_replay
-from energy.ingest.validate import Reason
+from energy.ingest.validate import SOURCE_CLOCK_AHEAD_S, Reason
 from energy.interop.greenbutton.espi import (
     LATEST_START,
     ExportReading,
@@ -67,15 +67,28 @@ def greenbutton_rows(batch: IngestBatch) -> list[RawRow]:
     """
     points = feed_read(batch.payload, gas_mj_per_m3=settings.GAS_CALORIFIC_VALUE_MJ_PER_M3)
     usage_points = usage_points_register(points=points, batch=batch)
+    latest = timezone.now().timestamp() + SOURCE_CLOCK_AHEAD_S
     rows = []
     for point in points:
         meter = usage_points[point.identifier].meter
         for reading in point.readings:
-            rows.append(_row(reading, point, meter))
+            rows.append(_row(reading, point, meter, latest))
     return rows
 
 
-def _row(reading: IntervalValue, point: UsagePointData, meter: Meter | None) -> RawRow:
+def _source_time(reading: IntervalValue, latest: float) -> str | None:
+    """The file's time for a reading, when it could be when the value was produced: after the
+    interval ended and not in the future. Otherwise (files carry odd <updated> times) the
+    batch's time is used."""
+    if reading.source_time is None or reading.start is None or reading.duration is None:
+        return None
+    moment = datetime.fromisoformat(reading.source_time).timestamp()
+    return reading.source_time if reading.start + reading.duration <= moment <= latest else None
+
+
+def _row(
+    reading: IntervalValue, point: UsagePointData, meter: Meter | None, latest: float
+) -> RawRow:
     ts = (
         datetime.fromtimestamp(reading.start, UTC).isoformat()
         if reading.start is not None and 0 <= reading.start <= LATEST_START
@@ -109,7 +122,14 @@ def _row(reading: IntervalValue, point: UsagePointData, meter: Meter | None) -> 
         )
         reason = Reason.INTERVAL_MISMATCH
     return RawRow(
-        reading.position, label, ts, reading.value, reading.quality, problem=problem, reason=reason
+        reading.position,
+        label,
+        ts,
+        reading.value,
+        reading.quality,
+        problem=problem,
+        reason=reason,
+        source_time=_source_time(reading, latest),
     )
 
 

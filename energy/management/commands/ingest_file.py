@@ -1,6 +1,8 @@
 """Back-fill readings from a CSV or JSON file through the same service as the API."""
 
+import argparse
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -20,9 +22,11 @@ EXTENSIONS = {"json": BatchFormat.JSON, "csv": BatchFormat.CSV, "xml": BatchForm
 
 class Command(BaseCommand):
     help = (
-        'Ingest a CSV (meter,ts,value[,quality]), JSON ({"readings": [...]}) or Green Button '
-        "(ESPI XML, --format greenbutton) file of readings. Large CSV files are split into "
-        "batches of at most INGEST_MAX_ROWS rows; a Green Button file is one batch."
+        "Ingest a CSV (meter,ts,value[,quality][,source_time]), JSON "
+        '({"readings": [...]}) or Green Button (ESPI XML, --format greenbutton) file of '
+        "readings. Large CSV files are split into batches of at most INGEST_MAX_ROWS rows; a "
+        "Green Button file is one batch. Readings count as produced when the file was last "
+        "modified (or at --source-time): a value stored from a later source is not replaced."
     )
 
     def add_arguments(self, parser) -> None:
@@ -43,6 +47,15 @@ class Command(BaseCommand):
             default=None,
             help="rows per batch for CSV (default INGEST_MAX_ROWS)",
         )
+        parser.add_argument(
+            "--source-time",
+            type=_aware_datetime,
+            default=None,
+            help=(
+                "when the source produced the file, ISO 8601 with an offset (default: the "
+                "file's modification time); rows with their own source_time keep it"
+            ),
+        )
 
     def handle(
         self,
@@ -51,10 +64,13 @@ class Command(BaseCommand):
         format: str | None,
         client: str | None,
         batch_rows: int | None,
+        source_time: datetime | None,
         **options,
     ) -> None:
         if not path.is_file():
             raise CommandError(f"{path}: no such file.")
+        if source_time is None:
+            source_time = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         fmt = format or EXTENSIONS.get(path.suffix.lower().lstrip("."))
         if fmt is None:
             raise CommandError(
@@ -64,7 +80,7 @@ class Command(BaseCommand):
         rows_per_batch = batch_rows or settings.INGEST_MAX_ROWS
         chunks = list(_chunks(path, fmt, rows_per_batch))
 
-        totals = {"accepted": 0, "duplicate": 0, "corrected": 0, "rejected": 0}
+        totals = {"accepted": 0, "duplicate": 0, "corrected": 0, "stale": 0, "rejected": 0}
         progress = tqdm(
             chunks, desc=f"Ingesting {path.name}", unit="batch", disable=options["verbosity"] == 0
         )
@@ -78,6 +94,7 @@ class Command(BaseCommand):
                         fmt=fmt,
                         source="file",
                         enqueue=False,
+                        source_time=source_time,
                     )
             except ShoeneError as exc:
                 raise CommandError(f"{path} (batch {number}): {exc.message}") from exc
@@ -87,15 +104,22 @@ class Command(BaseCommand):
             totals["accepted"] += batch.accepted_count
             totals["duplicate"] += batch.duplicate_count
             totals["corrected"] += batch.corrected_count
+            totals["stale"] += batch.stale_count
             totals["rejected"] += batch.rejected_count
             for row in batch.rejected_rows[:5]:
                 progress.write(f"  line {row['line']}: {row['reason']}: {row['message']}")
             progress.set_postfix(totals)
         self.stdout.write(
             f"{path}: {totals['accepted']} accepted, {totals['duplicate']} duplicate, "
-            f"{totals['corrected']} corrected, {totals['rejected']} rejected "
+            f"{totals['corrected']} corrected, {totals['stale']} stale, "
+            f"{totals['rejected']} rejected "
             f"in {len(chunks)} batch(es)."
         )
+        if totals["stale"]:
+            self.stdout.write(
+                "Stale rows changed values stored from a later source: kept as revisions, "
+                "not applied."
+            )
         if totals["rejected"]:
             self.stdout.write("Rejected rows with reasons: see the batches in the admin.")
 
@@ -113,6 +137,18 @@ class Command(BaseCommand):
                 else "No superuser to record the batches for; pass --client USERNAME."
             )
         return user
+
+
+def _aware_datetime(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} needs a UTC offset, e.g. 2026-01-15T10:00:00+09:00"
+        )
+    return moment
 
 
 def _chunks(path: Path, fmt: str, rows_per_batch: int):
