@@ -64,7 +64,7 @@ def main() -> None:
         print(result.table())
         wait_until_batches_settle(deployment, timeout_s=600)
         stored = outcome(
-            deployment, sent=result.accepted_readings, accepted=len(result.accepted_readings)
+            deployment, sent=result.accepted_readings, accepted=result.accepted_readings
         )
         print(stored.report("load"))
         deployment.stop_all()
