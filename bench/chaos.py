@@ -104,12 +104,12 @@ class Faults:
         self.stack = stack
         self.rng = rng
         self.workers = [deployment.start_worker(concurrency=1) for _ in range(2)]
-        self.log: list[tuple[float, str]] = []
+        self.log: list[tuple[float, str, str]] = []  # (seconds into the run, fault, what)
         self.started = time.monotonic()
 
-    def note(self, what: str) -> None:
+    def note(self, fault: str, what: str) -> None:
         elapsed = time.monotonic() - self.started
-        self.log.append((elapsed, what))
+        self.log.append((round(elapsed, 1), fault, what))
         print(f"  {elapsed:6.1f} s  {what}", flush=True)
 
     def inject(self, fault: str) -> None:
@@ -118,17 +118,17 @@ class Faults:
             victim = self.rng.choice([w for w in self.workers if w.running])
             victim.kill(signal.SIGKILL)
             self.workers.remove(victim)
-            self.note(f"killed worker {victim.name}; a new one in {down_s:.1f} s")
+            self.note(fault, f"killed worker {victim.name}; a new one in {down_s:.1f} s")
             time.sleep(down_s)
             self.workers.append(self.deployment.start_worker(concurrency=1, wait=False))
         elif fault == "redis":
             self.stack.redis.kill()
-            self.note(f"Redis killed (its queue lost); started again in {down_s:.1f} s")
+            self.note(fault, f"Redis killed (its queue lost); started again in {down_s:.1f} s")
             time.sleep(down_s)
             self.stack.redis.start()
         else:
             self.stack.postgres.stop(mode="immediate")
-            self.note(f"PostgreSQL crashed; started again in {down_s:.1f} s")
+            self.note(fault, f"PostgreSQL crashed; started again in {down_s:.1f} s")
             time.sleep(down_s)
             self.stack.postgres.start()
 
@@ -277,7 +277,7 @@ def main() -> None:
         result = outcome(deployment, sent=sent, accepted=sent)
         end_to_end, server = longest_waits(deployment, meter.written_at)
         statuses = web_statuses(deployment)
-        kinds = Counter(what.split()[0] for _, what in faults.log)
+        kinds = Counter(fault for _, fault, _ in faults.log)
 
         print(result.report("chaos"))
         print(
