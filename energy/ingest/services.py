@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
@@ -331,17 +332,25 @@ def meter_rules(*, serials: set[str]) -> dict[str, MeterRules]:
     """Validation rules for the meters with these serials (unknown serials are absent)."""
     per_hour = settings.INGEST_MAX_VALUE_PER_HOUR
     rules = {}
-    for meter in Meter.objects.filter(serial__in=serials).only(
+    meters = Meter.objects.filter(serial__in=serials).values_list(
         "pk",
         "serial",
         "commodity",
         "interval_minutes",
         "max_value_per_interval",
-    ):
-        limit = meter.max_value_per_interval
+        "installed_on",
+        "premise__region__time_zone",
+    )
+    for pk, serial, commodity, minutes, limit, installed_on, zone in meters:
         if limit is None:
-            limit = per_hour[meter.commodity] * meter.interval_minutes / 60
-        rules[meter.serial] = MeterRules(meter.pk, meter.interval_minutes, limit)
+            limit = per_hour[commodity] * minutes / 60
+        installed_from = None
+        if installed_on is not None:
+            midnight = datetime.combine(installed_on, datetime.min.time(), tzinfo=ZoneInfo(zone))
+            installed_from = int(midnight.timestamp())
+        rules[serial] = MeterRules(
+            pk, minutes, limit, installed_from, installed_on.isoformat() if installed_on else ""
+        )
     return rules
 
 

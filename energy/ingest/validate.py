@@ -27,6 +27,7 @@ class Reason(StrEnum):
     TOO_LARGE = "too_large"
     DUPLICATE_IN_BATCH = "duplicate_in_batch"
     INVALID_SOURCE_TIME = "invalid_source_time"
+    BEFORE_INSTALLATION = "before_installation"
     # Green Button files: a usage point with no meter yet, a reading whose interval is not the
     # meter's (monthly billing periods), a usage point of another commodity than its meter.
     UNMAPPED_USAGE_POINT = "unmapped_usage_point"
@@ -41,6 +42,10 @@ class MeterRules:
     id: int
     interval_minutes: int
     max_value: float
+    # The start of the meter's installation day in its local time (seconds since 1970 UTC):
+    # no reading of it can be earlier.
+    installed_from: int | None = None
+    installed_on: str = ""
 
 
 class ValidReading(NamedTuple):  # a tuple: cheap to make once per delivered row
@@ -235,6 +240,12 @@ def _check(
         )
     if epoch + interval_seconds > now_epoch:
         return Reason.FUTURE, "the interval has not ended yet", None
+    if rules.installed_from is not None and epoch < rules.installed_from:
+        return (
+            Reason.BEFORE_INSTALLATION,
+            f"the interval is before the meter was installed (on {rules.installed_on})",
+            None,
+        )
 
     value = row.value
     if isinstance(value, str):

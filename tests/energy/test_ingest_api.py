@@ -790,3 +790,29 @@ def test_a_form_upload_is_an_unsupported_content_type(gateway_client, electricit
 
     assert_error(response, 415, "unsupported_media_type")
     assert_nothing_stored()
+
+
+def test_readings_before_the_meter_was_installed_are_rejected_with_their_own_reason(
+    electricity_meter, post, batch_of
+):
+    """A meter installed on 15 January (Tokyo) cannot have read 14 January: such a row would
+    make a one-interval day before the meter existed."""
+    electricity_meter.installed_on = datetime(2026, 1, 15).date()
+    electricity_meter.save()
+    before = "2026-01-14T23:30:00+09:00"
+
+    batch = batch_of(
+        post(
+            json_body(
+                {"meter": "E-0001", "ts": before, "value": 0.5},
+                {"meter": "E-0001", "ts": TS, "value": 0.75},  # local midnight of the 15th
+            )
+        )
+    )
+
+    assert batch["counts"]["accepted"] == 1
+    assert [(row["line"], row["reason"]) for row in batch["rejected_rows"]] == [
+        (1, "before_installation")
+    ]
+    assert "installed (on 2026-01-15)" in batch["rejected_rows"][0]["message"]
+    assert stored(electricity_meter) == [(utc(2026, 1, 14, 15), 0.75, "measured")]
