@@ -7,6 +7,7 @@ and they hand any other path to Django's own pages.
 """
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -53,8 +54,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _server_error(exc, context)
     if not isinstance(exc, exceptions.APIException):
         return response
-    details = exc.detail if isinstance(exc.detail, dict | list) else None
-    message = exc.detail if isinstance(exc.detail, str) else _summary(exc)
+    if isinstance(exc, exceptions.Throttled):
+        # DRF appends "Expected available in N seconds." to the message, a sentence its
+        # Japanese catalogue lacks: the wait goes in details (and Retry-After) instead, so the
+        # message is in one language.
+        wait = math.ceil(exc.wait) if exc.wait is not None else None
+        message, details = _summary(exc), ({"retry_after_s": wait} if wait is not None else {})
+    elif isinstance(exc.detail, dict):
+        message, details = _summary(exc), exc.detail
+    elif isinstance(exc.detail, list):
+        message, details = _summary(exc), {"non_field_errors": exc.detail}
+    else:
+        message, details = str(exc.detail), {}
     response.data = {"code": _code(exc), "message": str(message), "details": details}
     return response
 
@@ -85,6 +96,11 @@ def _unavailable(message: str) -> Response:
 
 
 def _error(http_status: int, code: str, message: str, details: Any = None) -> Response:
+    """The one error shape; ``details`` is always an object (empty when there is nothing)."""
+    if details is None:
+        details = {}
+    elif not isinstance(details, dict):
+        details = {"non_field_errors": details}
     return Response({"code": code, "message": message, "details": details}, status=http_status)
 
 
@@ -101,7 +117,7 @@ def _summary(exc: exceptions.APIException) -> str:
 
 
 def _json_error(http_status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message, "details": None}, status=http_status)
+    return JsonResponse({"code": code, "message": message, "details": {}}, status=http_status)
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -3,14 +3,24 @@
 A page ends at the last row's ordering key; the next page starts strictly after it. Unlike
 offsets, rows inserted meanwhile never shift or repeat what a client has already read, and a
 page deep into millions of readings costs the same as the first (the key is an index prefix).
+
+Cursors are opaque: the keyset values and a fingerprint of the query (path and every parameter
+but the cursor and page size) are encrypted and authenticated with Fernet under a key derived
+from SECRET_KEY, so a cursor reveals no database id, cannot be forged or edited, is refused on
+another query, and expires after API_CURSOR_MAX_AGE_S.
 """
 
 import base64
+import hashlib
+from functools import lru_cache
 from typing import Any
 
 import orjson
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -41,7 +51,7 @@ class KeysetPagination(BasePagination):
         self.request = request
         self.page_size_now = self._page_size(request)
         keyset = view.keyset
-        after = self._decode(request.query_params.get(self.cursor_query_param), len(keyset))
+        after = self._decode(request, len(keyset))
         try:
             if after is not None:
                 keyset_filter = getattr(view, "keyset_filter", None)
@@ -62,7 +72,8 @@ class KeysetPagination(BasePagination):
         if not self.has_next:
             return None
         url = self.request.build_absolute_uri()
-        return replace_query_param(url, self.cursor_query_param, self._encode(self.next_values))
+        cursor = cursor_encode(self.next_values, query=self._query(self.request))
+        return replace_query_param(url, self.cursor_query_param, cursor)
 
     def _page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
@@ -75,23 +86,26 @@ class KeysetPagination(BasePagination):
             )
         return int(raw)
 
-    @staticmethod
-    def _encode(values: list[Any]) -> str:
-        return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+    def _query(self, request) -> str:
+        params = request.query_params
+        return query_fingerprint(
+            request.path,
+            [
+                (name, value)
+                for name in params
+                if name not in (self.cursor_query_param, self.page_size_query_param)
+                for value in params.getlist(name)
+            ],
+        )
 
-    @staticmethod
-    def _decode(cursor: str | None, length: int) -> list[Any] | None:
-        if not cursor:
+    def _decode(self, request, length: int) -> list[Any] | None:
+        if self.cursor_query_param not in request.query_params:
             return None
-        try:
-            values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        except (ValueError, orjson.JSONDecodeError):
-            values = None
+        values = cursor_decode(
+            request.query_params[self.cursor_query_param], query=self._query(request)
+        )
         if not isinstance(values, list) or len(values) != length:
-            raise ValidationFailed(
-                "The cursor is not one this API gave out; start again without it.",
-                code="invalid_cursor",
-            )
+            raise _invalid_cursor()
         return values
 
     def get_paginated_response_schema(self, schema):
@@ -127,6 +141,48 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
             },
         ]
+
+
+@lru_cache(maxsize=4)
+def _fernet(secret_key: str) -> Fernet:
+    key = salted_hmac("shoene.api.cursor", "fernet", secret=secret_key, algorithm="sha256")
+    return Fernet(base64.urlsafe_b64encode(key.digest()))
+
+
+def query_fingerprint(path: str, params: list[tuple[str, str]]) -> str:
+    """What a cursor is bound to: the list's path and its parameters, in any order."""
+    data = orjson.dumps([path, sorted(params)])
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def cursor_encode(values: list[Any], *, query: str) -> str:
+    token = _fernet(settings.SECRET_KEY).encrypt(orjson.dumps({"k": values, "q": query}))
+    return token.decode().rstrip("=")
+
+
+def cursor_decode(cursor: str, *, query: str) -> Any:
+    """The keyset values of a cursor this API gave out for ``query``; 400 otherwise."""
+    token = cursor.strip().encode() + b"=" * (-len(cursor.strip()) % 4)
+    try:
+        data = _fernet(settings.SECRET_KEY).decrypt(token, ttl=settings.API_CURSOR_MAX_AGE_S)
+        payload = orjson.loads(data)
+    except (InvalidToken, ValueError, orjson.JSONDecodeError):
+        raise _invalid_cursor(
+            "The cursor is not one this API gave out, or it is more than "
+            f"{settings.API_CURSOR_MAX_AGE_S // 3600} hours old; start again without it."
+        ) from None
+    if payload.get("q") != query:
+        raise _invalid_cursor(
+            "The cursor belongs to another query (other filters or another list); start "
+            "again without it, or keep the parameters it was given with."
+        )
+    return payload.get("k")
+
+
+def _invalid_cursor(
+    message: str = "The cursor is not one this API gave out; start again without it.",
+) -> ValidationFailed:
+    return ValidationFailed(message, code="invalid_cursor", details={"cursor": [message]})
 
 
 def _value(row: Any, field: str) -> Any:

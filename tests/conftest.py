@@ -19,6 +19,11 @@ from tests import factories
 def pytest_configure(config) -> None:
     # Each run gets its own cache keys: Redis outlives the test database, whose ids restart.
     settings.CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}-{time.time_ns()}"
+    # Every test client calls from 127.0.0.1: the per-address limits on anonymous calls and
+    # refused keys are tested where they are set low (tests/api/test_throttles.py).
+    settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(
+        anon="100000/min", auth_failure="100000/min"
+    )
     if os.environ.get("CI") == "true" and not settings.DATABASES["default"]["ENGINE"].endswith(
         "postgresql"
     ):

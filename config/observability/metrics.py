@@ -72,6 +72,12 @@ API_REQUESTS = Counter(
     "and the response's status class.",
     ["scope", "status"],
 )
+API_THROTTLED = Counter(
+    "shoene_api_throttled",
+    "API requests refused with 429, by what was over its rate: an API key ('key'), a signed-in "
+    "user ('user'), an address's anonymous calls ('anon') or its refused keys ('auth_failure').",
+    ["kind"],
+)
 REDIS_UNAVAILABLE = Counter(
     "shoene_redis_unavailable",
     "Times a request (or task) went on without Redis because it was down or slow, by what "

@@ -216,6 +216,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "energy.api.access.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Not a way in: limits anonymous calls per address before they are answered 401.
+        "energy.api.access.AnonymousRateLimit",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["energy.api.access.ApiKeyRateThrottle"],
@@ -224,6 +226,8 @@ REST_FRAMEWORK = {
         "key": env.str("API_KEY_RATE", default="1200/min"),
         "user": env.str("API_USER_RATE", default="300/min"),
         "anon": env.str("API_ANON_RATE", default="60/min"),
+        # Refused keys per address; past it even a right key waits (energy/api/access.py).
+        "auth_failure": env.str("API_AUTH_FAILURE_RATE", default="20/min"),
     },
     "DEFAULT_PAGINATION_CLASS": "config.pagination.KeysetPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -231,6 +235,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+# A list's `next` cursor is refused after this long (config/pagination.py); a client reading
+# an export page by page has a day.
+API_CURSOR_MAX_AGE_S = env.int("API_CURSOR_MAX_AGE_S", default=24 * 3600)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shoene API",
@@ -246,6 +254,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The ways in (AnonymousRateLimit only limits calls that have none).
+    "AUTHENTICATION_WHITELIST": [
+        "energy.api.access.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     # A batch's status appears in more than one response (ingest, register ingest).
     "ENUM_NAME_OVERRIDES": {"BatchStatusEnum": "energy.models.BatchStatus"},
 }

@@ -6,12 +6,14 @@ customer owns. Every lookup goes through ``premises_visible`` / ``meters_visible
 customer's premise or meter is a 404 whatever the filter or id.
 """
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.crypto import salted_hmac
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from config.degrade import REDIS_ERRORS, redis_unavailable
+from config.observability.metrics import API_THROTTLED
 from energy.apikeys.models import ApiKey, ApiScope
 from energy.apikeys.services import KeyRefused, api_key_for_secret
 from energy.models import Meter, Premise
@@ -28,13 +30,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower().decode() != self.keyword:
+        if not header or header[0].lower().decode(errors="replace") != self.keyword:
             return None
+        # An address that sent too many refused keys is refused before its next key is even
+        # looked at: guessing gets nowhere.
+        failures = AddressThrottle("auth_failure")
+        failures.refuse_if_over(request)
         if len(header) != 2:
+            failures.count(request)
             raise exceptions.AuthenticationFailed("Send the key as 'Authorization: Bearer <key>'.")
         try:
             key = api_key_for_secret(header[1].decode("ascii", errors="replace"))
         except KeyRefused as exc:
+            failures.count(request)
             raise exceptions.AuthenticationFailed(str(exc)) from None
         return key.user, key
 
@@ -96,8 +104,62 @@ def sees_personal_fields(request) -> bool:
     return request.user.is_superuser or not request.user.has_perm(VIEW_ALL_PERMISSION)
 
 
+class AddressThrottle(throttling.SimpleRateThrottle):
+    """Requests of one kind per client address: anonymous calls (``anon``) or refused keys
+    (``auth_failure``), at the rate ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` gives it (read
+    on each use). Over it: 429 with Retry-After, counted in ``shoene_api_throttled_total``.
+    While the cache (Redis) does not answer nothing is refused (``config.degrade``)."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        # What a Redis outage costs, as config.degrade counts it: the request's rate limit, or
+        # the check on its address's refused keys.
+        self.use = "api_auth_failure_limit" if scope == "auth_failure" else "api_rate_limit"
+        super().__init__()
+
+    def get_rate(self) -> str:
+        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
+
+    def get_cache_key(self, request, view=None) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def refuse_if_over(self, request) -> None:
+        """Raise Throttled when the address is over the limit, without counting this request."""
+        try:
+            self.key = self.get_cache_key(request)
+            self.history = self.cache.get(self.key, [])
+        except REDIS_ERRORS:
+            redis_unavailable(use=self.use, lost="the request was not rate-limited")
+            return
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) >= self.num_requests:
+            API_THROTTLED.labels(self.scope).inc()
+            raise exceptions.Throttled(wait=self.wait())
+
+    def count(self, request) -> None:
+        try:
+            if not self.allow_request(request, None):
+                API_THROTTLED.labels(self.scope).inc()
+                raise exceptions.Throttled(wait=self.wait())
+        except REDIS_ERRORS:
+            redis_unavailable(use=self.use, lost="the request was not rate-limited")
+
+
+class AnonymousRateLimit(authentication.BaseAuthentication):
+    """Last of the authentication classes: a request none of the others recognised is
+    anonymous, and is limited per address here, before a permission check could answer it 401
+    (DRF checks throttles only after permissions)."""
+
+    def authenticate(self, request):
+        AddressThrottle("anon").count(request)
+        return None
+
+
 class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
-    """Per key (the key's own rate, or the ``key`` default), per signed-in user, or per address.
+    """Per key (the key's own rate, or the ``key`` default) or per signed-in user; anonymous
+    calls are limited per address by ``AnonymousRateLimit`` as they are authenticated.
 
     Rates are in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``; a refusal is a 429 with
     Retry-After in the one error format. The counts live in the cache (Redis): while it does
@@ -117,14 +179,17 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
         elif request.user and request.user.is_authenticated:
             self.scope, self.ident = "user", f"user:{request.user.pk}"
         else:
-            self.scope, self.ident = "anon", self.get_ident(request)
+            return True  # counted by AnonymousRateLimit
         self.rate = (key.rate if key is not None else "") or self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
-            return super().allow_request(request, view)
+            allowed = super().allow_request(request, view)
         except REDIS_ERRORS:
             redis_unavailable(use="api_rate_limit", lost="the request was not rate-limited")
             return True
+        if not allowed:
+            API_THROTTLED.labels(self.scope).inc()
+        return allowed
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.ident}

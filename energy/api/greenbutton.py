@@ -1,9 +1,6 @@
 """Green Button (ESPI XML): ``POST /api/v1/ingest/greenbutton/`` and
 ``GET /api/v1/meters/<serial>/greenbutton.xml?start=&end=`` (docs/api.md, "Green Button")."""
 
-from datetime import date
-
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ValidationFailed
+from config.filters import DATE_BOUNDS
 from energy.api.access import meters_visible, scope_required
 from energy.api.ingest import BatchOutputSerializer, batch_accepted_response
 from energy.apikeys.models import ApiScope
@@ -33,7 +31,6 @@ from energy.models import BatchFormat
 XML_MEDIA_TYPES = ("application/xml", "text/xml", "application/atom+xml")
 FEED_MEDIA_TYPE = "application/atom+xml"
 # Readings start in 1970 at the earliest; the upper bound keeps the days computable.
-DATE_BOUNDS = [MinValueValidator(date(1970, 1, 2)), MaxValueValidator(date(9998, 12, 31))]
 
 
 class AtomFeedRenderer(BaseRenderer):

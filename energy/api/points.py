@@ -5,10 +5,9 @@ pages (lines are never edited, so paging is stable). Keys need the ``export`` sc
 needs ``campaigns.view_pointsentry`` (the Data team group). Customers are pseudonymous.
 """
 
-import django_filters
 from rest_framework import generics, serializers
 
-from config.filters import UtcDateTimeFilter
+from config.filters import IdFilter, StrictFilterSet, UtcDateTimeFilter
 from energy.api.access import customer_pseudonym, scope_required
 from energy.apikeys.models import ApiScope
 from energy.campaigns.models import PointsEntry
@@ -37,10 +36,10 @@ class PointsEntryOutput(serializers.ModelSerializer):
         return customer_pseudonym(line.user_id)
 
 
-class PointsFilter(django_filters.FilterSet):
+class PointsFilter(StrictFilterSet):
     since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    campaign = django_filters.NumberFilter(field_name="yoy_campaign_id")
-    event = django_filters.NumberFilter(field_name="event_id")
+    campaign = IdFilter(field_name="yoy_campaign_id")
+    event = IdFilter(field_name="event_id")
 
     class Meta:
         model = PointsEntry

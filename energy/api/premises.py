@@ -8,7 +8,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics, serializers
 
-from config.filters import UtcDateTimeFilter
+from config.filters import StrictFilterSet, UtcDateTimeFilter
 from energy.api.access import meters_visible, premises_visible, scope_required, sees_personal_fields
 from energy.apikeys.models import ApiScope
 from energy.models import Commodity, DwellingType, Meter, Premise
@@ -73,7 +73,7 @@ class PremiseOutputSerializer(serializers.ModelSerializer):
         return PersonalFieldsSerializer(premise).data
 
 
-class PremiseFilter(django_filters.FilterSet):
+class PremiseFilter(StrictFilterSet):
     region = django_filters.CharFilter(field_name="region__name")
     dwelling_type = django_filters.ChoiceFilter(choices=DwellingType.choices)
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -111,7 +111,7 @@ class PremiseDetailView(PremiseViewMixin, generics.RetrieveAPIView):
     pass
 
 
-class MeterFilter(django_filters.FilterSet):
+class MeterFilter(StrictFilterSet):
     premise = django_filters.CharFilter(field_name="premise__public_id")
     commodity = django_filters.ChoiceFilter(choices=Commodity.choices)
     serial = django_filters.BaseInFilter(field_name="serial", help_text="Comma-separated serials.")

@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, 
 from rest_framework import generics, serializers
 
 from config.errors import ValidationFailed
-from config.filters import UtcDateTimeFilter
+from config.filters import StrictFilterSet, UtcDateTimeFilter
 from config.pagination import keyset_after
 from energy.api.access import meters_visible, scope_required
 from energy.apikeys.models import ApiScope
@@ -59,7 +59,7 @@ def bucket_bounds(
     return start, end
 
 
-class ReadingFilter(django_filters.FilterSet):
+class ReadingFilter(StrictFilterSet):
     meter = django_filters.BaseInFilter(
         field_name="meter__serial", help_text="Meter serials, comma-separated."
     )

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.filters import BooleanFilter, StrictFilterSet
 from energy.api.access import premises_visible, scope_required
 from energy.apikeys.models import ApiScope
 from energy.savings.lifecycle import CUSTOMER_STATUSES, recommendation_status_set
@@ -72,13 +73,13 @@ class RecommendationOutputSerializer(serializers.ModelSerializer):
         }
 
 
-class RecommendationFilter(django_filters.FilterSet):
+class RecommendationFilter(StrictFilterSet):
     premise = django_filters.CharFilter(
         field_name="premise__public_id", help_text="A premise's id (its public id)."
     )
     kind = django_filters.ChoiceFilter(choices=RecommendationKind.choices)
     status = django_filters.ChoiceFilter(choices=RecommendationStatus.choices)
-    current = django_filters.BooleanFilter(
+    current = BooleanFilter(
         field_name="is_current", help_text="Only the latest of each kind (default: true)."
     )
 

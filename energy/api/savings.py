@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.filters import DATE_BOUNDS
 from energy.api.access import meters_visible, scope_required
 from energy.apikeys.models import ApiScope
 from energy.savings.services import meter_savings_measure
@@ -23,8 +24,8 @@ class MeterSavingsView(APIView):
     permission_classes = [scope_required(ApiScope.EXPORT)]
 
     class InputSerializer(serializers.Serializer):
-        intervention = serializers.DateField()
-        reporting_end = serializers.DateField(required=False)
+        intervention = serializers.DateField(validators=DATE_BOUNDS)
+        reporting_end = serializers.DateField(required=False, validators=DATE_BOUNDS)
 
         def validate(self, attrs):
             end = attrs.get("reporting_end")

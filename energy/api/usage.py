@@ -4,6 +4,7 @@
 import django_filters
 from rest_framework import generics, serializers
 
+from config.filters import BooleanFilter, DateFilter, StrictFilterSet
 from energy.api.access import meters_visible, scope_required
 from energy.apikeys.models import ApiScope
 from energy.models import DailyUsage, WeatherObservation
@@ -41,13 +42,13 @@ class DailyUsageOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class DailyUsageFilter(django_filters.FilterSet):
+class DailyUsageFilter(StrictFilterSet):
     meter = django_filters.BaseInFilter(
         field_name="meter__serial", help_text="Meter serials, comma-separated."
     )
-    start = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    end = django_filters.DateFilter(field_name="date", lookup_expr="lt", help_text="Exclusive.")
-    complete = django_filters.BooleanFilter(
+    start = DateFilter(field_name="date", lookup_expr="gte")
+    end = DateFilter(field_name="date", lookup_expr="lt", help_text="Exclusive.")
+    complete = BooleanFilter(
         method="filter_complete", help_text="Only days with every interval present."
     )
 
@@ -81,10 +82,10 @@ class WeatherOutputSerializer(serializers.ModelSerializer):
         fields = ["region", "date", "temperature_mean_c"]
 
 
-class WeatherFilter(django_filters.FilterSet):
+class WeatherFilter(StrictFilterSet):
     region = django_filters.CharFilter(field_name="region__name")
-    start = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    end = django_filters.DateFilter(field_name="date", lookup_expr="lt", help_text="Exclusive.")
+    start = DateFilter(field_name="date", lookup_expr="gte")
+    end = DateFilter(field_name="date", lookup_expr="lt", help_text="Exclusive.")
 
     class Meta:
         model = WeatherObservation

@@ -22,8 +22,8 @@ def test_not_found_is_a_404_with_code_not_found_like_http404():
     ours = Failing.as_view(error=NotFound("No such meter."))(request)
     django = Failing.as_view(error=Http404("No such meter."))(request)
     assert ours.status_code == django.status_code == 404
-    assert ours.data == {"code": "not_found", "message": "No such meter.", "details": None}
-    assert django.data["code"] == "not_found" and django.data["details"] is None
+    assert ours.data == {"code": "not_found", "message": "No such meter.", "details": {}}
+    assert django.data["code"] == "not_found" and django.data["details"] == {}
 
 
 # --- Through the whole stack: every error under /api/ is JSON --------------------------------
