@@ -20,7 +20,7 @@ BENCH_FIGURES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_FIGURES
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser run test lint format drill-chaos bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments bench-figures clean
+.PHONY: install messages browser run test lint format drill-chaos fuzz-api bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments bench-figures clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,12 @@ bench-ingest: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/ingest.py
 
 # Its own PostgreSQL and Redis (on free ports) and gunicorn; 200 clients for 60 s on loopback.
+# Not part of `make test`: the API contract test at nightly size (4 callers × 23 operations ×
+# 120 randomised examples, over 10,000 requests); it prints the count and the statuses.
+fuzz-api: install messages
+	API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-120} DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python -m pytest tests/api/test_schema_contract.py -q -p no:cacheprovider
+
 # Not part of `make test`: 10 minutes of faults under steady ingest (bench/chaos.py).
 drill-chaos: install messages
 	$(BIN)/python bench/chaos.py $(DRILL_CHAOS_ARGS)

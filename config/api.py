@@ -20,6 +20,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -33,6 +34,13 @@ request_logger = logging.getLogger("django.request")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    request = context.get("request")
+    if request is not None:
+        # Errors are JSON whatever the view renders on success (a Green Button feed, a CSV
+        # export) and whatever ?format= asked for: DRF renders this response with the
+        # request's renderer, chosen before the error.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     if isinstance(exc, ShoeneError):
         return _error(exc.http_status, exc.code, exc.message, exc.details)
     if isinstance(exc, RequestDataTooBig):

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from config.errors import ValidationFailed
 from config.filters import DATE_BOUNDS
+from config.schema import ErrorSerializer
 from energy.api.access import meters_visible, scope_required
 from energy.api.ingest import BatchOutputSerializer, batch_accepted_response
 from energy.apikeys.models import ApiScope
@@ -34,7 +35,8 @@ FEED_MEDIA_TYPE = "application/atom+xml"
 
 
 class AtomFeedRenderer(BaseRenderer):
-    """Lets ``Accept: application/atom+xml`` through negotiation; errors still go out as JSON."""
+    """Lets ``Accept: application/atom+xml`` through negotiation (the view writes the feed
+    itself; errors are rendered as JSON by the exception handler)."""
 
     media_type = FEED_MEDIA_TYPE
     format = "xml"
@@ -42,16 +44,6 @@ class AtomFeedRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         return JSONRenderer().render(data)
-
-
-ERROR = inline_serializer(
-    "GreenButtonError",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "details": serializers.JSONField(allow_null=True),
-    },
-)
 
 
 class GreenButtonIngestView(APIView):
@@ -81,9 +73,13 @@ class GreenButtonIngestView(APIView):
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
         responses={
             202: BatchOutputSerializer,
-            400: OpenApiResponse(ERROR, description="Not a readable Green Button file, and why."),
-            413: OpenApiResponse(ERROR, description="Too large, or too many readings."),
-            415: OpenApiResponse(ERROR, description="Neither XML nor a multipart upload."),
+            400: OpenApiResponse(
+                ErrorSerializer, description="Not a readable Green Button file, and why."
+            ),
+            413: OpenApiResponse(ErrorSerializer, description="Too large, or too many readings."),
+            415: OpenApiResponse(
+                ErrorSerializer, description="Neither XML nor a multipart upload."
+            ),
         },
         tags=["ingest"],
     )
@@ -118,7 +114,9 @@ class MeterGreenButtonView(APIView):
     """One meter's readings as a Green Button (ESPI) feed over a range of local days."""
 
     permission_classes = [scope_required(ApiScope.EXPORT)]
-    renderer_classes = [JSONRenderer, AtomFeedRenderer]  # the feed itself bypasses renderers
+    # Only the feed (?format=json is a 404, Accept: application/json a 406); errors are JSON
+    # whatever was negotiated (config.api.exception_handler).
+    renderer_classes = [AtomFeedRenderer]
 
     class InputSerializer(serializers.Serializer):
         start = serializers.DateField(
@@ -142,10 +140,9 @@ class MeterGreenButtonView(APIView):
         parameters=[InputSerializer],
         responses={
             (200, FEED_MEDIA_TYPE): OpenApiTypes.BINARY,
-            400: OpenApiResponse(ERROR, description="Bad or missing start/end."),
-            404: OpenApiResponse(ERROR, description="No such meter visible to the caller."),
-            422: OpenApiResponse(
-                ERROR, description="The time zone observes DST in the range (not supported)."
+            (422, "application/json"): OpenApiResponse(
+                ErrorSerializer,
+                description="The time zone observes DST in the range (not supported).",
             ),
         },
         tags=["export"],

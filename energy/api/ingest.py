@@ -91,7 +91,7 @@ def batch_accepted_response(
 class JsonReadingsSerializer(serializers.Serializer):
     """Only documents the JSON body; the body is checked row by row by the ingest services."""
 
-    readings = JsonReadingSerializer(many=True)
+    readings = JsonReadingSerializer(many=True, allow_empty=False)
 
 
 class IngestReadingsView(APIView):
