@@ -1,6 +1,7 @@
 """Request middleware of our own."""
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -20,3 +21,27 @@ class LanguageMiddleware(LocaleMiddleware):
         supported = {code for code, _name in settings.LANGUAGES}
         translation.activate(chosen if chosen in supported else settings.LANGUAGE_CODE)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class NulCharacterGuard:
+    """A NUL character in the path or the query string is a 400 before any view sees it.
+
+    PostgreSQL text cannot hold NUL: such a value reaching a query (a filter, a serial in the
+    path) made the database driver raise, answered as a 500. No legitimate value has one.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            message = "The request's path or query contains a NUL character."
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "invalid", "message": message, "details": {}}, status=400
+                )
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request id, the JSON access line, API-scope counts (config/observability).
     "config.observability.middleware.RequestObservabilityMiddleware",
+    # A NUL in the path or query is a 400 here (PostgreSQL text cannot hold it).
+    "config.middleware.NulCharacterGuard",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.LanguageMiddleware",

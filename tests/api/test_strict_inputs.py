@@ -75,3 +75,28 @@ def test_every_error_has_details_as_an_object(export, api_client_for, meter):
         assert response.status_code >= 400
         assert set(body) == {"code", "message", "details"}, body
         assert isinstance(body["details"], dict), (response.status_code, body)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/meters/?serial=R%00x",
+        "/api/v1/meters/E%00X/",
+        "/api/v1/readings/?meter=E-STRICT,%00",
+        "/api/v1/premises/?region%00=x",
+    ],
+)
+def test_a_nul_character_in_the_path_or_query_is_a_400_not_a_database_error(export, meter, url):
+    """Found by schemathesis as a customer: PostgreSQL text cannot hold NUL."""
+    response = export.get(url)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "The request's path or query contains a NUL character.",
+        "details": {},
+    }
+
+
+def test_a_portal_page_with_a_nul_in_its_query_is_a_400(client):
+    assert client.get("/?month=%00").status_code == 400
