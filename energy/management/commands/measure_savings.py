@@ -32,43 +32,43 @@ class Command(BaseCommand):
     # Analysts run this on a laptop with no database configured: no checks, no ORM.
     requires_system_checks = []
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # argparse formats its texts with re and textwrap, which need str: the lazy help is
+        # made text here, in the language active when the command runs.
+        self.help = str(self.help)
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
     def add_arguments(self, parser) -> None:
+        parser.add_argument("--usage", type=Path, required=True, help=_("usage CSV file"))
         parser.add_argument(
-            "--usage", type=Path, required=True, help=gettext_lazy("usage CSV file")
-        )
-        parser.add_argument(
-            "--temperature", type=Path, required=True, help=gettext_lazy("temperature CSV file")
+            "--temperature", type=Path, required=True, help=_("temperature CSV file")
         )
         parser.add_argument(
             "--intervention",
             required=True,
-            help=gettext_lazy("first day after the change, YYYY-MM-DD (local day)"),
+            help=_("first day after the change, YYYY-MM-DD (local day)"),
         )
         parser.add_argument(
             "--reporting-end",
             default=None,
-            help=gettext_lazy("last day of the reporting period (default: the end of the data)"),
+            help=_("last day of the reporting period (default: the end of the data)"),
         )
         parser.add_argument(
             "--commodity",
             default="electricity",
-            help=gettext_lazy("electricity (kWh, default) or gas (m³; no cooling models)"),
+            help=_("electricity (kWh, default) or gas (m³; no cooling models)"),
         )
         parser.add_argument(
             "--temperature-unit",
             default="C",
-            help=gettext_lazy("unit of the temperature file: C (default) or F"),
+            help=_("unit of the temperature file: C (default) or F"),
         )
         parser.add_argument(
             "--time-zone",
             default="Asia/Tokyo",
-            help=gettext_lazy(
-                "zone of the local days and of naive timestamps (default Asia/Tokyo)"
-            ),
+            help=_("zone of the local days and of naive timestamps (default Asia/Tokyo)"),
         )
-        parser.add_argument(
-            "--json", action="store_true", help=gettext_lazy("print one JSON object instead")
-        )
+        parser.add_argument("--json", action="store_true", help=_("print one JSON object instead"))
 
     def handle(self, *args, **options) -> None:
         try:
