@@ -59,10 +59,13 @@ $(MSGFMT):
 messages: install $(MSGFMT)
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
+# A developer's terminal: short plain log lines (production logs JSON), and during the seed
+# only warnings, so its progress bar is what shows.
+run: export LOG_FORMAT ?= plain
 run: install messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py sync_flags
-	$(BIN)/python manage.py seed_demo --if-empty
+	LOG_LEVEL=WARNING $(BIN)/python manage.py seed_demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)/  (portal: /  log in as demo; admin: /admin/; API: /api/v1/)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -313,7 +313,7 @@ LOGGING = {
     "filters": {"context": {"()": "config.observability.logs.LogContextFilter"}},
     "formatters": {
         "json": {"()": "config.observability.logs.JsonFormatter"},
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(message)s", "datefmt": "%H:%M:%S"},
     },
     "handlers": {
         "console": {
