@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
@@ -14,3 +15,10 @@ class CoreConfig(AppConfig):
         from core.history import on_history_entry_created_connect
 
         on_history_entry_created_connect()
+
+        # Staff work in Shoene's console, not in "Django administration".
+        from django.contrib import admin
+
+        admin.site.site_header = _("Shoene staff console")
+        admin.site.site_title = _("Shoene staff console")
+        admin.site.index_title = _("Flags, experiments, campaigns and data")
