@@ -7,6 +7,8 @@ that POSTs to ``admin/<app>/<model>/<id>/history/<history_id>/restore/``.
 ``recent_changes_view`` (``/admin/changes/``) lists the latest changes across those models.
 """
 
+from datetime import date, datetime
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
@@ -35,6 +37,11 @@ class StaffHistoryContextHelper(HistoricalRecordContextHelper):
     """Values as staff know them: Yes/No, a choice's label, the names of groups, "-" for none."""
 
     def prepare_delta_change_value(self, change, value):
+        # Times in the console's time zone and format, not str() of the stored UTC value.
+        if isinstance(value, datetime):
+            return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        if isinstance(value, date):
+            return formats.date_format(value, "DATE_FORMAT")
         value = super().prepare_delta_change_value(change, value)
         field = self.model._meta.get_field(change.field)
         if isinstance(value, list):

@@ -1,5 +1,6 @@
 """Staff changes are recorded with who, when, before and after, and can be restored in one click."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -272,3 +273,22 @@ def test_a_band_page_is_read_only_but_has_its_history(staff_client):
     body = page.content.decode()
     assert 'name="_save"' not in body
     assert reverse("admin:tariffs_timeofuseband_history", args=[band.pk]) in body
+
+
+@pytest.mark.parametrize(("language", "shown"), [("ja", "2026年12月3日17:23"), ("en", "5:23 p.m.")])
+def test_times_in_a_change_are_shown_in_local_time_not_as_stored_utc(language, shown):
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from core.history_admin import StaffHistoryContextHelper
+    from flags.models import Experiment
+
+    helper = StaffHistoryContextHelper(Experiment, None)
+    stored = datetime(2026, 12, 3, 8, 23, 8, 667063, tzinfo=UTC)  # 17:23 in Tokyo
+
+    with translation.override(language):
+        text = helper.prepare_delta_change_value(SimpleNamespace(field="ends_at"), stored)
+
+    assert shown in text
+    assert "+00:00" not in text and "08:23" not in text
