@@ -1,3 +1,4 @@
+import waffle.apps
 from django.apps import AppConfig
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -51,3 +52,11 @@ class FlagsConfig(AppConfig):
             Experiment.target_groups.through,
         ):
             m2m_changed.connect(_changed, sender=relation, dispatch_uid=f"flags-{relation}")
+
+
+class WaffleSwitchesConfig(waffle.apps.WaffleConfig):
+    """django-waffle's own app (its switches and samples; flags are ``flags.Flag``), under a
+    name staff read in their language rather than "django-waffle"."""
+
+    default = False  # not the "flags" app's config: that is FlagsConfig
+    verbose_name = _("Switches and samples")

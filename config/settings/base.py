@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
-    "waffle",
+    "flags.apps.WaffleSwitchesConfig",  # django-waffle, named for staff
     "simple_history",
     # Login throttling (portal and admin): failed attempts per username and address.
     "axes",

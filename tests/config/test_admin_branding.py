@@ -19,3 +19,14 @@ def test_the_admin_is_branded_shoene_in_both_languages(client, admin_client, lan
         assert header in title
         assert header in html.split("</header>")[0]  # the page's own header
         assert "Django" not in title and "Django" not in html.split("</header>")[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "name"), [("ja", "スイッチとサンプル"), ("en", "Switches and samples")]
+)
+def test_waffles_own_models_are_listed_under_a_name_staff_read(admin_client, language, name):
+    admin_client.cookies["django_language"] = language
+    html = admin_client.get("/admin/").content.decode()
+
+    assert name in html
+    assert "django-waffle" not in html
