@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime
 import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from drf_spectacular.drainage import set_override
+from drf_spectacular.utils import extend_schema_field
 
 # Local days whose start exists as a UTC instant in every time zone, with a day to spare
 # either side (the exclusive end of a range is the day after).
@@ -60,6 +62,7 @@ class DateFilter(django_filters.DateFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})
 class IdFilter(django_filters.Filter):
     """A whole number that can be a database id (1 to 2**63 - 1)."""
 
@@ -85,6 +88,12 @@ class BooleanFilter(django_filters.ChoiceFilter):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("choices", (("true", "true"), ("false", "false")))
         super().__init__(*args, **kwargs)
+        # In the schema a string of the two words (not the model field's boolean), keeping
+        # the filter's own description.
+        schema = {"type": "string", "enum": ["true", "false"]}
+        if self.extra.get("help_text"):
+            schema["description"] = str(self.extra["help_text"])
+        set_override(self, "field", schema)
 
 
 class _NoEmptyValues:

@@ -155,3 +155,28 @@ def test_swagger_ui_and_redoc_load_only_local_files(client, page):
     assert sources and all(source.startswith("/static/") for source in sources), sources
     for source in sources:
         assert finders.find(source.removeprefix("/static/")), source
+
+
+def test_the_schema_types_parameters_as_the_api_parses_them(tmp_path):
+    """Ids are bounded integers (not "number"), booleans the two words the API accepts."""
+    import yaml
+
+    call_command("spectacular", "--file", str(tmp_path / "s.yml"))
+    paths = yaml.safe_load((tmp_path / "s.yml").read_text())["paths"]
+
+    def parameter(path: str, name: str) -> dict:
+        found = [p for p in paths[path]["get"]["parameters"] if p["name"] == name]
+        assert found, (path, name)
+        return found[0]
+
+    for name in ("campaign", "event"):
+        schema = parameter("/api/v1/points/", name)["schema"]
+        assert (schema["type"], schema["minimum"], schema["maximum"]) == ("integer", 1, 2**63 - 1)
+    for path, name in (
+        ("/api/v1/recommendations/", "current"),
+        ("/api/v1/daily-usage/", "complete"),
+    ):
+        found = parameter(path, name)
+        assert found["schema"] == {"type": "string", "enum": ["false", "true"]}
+        assert found["description"]
+    assert parameter("/api/v1/readings/", "start")["schema"]["format"] == "date-time"
