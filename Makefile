@@ -20,7 +20,7 @@ BENCH_FIGURES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_FIGURES
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser run test lint format drill-chaos fuzz-api bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments bench-figures clean
+.PHONY: install messages browser run test lint format drill-chaos fuzz-api bench-readings-api bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments bench-figures clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -89,6 +89,11 @@ bench-ingest: install
 fuzz-api: install messages
 	API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-120} DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest tests/api/test_schema_contract.py -q -p no:cacheprovider
+
+# Day and month sums of /api/v1/readings/ per page, from rollups and from readings, on the
+# `make run` database (db.sqlite3; seed it with `make run` first) or DATABASE_URL.
+bench-readings-api: install
+	LOG_LEVEL=WARNING $(BIN)/python bench/readings_api.py
 
 # Not part of `make test`: 10 minutes of faults under steady ingest (bench/chaos.py).
 drill-chaos: install messages

@@ -399,6 +399,9 @@ class DailyUsage(models.Model):
     peak_at = models.DateTimeField(_("peak interval start"))
     night_total = models.FloatField(_("night total"), help_text=_("01:00-05:00 local time."))
     intervals = models.PositiveSmallIntegerField(_("intervals present"))
+    estimated_intervals = models.PositiveSmallIntegerField(
+        _("estimated intervals"), default=0, help_text=_("Of the intervals present.")
+    )
     computed_at = models.DateTimeField(_("computed at"), auto_now=True)
 
     objects = DailyUsageQuerySet.as_manager()

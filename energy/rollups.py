@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
 
-from energy.models import DailyUsage, Meter, Reading
+from energy.models import DailyUsage, Meter, Quality, Reading
 
 # The "night" window used for standby baseload, local time: 01:00 up to 05:00.
 NIGHT_FIRST_HOUR = 1
@@ -91,6 +91,7 @@ def daily_usage_refresh(
                 "peak_at",
                 "night_total",
                 "intervals",
+                "estimated_intervals",
                 "computed_at",
             ],
         )
@@ -107,10 +108,10 @@ def _aggregate(meter_ids, start, end, tz) -> dict[tuple[int, date], dict]:
     readings = (
         Reading.objects.filter(meter_id__in=meter_ids, ts__gte=start, ts__lt=end)
         .order_by()
-        .values_list("meter_id", "ts", "value")
+        .values_list("meter_id", "ts", "value", "quality")
     )
     days: dict[tuple[int, date], dict] = {}
-    for meter_id, ts, value in readings.iterator(chunk_size=20_000):
+    for meter_id, ts, value, quality in readings.iterator(chunk_size=20_000):
         local = ts.astimezone(tz)
         key = (meter_id, local.date())
         day = days.get(key)
@@ -122,9 +123,12 @@ def _aggregate(meter_ids, start, end, tz) -> dict[tuple[int, date], dict]:
                 "peak_at": ts,
                 "night_total": 0.0,
                 "intervals": 0,
+                "estimated_intervals": 0,
             }
         day["total"] += value
         day["intervals"] += 1
+        if quality == Quality.ESTIMATED:
+            day["estimated_intervals"] += 1
         day["baseload"] = min(day["baseload"], value)
         # The start of the day's largest interval, the earliest on a tie.
         if value > day["peak"] or (value == day["peak"] and ts < day["peak_at"]):
@@ -152,20 +156,24 @@ WITH wanted AS (
                WHERE extract(hour FROM r.ts AT TIME ZONE %(tz)s) BETWEEN %(night_first)s
                                                                      AND %(night_last)s
            ), 0) AS night_total,
-           count(*) AS intervals
+           count(*) AS intervals,
+           count(*) FILTER (WHERE r.quality = 'estimated') AS estimated_intervals
     FROM wanted w
     JOIN energy_reading r
       ON r.meter_id = w.meter_id AND r.ts >= w.day_start AND r.ts < w.day_end
     GROUP BY w.meter_id, w.day
 )
 INSERT INTO energy_dailyusage
-    (meter_id, date, total, baseload, peak, peak_at, night_total, intervals, computed_at)
-SELECT meter_id, day, total, baseload, peak, peak_at, night_total, intervals, now()
+    (meter_id, date, total, baseload, peak, peak_at, night_total, intervals,
+     estimated_intervals, computed_at)
+SELECT meter_id, day, total, baseload, peak, peak_at, night_total, intervals,
+       estimated_intervals, now()
 FROM rolled
 ON CONFLICT (meter_id, date) DO UPDATE SET
     total = EXCLUDED.total, baseload = EXCLUDED.baseload, peak = EXCLUDED.peak,
     peak_at = EXCLUDED.peak_at, night_total = EXCLUDED.night_total,
-    intervals = EXCLUDED.intervals, computed_at = EXCLUDED.computed_at
+    intervals = EXCLUDED.intervals, estimated_intervals = EXCLUDED.estimated_intervals,
+    computed_at = EXCLUDED.computed_at
 """
 
 

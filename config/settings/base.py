@@ -238,6 +238,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# /api/v1/readings/?resolution=day|month without a time range or quality filter reads the daily
+# rollups (DailyUsage) instead of summing every reading (energy/api/readings.py); False sums
+# the readings, as every other query does.
+READINGS_AGGREGATES_FROM_ROLLUPS = env.bool("READINGS_AGGREGATES_FROM_ROLLUPS", default=True)
 # A list's `next` cursor is refused after this long (config/pagination.py); a client reading
 # an export page by page has a day.
 API_CURSOR_MAX_AGE_S = env.int("API_CURSOR_MAX_AGE_S", default=24 * 3600)

@@ -5,10 +5,13 @@ day is the customer's day: in Japan 2026-01-02 is 2026-01-01T15:00Z to 2026-01-0
 """
 
 import zoneinfo
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import django_filters
+from django.conf import settings
 from django.db.models import CharField, Count, F, Func, Q, Sum, Value
+from django.db.models.functions import TruncMonth
+from django_filters import utils
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers
@@ -18,7 +21,7 @@ from config.filters import StrictFilterSet, UtcDateTimeFilter
 from config.pagination import keyset_after
 from energy.api.access import meters_visible, scope_required
 from energy.apikeys.models import ApiScope
-from energy.models import Meter, Quality, Reading
+from energy.models import DailyUsage, Meter, Quality, Reading
 
 RESOLUTIONS = ("raw", "hour", "day", "month")
 
@@ -76,6 +79,16 @@ class ReadingFilter(StrictFilterSet):
         fields = ["meter", "start", "end", "quality"]
 
 
+class RollupFilter(StrictFilterSet):
+    """The filters that leave whole days: for day and month sums read from DailyUsage."""
+
+    meter = django_filters.BaseInFilter(field_name="meter__serial")
+
+    class Meta:
+        model = DailyUsage
+        fields = ["meter"]
+
+
 class OwnOffsetDateTimeField(serializers.DateTimeField):
     """An aware datetime written with its own UTC offset (the meter's local time)."""
 
@@ -124,7 +137,21 @@ class ReadingListView(generics.ListAPIView):
     filterset_class = ReadingFilter
 
     def get_queryset(self):
+        if self.from_rollups:
+            return DailyUsage.objects.filter(meter__in=meters_visible(self.request))
         return Reading.objects.filter(meter__in=meters_visible(self.request))
+
+    @property
+    def from_rollups(self) -> bool:
+        """Whole local days and months come from DailyUsage (one row per meter and day, kept
+        by ingest) rather than from summing every reading again; the same figures. With a
+        time range or a quality filter the buckets may be partial: those sum the readings."""
+        params = self.request.query_params
+        return (
+            settings.READINGS_AGGREGATES_FROM_ROLLUPS
+            and self.resolution in ("day", "month")
+            and not {"start", "end", "quality"} & set(params)
+        )
 
     @property
     def resolution(self) -> str:
@@ -139,12 +166,26 @@ class ReadingListView(generics.ListAPIView):
 
     @property
     def keyset(self) -> tuple[str, ...]:
+        if self.from_rollups:
+            return ("meter_id", "date") if self.resolution == "day" else ("meter_id", "month")
         return ("meter_id", "ts") if self.resolution == "raw" else ("meter_id", "bucket")
 
     def keyset_filter(self, after: list) -> Q:
         if self.resolution == "raw":
             return keyset_after(("meter_id", "ts"), after)
         meter_id, bucket = after
+        if self.from_rollups:
+            try:
+                day = date.fromisoformat(bucket)
+            except (TypeError, ValueError) as exc:
+                raise ValidationFailed(
+                    "The cursor is not valid here.", code="invalid_cursor"
+                ) from exc
+            if self.resolution == "month":  # the first day of the next month
+                day = (day.replace(day=1) + timedelta(days=31)).replace(day=1)
+            else:
+                day += timedelta(days=1)
+            return Q(meter_id__gt=meter_id) | Q(meter_id=meter_id, date__gte=day)
         meter = Meter.objects.select_related("premise__region").filter(pk=meter_id).first()
         if meter is None or not isinstance(bucket, str):
             raise ValidationFailed("The cursor is not valid here.", code="invalid_cursor")
@@ -155,7 +196,37 @@ class ReadingListView(generics.ListAPIView):
         return Q(meter_id__gt=meter_id) | Q(meter_id=meter_id, ts__gte=end)
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
+        if self.from_rollups:
+            filterset = RollupFilter(self.request.query_params, queryset=queryset)
+            if not filterset.is_valid():
+                raise utils.translate_validation(filterset.errors)
+            queryset = filterset.qs
+        else:
+            queryset = super().filter_queryset(queryset)
+        if self.from_rollups:
+            meter = {
+                "serial": F("meter__serial"),
+                "unit": F("meter__unit"),
+                "zone": F("meter__premise__region__time_zone"),
+            }
+            if self.resolution == "day":
+                return queryset.values(
+                    "meter_id",
+                    "date",
+                    **meter,
+                    sum_total=F("total"),
+                    sum_intervals=F("intervals"),
+                    sum_estimated=F("estimated_intervals"),
+                )
+            return (
+                queryset.annotate(month=TruncMonth("date"))
+                .values("meter_id", "month", **meter)
+                .annotate(
+                    sum_total=Sum("total"),
+                    sum_intervals=Sum("intervals"),
+                    sum_estimated=Sum("estimated_intervals"),
+                )
+            )
         if self.resolution == "raw":
             return queryset.values(
                 "meter_id", "meter__serial", "meter__unit", "ts", "value", "quality"
@@ -186,6 +257,15 @@ class ReadingListView(generics.ListAPIView):
         )
 
     def _bucket(self, row: dict) -> dict:
+        if self.from_rollups:
+            first_day = row["date"] if self.resolution == "day" else row["month"]
+            row = {
+                **row,
+                "bucket": first_day.isoformat(),
+                "total": row["sum_total"],
+                "intervals": row["sum_intervals"],
+                "estimated_intervals": row["sum_estimated"],
+            }
         start, end = bucket_bounds(row["bucket"], self.resolution, zoneinfo.ZoneInfo(row["zone"]))
         return {
             "meter": row["serial"],

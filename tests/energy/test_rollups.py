@@ -270,14 +270,31 @@ def test_the_portable_rollup_matches_the_postgresql_statement(postgresql, ingest
     days = [date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9)]  # New York's spring change
     whens = [when for day in days for when in local_day(tz, day)]
     # Varied values with ties for the peak, so the earliest-on-a-tie rule is exercised.
-    ingest([reading(meter, when, float((n * 7) % 11)) for n, when in enumerate(whens)])
+    # Every fifth estimated: both count the day's estimated intervals alike.
+    ingest(
+        [
+            reading(meter, when, float((n * 7) % 11), "estimated" if n % 5 == 0 else "measured")
+            for n, when in enumerate(whens)
+        ]
+    )
     wanted = {meter.pk: set(days)}
 
+    def estimated() -> dict[date, int]:
+        return dict(
+            DailyUsage.objects.filter(meter=meter).values_list("date", "estimated_intervals")
+        )
+
     daily_usage_refresh(dates_by_meter=wanted, method="sql")
-    by_sql = usage(meter)
+    by_sql, estimated_by_sql = usage(meter), estimated()
     DailyUsage.objects.filter(meter=meter).delete()
     daily_usage_refresh(dates_by_meter=wanted, method="portable")
     portable = usage(meter)
+
+    assert estimated() == estimated_by_sql
+    expected = {day: 0 for day in days}
+    for n, when in enumerate(whens):
+        expected[when.astimezone(tz).date()] += n % 5 == 0
+    assert estimated_by_sql == expected
 
     assert set(portable) == set(by_sql) == set(days)
     for day in days:
