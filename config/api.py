@@ -10,7 +10,7 @@ import logging
 import math
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -68,10 +68,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # message is in one language.
         wait = math.ceil(exc.wait) if exc.wait is not None else None
         message, details = _summary(exc), ({"retry_after_s": wait} if wait is not None else {})
-    elif isinstance(exc.detail, dict):
-        message, details = _summary(exc), exc.detail
-    elif isinstance(exc.detail, list):
-        message, details = _summary(exc), {"non_field_errors": exc.detail}
+    elif isinstance(exc.detail, dict | list):
+        message, details = _summary(exc), _details(exc.detail)
     else:
         message, details = str(exc.detail), {}
     response.data = {"code": _code(exc), "message": str(message), "details": details}
@@ -104,12 +102,16 @@ def _unavailable(message: str) -> Response:
 
 
 def _error(http_status: int, code: str, message: str, details: Any = None) -> Response:
-    """The one error shape; ``details`` is always an object (empty when there is nothing)."""
+    return Response(
+        {"code": code, "message": message, "details": _details(details)}, status=http_status
+    )
+
+
+def _details(details: Any) -> dict:
+    """``details`` is always an object: empty when there is nothing, a list under its name."""
     if details is None:
-        details = {}
-    elif not isinstance(details, dict):
-        details = {"non_field_errors": details}
-    return Response({"code": code, "message": message, "details": details}, status=http_status)
+        return {}
+    return details if isinstance(details, dict) else {"non_field_errors": details}
 
 
 def _code(exc: exceptions.APIException) -> str:
@@ -134,6 +136,8 @@ def _is_api(request: HttpRequest) -> bool:
 
 def api_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
+        if isinstance(exception, BadRequest):  # ours, with a message meant for the client
+            return _json_error(400, "invalid", str(exception))
         return _json_error(400, "bad_request", "The request could not be understood.")
     return defaults.bad_request(request, exception)
 

@@ -1,7 +1,7 @@
 """Request middleware of our own."""
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.core.exceptions import BadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -28,6 +28,7 @@ class NulCharacterGuard:
 
     PostgreSQL text cannot hold NUL: such a value reaching a query (a filter, a serial in the
     path) made the database driver raise, answered as a 500. No legitimate value has one.
+    Django's handler400 answers (``config.api.api_bad_request``: JSON under ``/api/``).
     """
 
     def __init__(self, get_response) -> None:
@@ -38,10 +39,5 @@ class NulCharacterGuard:
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.GET.lists()
         ):
-            message = "The request's path or query contains a NUL character."
-            if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"code": "invalid", "message": message, "details": {}}, status=400
-                )
-            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+            raise BadRequest("The request's path or query contains a NUL character.")
         return self.get_response(request)

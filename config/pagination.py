@@ -162,14 +162,17 @@ def cursor_encode(values: list[Any], *, query: str) -> str:
 
 def cursor_decode(cursor: str, *, query: str) -> Any:
     """The keyset values of a cursor this API gave out for ``query``; 400 otherwise."""
-    token = cursor.strip().encode() + b"=" * (-len(cursor.strip()) % 4)
+    cursor = cursor.strip()
+    token = cursor.encode() + b"=" * (-len(cursor) % 4)
     try:
         data = _fernet(settings.SECRET_KEY).decrypt(token, ttl=settings.API_CURSOR_MAX_AGE_S)
         payload = orjson.loads(data)
     except (InvalidToken, ValueError, orjson.JSONDecodeError):
+        age = settings.API_CURSOR_MAX_AGE_S
+        age_text = f"{age // 3600} hours" if age % 3600 == 0 else f"{age} seconds"
         raise _invalid_cursor(
-            "The cursor is not one this API gave out, or it is more than "
-            f"{settings.API_CURSOR_MAX_AGE_S // 3600} hours old; start again without it."
+            f"The cursor is not one this API gave out, or it is more than {age_text} old; "
+            "start again without it."
         ) from None
     if payload.get("q") != query:
         raise _invalid_cursor(
