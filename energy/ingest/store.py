@@ -73,17 +73,20 @@ ON CONFLICT (meter_id, ts) DO NOTHING
 # unchanged value with a later source time moves the stored source time on. Every CTE sees the
 # tables as they were before this statement. Returns (corrected, stale).
 _MERGE_SQL = f"""
-WITH compared AS (
+WITH staged AS (
+    SELECT s.meter_id, to_timestamp(s.epoch) AS ts, s.value, s.quality,
+           {_SOURCE_TIME} AS source_time
+    FROM ingest_staging s
+), compared AS (
     SELECT r.meter_id, r.ts,
            r.value AS old_value, r.quality AS old_quality, r.source_time AS old_source,
-           s.value, s.quality, {_SOURCE_TIME} AS source_time,
+           s.value, s.quality, s.source_time,
            (r.value <> s.value OR r.quality <> s.quality) AS changed,
-           coalesce({_SOURCE_TIME}, '-infinity') >= coalesce(r.source_time, '-infinity')
-               AS newer
-    FROM ingest_staging s
-    JOIN energy_reading r ON r.meter_id = s.meter_id AND r.ts = to_timestamp(s.epoch)
+           coalesce(s.source_time, '-infinity') >= coalesce(r.source_time, '-infinity') AS newer
+    FROM staged s
+    JOIN energy_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts
     WHERE r.value <> s.value OR r.quality <> s.quality
-       OR coalesce({_SOURCE_TIME}, '-infinity') > coalesce(r.source_time, '-infinity')
+       OR coalesce(s.source_time, '-infinity') > coalesce(r.source_time, '-infinity')
 ), revisions AS (
     INSERT INTO energy_readingrevision
         (meter_id, ts, value, quality, source_time, kind, replaced_at, batch_id)

@@ -151,7 +151,7 @@ class _Sources:
         """The reading with the row's own source time, or the reason it cannot have it."""
         if not isinstance(row.source_time, str):
             return Reason.INVALID_SOURCE_TIME, "source_time must be an ISO 8601 string", None
-        us = self._microseconds(row.source_time)
+        us = _instant(row.source_time, self.parsed, microseconds)
         if us is _BAD_TS:
             return (
                 Reason.INVALID_SOURCE_TIME,
@@ -174,35 +174,22 @@ class _Sources:
             )
         return None, None, reading._replace(source_us=us)
 
-    def _microseconds(self, text: str) -> object:
-        try:
-            return self.parsed[text]
-        except KeyError:
-            pass
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            us = _BAD_TS
-        else:
-            us = _NAIVE_TS if moment.tzinfo is None else microseconds(moment)
-        self.parsed[text] = us
-        return us
 
-
-def _epoch(text: str, epochs: dict[str, object]) -> object:
-    """Seconds since the epoch for an ISO 8601 string, or _BAD_TS / _NAIVE_TS (memoised)."""
+def _instant(text: str, cache: dict[str, object], convert) -> object:
+    """``convert(datetime)`` of an ISO 8601 string with an offset, or _BAD_TS / _NAIVE_TS;
+    memoised in ``cache`` (a delivery's rows share few distinct times)."""
     try:
-        return epochs[text]
+        return cache[text]
     except KeyError:
         pass
     try:
-        ts = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        epoch = _BAD_TS
+        value = _BAD_TS
     else:
-        epoch = _NAIVE_TS if ts.tzinfo is None else ts.timestamp()
-    epochs[text] = epoch
-    return epoch
+        value = _NAIVE_TS if moment.tzinfo is None else convert(moment)
+    cache[text] = value
+    return value
 
 
 def _check(
@@ -222,7 +209,7 @@ def _check(
 
     if not isinstance(row.ts, str):
         return Reason.MALFORMED, "ts must be an ISO 8601 string", None
-    epoch_float = _epoch(row.ts, epochs)
+    epoch_float = _instant(row.ts, epochs, datetime.timestamp)
     if epoch_float is _BAD_TS:
         return Reason.MALFORMED, f"ts {row.ts!r} is not an ISO 8601 date-time", None
     if epoch_float is _NAIVE_TS:
