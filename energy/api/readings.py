@@ -6,6 +6,7 @@ day is the customer's day: in Japan 2026-01-02 is 2026-01-01T15:00Z to 2026-01-0
 
 import zoneinfo
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 import django_filters
 from django.conf import settings
@@ -141,7 +142,7 @@ class ReadingListView(generics.ListAPIView):
             return DailyUsage.objects.filter(meter__in=meters_visible(self.request))
         return Reading.objects.filter(meter__in=meters_visible(self.request))
 
-    @property
+    @cached_property
     def from_rollups(self) -> bool:
         """Whole local days and months come from DailyUsage (one row per meter and day, kept
         by ingest) rather than from summing every reading again; the same figures. With a
@@ -153,7 +154,7 @@ class ReadingListView(generics.ListAPIView):
             and not {"start", "end", "quality"} & set(params)
         )
 
-    @property
+    @cached_property
     def resolution(self) -> str:
         resolution = self.request.query_params.get("resolution", "raw")
         if resolution not in RESOLUTIONS:
@@ -166,8 +167,6 @@ class ReadingListView(generics.ListAPIView):
 
     @property
     def keyset(self) -> tuple[str, ...]:
-        if self.from_rollups:
-            return ("meter_id", "date") if self.resolution == "day" else ("meter_id", "month")
         return ("meter_id", "ts") if self.resolution == "raw" else ("meter_id", "bucket")
 
     def keyset_filter(self, after: list) -> Q:
@@ -200,33 +199,31 @@ class ReadingListView(generics.ListAPIView):
             filterset = RollupFilter(self.request.query_params, queryset=queryset)
             if not filterset.is_valid():
                 raise utils.translate_validation(filterset.errors)
-            queryset = filterset.qs
-        else:
-            queryset = super().filter_queryset(queryset)
-        if self.from_rollups:
             meter = {
                 "serial": F("meter__serial"),
                 "unit": F("meter__unit"),
                 "zone": F("meter__premise__region__time_zone"),
             }
+            # A day's bucket is its rollup row; a month's, its days summed.
             if self.resolution == "day":
-                return queryset.values(
+                return filterset.qs.values(
                     "meter_id",
-                    "date",
                     **meter,
+                    bucket=F("date"),
                     sum_total=F("total"),
                     sum_intervals=F("intervals"),
                     sum_estimated=F("estimated_intervals"),
                 )
             return (
-                queryset.annotate(month=TruncMonth("date"))
-                .values("meter_id", "month", **meter)
+                filterset.qs.annotate(bucket=TruncMonth("date"))
+                .values("meter_id", "bucket", **meter)
                 .annotate(
                     sum_total=Sum("total"),
                     sum_intervals=Sum("intervals"),
                     sum_estimated=Sum("estimated_intervals"),
                 )
             )
+        queryset = super().filter_queryset(queryset)
         if self.resolution == "raw":
             return queryset.values(
                 "meter_id", "meter__serial", "meter__unit", "ts", "value", "quality"
@@ -257,11 +254,10 @@ class ReadingListView(generics.ListAPIView):
         )
 
     def _bucket(self, row: dict) -> dict:
-        if self.from_rollups:
-            first_day = row["date"] if self.resolution == "day" else row["month"]
+        if self.from_rollups:  # the bucket is its first day, a date
             row = {
                 **row,
-                "bucket": first_day.isoformat(),
+                "bucket": row["bucket"].isoformat(),
                 "total": row["sum_total"],
                 "intervals": row["sum_intervals"],
                 "estimated_intervals": row["sum_estimated"],
