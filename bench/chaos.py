@@ -29,7 +29,6 @@ import json
 import random
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,7 +45,8 @@ from tests.integration.drills.stack import (  # noqa: E402
     Deployment,
     Stack,
     drill_readings,
-    gateway_authorization,
+    gateway_env,
+    gateway_status,
     outcome,
     payload_keys,
     wait_until_batches_settle,
@@ -133,17 +133,6 @@ class Faults:
             self.stack.postgres.start()
 
 
-def gateway_status(buffer_path: Path) -> dict:
-    answer = subprocess.run(
-        [sys.executable, "-m", "gateway", "status", "--json", "--buffer-path", str(buffer_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(answer.stdout)
-
-
 def wait_until(condition, *, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -216,28 +205,19 @@ def main() -> None:
         meter_csv = stack.log_dir / "meter.csv"
         meter_csv.write_text("meter,ts,value\n")
         buffer_path = stack.log_dir / "gateway.sqlite3"
-        scheme, key = gateway_authorization(deployment).split(" ", 1)
-        gateway_env = {
-            **deployment.env,
-            "SHOENE_GATEWAY_URL": deployment.base_url,
-            "SHOENE_GATEWAY_API_KEY": key,
-            "SHOENE_GATEWAY_AUTH_SCHEME": scheme,
-            "SHOENE_GATEWAY_SOURCE": f"csv:{meter_csv}",
-            "SHOENE_GATEWAY_BUFFER_PATH": str(buffer_path),
-            "SHOENE_GATEWAY_BATCH_MAX_READINGS": "400",
-            "SHOENE_GATEWAY_BATCH_MAX_WAIT_S": "1",
-            "SHOENE_GATEWAY_POLL_INTERVAL_S": "0.2",
-            "SHOENE_GATEWAY_REQUEST_TIMEOUT_S": "10",
-            "SHOENE_GATEWAY_BACKOFF_BASE_S": "0.2",
-            "SHOENE_GATEWAY_BACKOFF_CAP_S": "3",
-            "SHOENE_GATEWAY_BREAKER_FAILURES": "3",
-            "SHOENE_GATEWAY_BREAKER_OPEN_S": "2",
-            "SHOENE_GATEWAY_STATUS_EVERY_S": "10",
-        }
         gateway = AppProcess(
             f"{deployment.database}-gateway",
             [sys.executable, "-m", "gateway", "run"],
-            gateway_env,
+            gateway_env(
+                deployment,
+                source_csv=meter_csv,
+                buffer_path=buffer_path,
+                batch_max_readings=400,
+                batch_max_wait_s=1,
+                request_timeout_s=10,
+                backoff_cap_s=3,
+                status_every_s=10,
+            ),
             stack.log_dir,
         )
         deployment.processes.append(gateway)
@@ -264,14 +244,11 @@ def main() -> None:
         sent = list(meter.written)
         print(f"meter stopped after {len(sent)} readings; draining the gateway", flush=True)
 
-        wait_until(
-            lambda: (
-                gateway_status(buffer_path)["confirmed_total"] >= len(sent)
-                and gateway_status(buffer_path)["buffered"] == 0
-            ),
-            timeout_s=600,
-            what="the gateway delivering every reading",
-        )
+        def drained() -> bool:
+            status = gateway_status(buffer_path)
+            return status["confirmed_total"] >= len(sent) and status["buffered"] == 0
+
+        wait_until(drained, timeout_s=600, what="the gateway delivering every reading")
         settled = wait_until_batches_settle(deployment, timeout_s=600)
         buffer = gateway_status(buffer_path)
         result = outcome(deployment, sent=sent, accepted=sent)

@@ -428,6 +428,48 @@ def gateway_authorization(deployment: Deployment) -> str:
     return f"Bearer {deployment.stack.gateway_secret}"
 
 
+# The edge gateway's settings in the drills: short waits, so an outage is noticed in seconds.
+GATEWAY_SETTINGS = {
+    "batch_max_readings": "200",
+    "batch_max_wait_s": "0.5",
+    "poll_interval_s": "0.2",
+    "request_timeout_s": "5",
+    "backoff_base_s": "0.2",
+    "backoff_cap_s": "2",
+    "breaker_failures": "3",
+    "breaker_open_s": "2",
+    "status_every_s": "2",
+}
+
+
+def gateway_env(deployment: Deployment, *, source_csv: Path, buffer_path: Path, **settings) -> dict:
+    """The environment of an edge gateway (``python -m gateway run``) tailing ``source_csv``
+    into this deployment, with GATEWAY_SETTINGS overridden by ``settings``."""
+    scheme, key = gateway_authorization(deployment).split(" ", 1)
+    chosen = {**GATEWAY_SETTINGS, **settings}
+    return {
+        **deployment.env,
+        "SHOENE_GATEWAY_URL": deployment.base_url,
+        "SHOENE_GATEWAY_API_KEY": key,
+        "SHOENE_GATEWAY_AUTH_SCHEME": scheme,
+        "SHOENE_GATEWAY_SOURCE": f"csv:{source_csv}",
+        "SHOENE_GATEWAY_BUFFER_PATH": str(buffer_path),
+        **{f"SHOENE_GATEWAY_{name.upper()}": str(value) for name, value in chosen.items()},
+    }
+
+
+def gateway_status(buffer_path: Path) -> dict:
+    """What a gateway's buffer holds, sent and dropped (``gateway status --json``)."""
+    answer = subprocess.run(
+        [sys.executable, "-m", "gateway", "status", "--json", "--buffer-path", str(buffer_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(answer.stdout)
+
+
 # --- Readings and what became of them -------------------------------------------------------
 
 

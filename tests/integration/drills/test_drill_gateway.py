@@ -3,33 +3,21 @@ restarted meanwhile) while a meter keeps appending to the CSV file the gateway r
 server returns, every reading arrives exactly once, and in order per meter."""
 
 import json
-import subprocess
 import sys
 
 import pytest
 
 from tests.integration.drills.stack import (
-    ROOT,
     AppProcess,
     drill_readings,
-    gateway_authorization,
+    gateway_env,
+    gateway_status,
     outcome,
     wait_for,
     wait_until_batches_settle,
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _gateway_status(buffer_path) -> dict:
-    answer = subprocess.run(
-        [sys.executable, "-m", "gateway", "status", "--json", "--buffer-path", buffer_path],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(answer.stdout)
 
 
 def test_the_gateway_delivers_everything_once_and_in_order_across_an_outage(deploy, tmp_path):
@@ -41,24 +29,7 @@ def test_the_gateway_delivers_everything_once_and_in_order_across_an_outage(depl
     meter_csv = tmp_path / "meter.csv"
     meter_csv.write_text("meter,ts,value\n")
     buffer_path = tmp_path / "gateway.sqlite3"
-    scheme, key = gateway_authorization(deployment).split(" ", 1)
-    env = {
-        **deployment.env,
-        "SHOENE_GATEWAY_URL": deployment.base_url,
-        "SHOENE_GATEWAY_API_KEY": key,
-        "SHOENE_GATEWAY_AUTH_SCHEME": scheme,
-        "SHOENE_GATEWAY_SOURCE": f"csv:{meter_csv}",
-        "SHOENE_GATEWAY_BUFFER_PATH": str(buffer_path),
-        "SHOENE_GATEWAY_BATCH_MAX_READINGS": "200",
-        "SHOENE_GATEWAY_BATCH_MAX_WAIT_S": "0.5",
-        "SHOENE_GATEWAY_POLL_INTERVAL_S": "0.2",
-        "SHOENE_GATEWAY_REQUEST_TIMEOUT_S": "5",
-        "SHOENE_GATEWAY_BACKOFF_BASE_S": "0.2",
-        "SHOENE_GATEWAY_BACKOFF_CAP_S": "2",
-        "SHOENE_GATEWAY_BREAKER_FAILURES": "3",
-        "SHOENE_GATEWAY_BREAKER_OPEN_S": "2",
-        "SHOENE_GATEWAY_STATUS_EVERY_S": "2",
-    }
+    env = gateway_env(deployment, source_csv=meter_csv, buffer_path=buffer_path)
     command = [sys.executable, "-m", "gateway", "run"]
     log_dir = deployment.stack.log_dir
     gateway = AppProcess(f"{deployment.database}-gateway-1", command, env, log_dir)
@@ -83,12 +54,12 @@ def test_the_gateway_delivers_everything_once_and_in_order_across_an_outage(depl
                 written += len(interval)
 
     def gateway_state(process: AppProcess) -> str:
-        buffer = _gateway_status(buffer_path) if buffer_path.exists() else "not created"
+        buffer = gateway_status(buffer_path) if buffer_path.exists() else "not created"
         return f"buffer {buffer}\n{process.log_tail()}"
 
     meter_writes(parts[0])
     wait_for(
-        lambda: buffer_path.exists() and _gateway_status(buffer_path)["confirmed_total"] >= written,
+        lambda: buffer_path.exists() and gateway_status(buffer_path)["confirmed_total"] >= written,
         timeout_s=60,
         what="the first readings delivered while the server is up",
         detail=lambda: gateway_state(gateway),
@@ -98,7 +69,7 @@ def test_the_gateway_delivers_everything_once_and_in_order_across_an_outage(depl
     wait_for(
         lambda: (
             "circuit open" in gateway.log_text()
-            and _gateway_status(buffer_path)["buffered"] >= sizes[1]
+            and gateway_status(buffer_path)["buffered"] >= sizes[1]
         ),
         timeout_s=60,
         what="the gateway buffering through the outage with its circuit open",
@@ -112,7 +83,7 @@ def test_the_gateway_delivers_everything_once_and_in_order_across_an_outage(depl
     wait_for(
         lambda: (
             "not sent" in restarted.log_text()
-            and _gateway_status(buffer_path)["buffered"] == written - sizes[0]
+            and gateway_status(buffer_path)["buffered"] == written - sizes[0]
         ),
         timeout_s=60,
         what="the new gateway reading on from where the killed one stopped, still unsent",
@@ -122,7 +93,7 @@ def test_the_gateway_delivers_everything_once_and_in_order_across_an_outage(depl
 
     status = wait_for(
         lambda: (
-            (status := _gateway_status(buffer_path))["buffered"] == 0
+            (status := gateway_status(buffer_path))["buffered"] == 0
             and status["confirmed_total"] >= len(readings)
             and status
         ),
