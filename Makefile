@@ -90,10 +90,12 @@ fuzz-api: install messages
 	API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-120} DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest tests/api/test_schema_contract.py -q -p no:cacheprovider
 
-# Day and month sums of /api/v1/readings/ per page, from rollups and from readings, on the
-# `make run` database (db.sqlite3; seed it with `make run` first) or DATABASE_URL.
+# /api/v1/readings/ per page at each resolution, first and deep pages: on the `make run`
+# database (db.sqlite3; seed it with `make run` first), then on the portal benchmark's
+# PostgreSQL data set (1,000 premises x 2 years; built by `make bench-portal`).
 bench-readings-api: install
-	LOG_LEVEL=WARNING $(BIN)/python bench/readings_api.py
+	LOG_LEVEL=WARNING $(BIN)/python bench/readings_api.py --database-url sqlite:///$(CURDIR)/db.sqlite3
+	LOG_LEVEL=WARNING $(BIN)/python bench/readings_api.py --database-url $(BENCH_PORTAL_DATABASE_URL)
 
 # Not part of `make test`: 10 minutes of faults under steady ingest (bench/chaos.py).
 drill-chaos: install messages

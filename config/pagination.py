@@ -19,7 +19,12 @@ import orjson
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.fields.tuple_lookups import (
+    Tuple,
+    TupleGreaterThan,
+    TupleGreaterThanOrEqual,
+)
 from django.utils.crypto import salted_hmac
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -28,19 +33,27 @@ from rest_framework.utils.urls import replace_query_param
 from config.errors import ValidationFailed
 
 
-def keyset_after(fields: tuple[str, ...], values: list[Any]) -> Q:
-    """Rows whose (fields) come strictly after (values), in ascending order."""
-    condition = Q()
-    for depth in range(len(fields), 0, -1):
-        prefix = {field: value for field, value in zip(fields[: depth - 1], values, strict=False)}
-        step = Q(**prefix, **{f"{fields[depth - 1]}__gt": values[depth - 1]})
-        condition = step if depth == len(fields) else condition | step
-    return condition
+def keyset_after(fields: tuple[str, ...], values: list[Any], *, inclusive: bool = False) -> Q:
+    """Rows whose (fields) come after (values) in ascending order; with ``inclusive``, also the
+    row at (values).
+
+    A row-value comparison, ``(a, b) > (x, y)``: PostgreSQL answers it as a range of the index
+    on (a, b), so a page deep into millions of rows starts where the cursor points instead of
+    filtering every row before it. Where the database has no row values (SQLite) Django spells
+    it out as ORs; the bound on the leading field keeps that a range of the index too.
+    """
+    if len(fields) == 1:
+        return Q(**{f"{fields[0]}__{'gte' if inclusive else 'gt'}": values[0]})
+    compare = TupleGreaterThanOrEqual if inclusive else TupleGreaterThan
+    row_after = compare(Tuple(*(F(field) for field in fields)), tuple(values))
+    return Q(**{f"{fields[0]}__gte": values[0]}) & Q(row_after)
 
 
 class KeysetPagination(BasePagination):
     """Views set ``keyset`` (the ordering fields, unique together); they may override
-    ``keyset_filter(values) -> Q`` where "after" is not a plain comparison."""
+    ``keyset_filter(values) -> Q`` where "after" is not a plain comparison, and
+    ``keyset_page(queryset, limit) -> rows`` where a page's rows are computed from the queryset
+    rather than being its first rows."""
 
     page_size = 100
     max_page_size = 10_000
@@ -57,7 +70,14 @@ class KeysetPagination(BasePagination):
                 keyset_filter = getattr(view, "keyset_filter", None)
                 condition = keyset_filter(after) if keyset_filter else keyset_after(keyset, after)
                 queryset = queryset.filter(condition)
-            rows = list(queryset.order_by(*keyset)[: self.page_size_now + 1])
+            # A view whose rows are not the queryset's (sums over buckets) pages them itself.
+            page_rows = getattr(view, "keyset_page", None)
+            limit = self.page_size_now + 1
+            rows = (
+                page_rows(queryset, limit)
+                if page_rows
+                else list(queryset.order_by(*keyset)[:limit])
+            )
         except (DjangoValidationError, ValueError, TypeError) as exc:  # a value of a wrong type
             raise ValidationFailed("The cursor is not valid here.", code="invalid_cursor") from exc
         self.has_next = len(rows) > self.page_size_now
@@ -118,6 +138,7 @@ class KeysetPagination(BasePagination):
                     "nullable": True,
                     "format": "uri",
                     "description": "The next page; null on the last page.",
+                    "example": "https://shoene.example/api/v1/readings/?cursor=gAAAAABo…",
                 },
                 "results": schema,
             },

@@ -10,11 +10,16 @@ from functools import cached_property
 
 import django_filters
 from django.conf import settings
-from django.db.models import CharField, Count, F, Func, Q, Sum, Value
-from django.db.models.functions import TruncMonth
+from django.db import connections
+from django.db.models import Min, Q
 from django_filters import utils
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import generics, serializers
 
 from config.errors import ValidationFailed
@@ -22,31 +27,42 @@ from config.filters import StrictFilterSet, UtcDateTimeFilter
 from config.pagination import keyset_after
 from energy.api.access import meters_visible, scope_required
 from energy.apikeys.models import ApiScope
-from energy.models import DailyUsage, Meter, Quality, Reading
+from energy.models import DailyUsage, Meter, Premise, Quality, Reading, Region
 
 RESOLUTIONS = ("raw", "hour", "day", "month")
 
 
-class LocalTrunc(Func):
-    """The start of the hour/day/month holding ``ts``, as local wall-clock time in ``zone``
-    (a column). PostgreSQL: ``date_trunc`` on ``ts AT TIME ZONE zone``; SQLite: Django's own
-    ``django_datetime_trunc`` function, which takes the zone as an argument."""
+# The most source rows one bucket can hold. Readings, in hours of readings: a local hour holds
+# two hours at a summer-time fall-back, a local day 25, a month 31 days and that hour. Rollups,
+# in days.
+BUCKET_HOURS = {"hour": 2, "day": 25, "month": 31 * 24 + 1}
+BUCKET_DAYS = {"day": 1, "month": 31}
 
-    output_field = CharField()
-
-    def __init__(self, kind: str, ts: str, zone: str):
-        super().__init__(Value(kind), F(ts), F(zone))
-
-    def as_sql(self, compiler, connection, **extra):
-        (kind, kind_params), (ts, ts_params), (zone, zone_params) = (
-            compiler.compile(expression) for expression in self.source_expressions
-        )
-        params = (*kind_params, *ts_params, *zone_params)
-        if connection.vendor == "postgresql":
-            sql = f"to_char(date_trunc({kind}, {ts} AT TIME ZONE {zone}), %s)"
-            return sql, (*params, 'YYYY-MM-DD"T"HH24:MI:SS')
-        sql = f"replace(django_datetime_trunc({kind}, {ts}, {zone}, 'UTC'), ' ', 'T')"
-        return sql, params
+# A bucket's local start as ISO 8601 text, from each meter's own time zone (g.time_zone).
+READINGS_BUCKET_SQL = {
+    "postgresql": (
+        "to_char(date_trunc(%s, s.ts AT TIME ZONE g.time_zone), 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    ),
+    # Django's own SQLite function (what its Trunc uses): the local wall-clock time, truncated.
+    "sqlite": "replace(django_datetime_trunc(%s, s.ts, g.time_zone, 'UTC'), ' ', 'T')",
+}
+ROLLUPS_BUCKET_SQL = {
+    ("postgresql", "day"): "to_char(s.date, 'YYYY-MM-DD')",
+    ("postgresql", "month"): "to_char(s.date, 'YYYY-MM') || '-01'",
+    ("sqlite", "day"): "s.date",
+    ("sqlite", "month"): "substr(s.date, 1, 7) || '-01'",
+}
+BUCKET_COLUMNS = (
+    "meter_id",
+    "bucket",
+    "serial",
+    "unit",
+    "zone",
+    "total",
+    "intervals",
+    "estimated_intervals",
+    "rows",
+)
 
 
 def bucket_bounds(
@@ -130,6 +146,32 @@ RESOLUTION_PARAMETER = OpenApiParameter(
         serializers=[RawReadingOutputSerializer, AggregateReadingOutputSerializer],
         resource_type_field_name=None,
     ),
+    examples=[
+        OpenApiExample(
+            "A reading (resolution=raw)",
+            value={
+                "meter": "E-00001",
+                "ts": "2026-01-01T15:00:00Z",
+                "value": 0.412,
+                "unit": "kWh",
+                "quality": "measured",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "A month in Sapporo (resolution=month)",
+            value={
+                "meter": "E-00001",
+                "start": "2026-01-01T00:00:00+09:00",
+                "end": "2026-02-01T00:00:00+09:00",
+                "value": 402.7,
+                "unit": "kWh",
+                "intervals": 1488,
+                "estimated_intervals": 2,
+            },
+            response_only=True,
+        ),
+    ],
 )
 class ReadingListView(generics.ListAPIView):
     """Readings of the meters the caller may read, ordered by meter and time."""
@@ -172,6 +214,7 @@ class ReadingListView(generics.ListAPIView):
     def keyset_filter(self, after: list) -> Q:
         if self.resolution == "raw":
             return keyset_after(("meter_id", "ts"), after)
+        # The next page's buckets begin where the cursor's bucket ends.
         meter_id, bucket = after
         if self.from_rollups:
             try:
@@ -184,7 +227,7 @@ class ReadingListView(generics.ListAPIView):
                 day = (day.replace(day=1) + timedelta(days=31)).replace(day=1)
             else:
                 day += timedelta(days=1)
-            return Q(meter_id__gt=meter_id) | Q(meter_id=meter_id, date__gte=day)
+            return keyset_after(("meter_id", "date"), [meter_id, day], inclusive=True)
         meter = Meter.objects.select_related("premise__region").filter(pk=meter_id).first()
         if meter is None or not isinstance(bucket, str):
             raise ValidationFailed("The cursor is not valid here.", code="invalid_cursor")
@@ -192,59 +235,87 @@ class ReadingListView(generics.ListAPIView):
             _, end = bucket_bounds(bucket, self.resolution, meter.premise.region.tzinfo)
         except ValueError as exc:
             raise ValidationFailed("The cursor is not valid here.", code="invalid_cursor") from exc
-        return Q(meter_id__gt=meter_id) | Q(meter_id=meter_id, ts__gte=end)
+        return keyset_after(("meter_id", "ts"), [meter_id, end], inclusive=True)
 
     def filter_queryset(self, queryset):
         if self.from_rollups:
             filterset = RollupFilter(self.request.query_params, queryset=queryset)
             if not filterset.is_valid():
                 raise utils.translate_validation(filterset.errors)
-            meter = {
-                "serial": F("meter__serial"),
-                "unit": F("meter__unit"),
-                "zone": F("meter__premise__region__time_zone"),
-            }
-            # A day's bucket is its rollup row; a month's, its days summed.
-            if self.resolution == "day":
-                return filterset.qs.values(
-                    "meter_id",
-                    **meter,
-                    bucket=F("date"),
-                    sum_total=F("total"),
-                    sum_intervals=F("intervals"),
-                    sum_estimated=F("estimated_intervals"),
-                )
-            return (
-                filterset.qs.annotate(bucket=TruncMonth("date"))
-                .values("meter_id", "bucket", **meter)
-                .annotate(
-                    sum_total=Sum("total"),
-                    sum_intervals=Sum("intervals"),
-                    sum_estimated=Sum("estimated_intervals"),
-                )
-            )
+            return filterset.qs
         queryset = super().filter_queryset(queryset)
         if self.resolution == "raw":
             return queryset.values(
                 "meter_id", "meter__serial", "meter__unit", "ts", "value", "quality"
             )
-        return (
-            queryset.annotate(
-                bucket=LocalTrunc(self.resolution, "ts", "meter__premise__region__time_zone")
+        return queryset
+
+    def keyset_page(self, queryset, limit: int) -> list:
+        if self.resolution == "raw":
+            return list(queryset.order_by(*self.keyset)[:limit])
+        if self.from_rollups:
+            source = queryset.order_by("meter_id", "date").values(
+                "meter_id", "date", "total", "intervals", "estimated_intervals"
             )
-            .values(
-                "meter_id",
-                "bucket",
-                serial=F("meter__serial"),
-                unit=F("meter__unit"),
-                zone=F("meter__premise__region__time_zone"),
+            most = BUCKET_DAYS[self.resolution]
+        else:
+            source = queryset.order_by("meter_id", "ts").values(
+                "meter_id", "ts", "value", "quality"
             )
-            .annotate(
-                total=Sum("value"),
-                intervals=Count("ts"),
-                estimated_intervals=Count("ts", filter=Q(quality=Quality.ESTIMATED)),
-            )
+            shortest = meters_visible(self.request).aggregate(shortest=Min("interval_minutes"))
+            if shortest["shortest"] is None:
+                return []
+            most = -(-BUCKET_HOURS[self.resolution] * 60 // shortest["shortest"])
+        # Enough rows for one bucket more than the page: if the bound cuts the last bucket
+        # short, at least a page's worth of whole buckets precede it. (Rows off their meter's
+        # interval grid could break that; then the bound doubles.)
+        bound = (limit + 1) * most
+        while True:
+            buckets = self._buckets_summed(source[:bound])
+            if sum(bucket["rows"] for bucket in buckets) < bound:
+                return buckets[:limit]
+            buckets.pop()  # perhaps cut short: it starts the next page
+            if len(buckets) >= limit:
+                return buckets[:limit]
+            bound *= 2
+
+    def _buckets_summed(self, source) -> list[dict]:
+        """Sums per meter and bucket of ``source`` (a sliced queryset of readings or rollups,
+        in meter and time order), with the meter's serial, unit and time zone.
+
+        A page of buckets is summed from only the rows that many buckets can hold, read in
+        the order of the (meter, time) key from where the cursor points: every page costs what
+        the first does. (``GROUP BY … LIMIT`` over the whole queryset summed every row after
+        the cursor to keep a hundred buckets, all of them for the first page.)
+        """
+        connection = connections[source.db]
+        inner, inner_params = source.query.get_compiler(source.db).as_sql()
+        if self.from_rollups:
+            bucket = ROLLUPS_BUCKET_SQL[connection.vendor, self.resolution]
+            bucket_params: tuple = ()
+            sums = "SUM(s.total), SUM(s.intervals), SUM(s.estimated_intervals)"
+            sums_params: tuple = ()
+        else:
+            bucket = READINGS_BUCKET_SQL[connection.vendor]
+            bucket_params = (self.resolution,)
+            sums = "SUM(s.value), COUNT(*), SUM(CASE WHEN s.quality = %s THEN 1 ELSE 0 END)"
+            sums_params = (Quality.ESTIMATED.value,)
+        meter, premise, region = (model._meta.db_table for model in (Meter, Premise, Region))
+        sql = (
+            f"SELECT s.meter_id, {bucket}, m.serial, m.unit, g.time_zone, {sums}, COUNT(*)"
+            f" FROM ({inner}) s"
+            f" JOIN {meter} m ON m.id = s.meter_id"
+            f" JOIN {premise} p ON p.id = m.premise_id"
+            f" JOIN {region} g ON g.id = p.region_id"
+            " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2"
         )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*bucket_params, *sums_params, *inner_params))
+            rows = [dict(zip(BUCKET_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:  # SQLite hands back a rollup's date column as a date
+            if isinstance(row["bucket"], date):
+                row["bucket"] = row["bucket"].isoformat()
+        return rows
 
     def get_serializer(self, rows, many=False, **kwargs):
         if self.resolution == "raw":
@@ -254,14 +325,6 @@ class ReadingListView(generics.ListAPIView):
         )
 
     def _bucket(self, row: dict) -> dict:
-        if self.from_rollups:  # the bucket is its first day, a date
-            row = {
-                **row,
-                "bucket": row["bucket"].isoformat(),
-                "total": row["sum_total"],
-                "intervals": row["sum_intervals"],
-                "estimated_intervals": row["sum_estimated"],
-            }
         start, end = bucket_bounds(row["bucket"], self.resolution, zoneinfo.ZoneInfo(row["zone"]))
         return {
             "meter": row["serial"],
