@@ -28,7 +28,11 @@ from rest_framework.views import set_rollback
 from config.errors import ShoeneError
 
 API_PREFIX = "/api/"
-SERVER_ERROR_MESSAGE = "Something went wrong on our side; it has been logged."
+SERVER_ERROR_MESSAGE = (
+    "Something went wrong on our side; it has been logged under the request id in details."
+)
+
+DATABASE_UNAVAILABLE_MESSAGE = "The database is not reachable right now; retry shortly."
 
 request_logger = logging.getLogger("django.request")
 
@@ -47,7 +51,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "payload_too_large", str(exc))
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is down or failing over: the client should retry, not give up.
-        return _unavailable("The database is not reachable right now; retry shortly.")
+        return _unavailable(DATABASE_UNAVAILABLE_MESSAGE)
     if isinstance(exc, RedisConnectionError | RedisTimeoutError | BrokerError):
         # Redis (cache or broker) is down where a request needed it. (Ingest does not: a
         # batch is stored first and queued when it can be.)
@@ -81,9 +85,14 @@ def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
     Django logs an uncaught exception (and its ``got_request_exception`` sent, for the test
     client and error trackers)."""
     set_rollback()
-    response = _error(status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", SERVER_ERROR_MESSAGE)
     request = context.get("request")
     django_request = getattr(request, "_request", request)
+    response = _error(
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        "server_error",
+        SERVER_ERROR_MESSAGE,
+        _request_id(django_request),
+    )
     log_response(
         "Internal Server Error: %s",
         getattr(django_request, "path", "?"),
@@ -93,6 +102,12 @@ def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
     )
     got_request_exception.send(sender=None, request=django_request)
     return response
+
+
+def _request_id(request: HttpRequest | None) -> dict:
+    """What a caller quotes to find a server error in the logs (also its X-Request-ID)."""
+    request_id = getattr(request, "request_id", None)
+    return {"request_id": request_id} if request_id else {}
 
 
 def _unavailable(message: str) -> Response:
@@ -126,8 +141,12 @@ def _summary(exc: exceptions.APIException) -> str:
 # --- Errors outside a view: Django's handler400/403/404/500 ------------------------------------
 
 
-def _json_error(http_status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message, "details": {}}, status=http_status)
+def _json_error(
+    http_status: int, code: str, message: str, details: dict | None = None
+) -> JsonResponse:
+    return JsonResponse(
+        {"code": code, "message": message, "details": details or {}}, status=http_status
+    )
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -158,5 +177,5 @@ def api_page_not_found(request: HttpRequest, exception: Exception) -> HttpRespon
 def api_server_error(request: HttpRequest) -> HttpResponse:
     # Django has logged the exception (django.request, with its traceback) before calling this.
     if _is_api(request):
-        return _json_error(500, "server_error", SERVER_ERROR_MESSAGE)
+        return _json_error(500, "server_error", SERVER_ERROR_MESSAGE, _request_id(request))
     return defaults.server_error(request)

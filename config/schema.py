@@ -5,6 +5,8 @@ can check them."""
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from config.api import DATABASE_UNAVAILABLE_MESSAGE
+
 
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
@@ -37,6 +39,35 @@ ERRORS = {
     "429": "Over a rate limit (the key's, the user's, or the address's).",
     "503": "The database is not reachable right now.",
 }
+# One answer of each kind, as the API gives it (tests/api/test_schema_contract.py checks them).
+ERROR_EXAMPLES = {
+    "400": {
+        "code": "invalid",
+        "message": "resolution must be one of raw, hour, day, month.",
+        "details": {"resolution": ["'week' is not one of raw, hour, day, month."]},
+    },
+    "401": {
+        "code": "not_authenticated",
+        "message": "Authentication credentials were not provided.",
+        "details": {},
+    },
+    "403": {
+        "code": "permission_denied",
+        "message": "This API key lacks the 'export' scope.",
+        "details": {},
+    },
+    "404": {"code": "not_found", "message": "Not found.", "details": {}},
+    "429": {
+        "code": "throttled",
+        "message": "Request was throttled.",
+        "details": {"retry_after_s": 42},
+    },
+    "503": {
+        "code": "unavailable",
+        "message": DATABASE_UNAVAILABLE_MESSAGE,
+        "details": {},
+    },
+}
 # What a body can be refused for, where the operation takes one.
 BODY_ERRORS = {
     "413": "The body is larger than is accepted.",
@@ -60,6 +91,11 @@ class ShoeneAutoSchema(AutoSchema):
                 ErrorSerializer, code, media_types=["application/json"], direction=direction
             )
             response["description"] = description
+            if code in ERROR_EXAMPLES:
+                example = {"value": ERROR_EXAMPLES[code]}
+                response["content"]["application/json"]["examples"] = {
+                    ERROR_EXAMPLES[code]["code"]: example
+                }
             if code in ("429", "503"):
                 response["headers"] = RETRY_AFTER
             responses[code] = response

@@ -53,7 +53,10 @@ def test_a_bug_in_an_api_view_is_a_json_500_and_logged_with_its_traceback(failin
 
     body = _is_api_error(response, 500, "server_error")
     assert "a bug" not in body["message"]  # the reason is in the log, not told to the client
+    # The id a caller quotes to support: the response's X-Request-ID, on the logged error.
+    assert body["details"] == {"request_id": response["X-Request-ID"]}
     [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.request.request_id == response["X-Request-ID"]
     assert record.levelname == "ERROR"
     assert record.exc_info[0] is ZeroDivisionError
     assert "/api/v1/broken/" in record.getMessage()
@@ -72,7 +75,8 @@ def test_a_bug_outside_drf_under_api_is_a_json_500_and_elsewhere_the_html_page(
 ):
     response = failing_client.get("/api/v1/broken-plain/")
 
-    _is_api_error(response, 500, "server_error")
+    body = _is_api_error(response, 500, "server_error")
+    assert body["details"] == {"request_id": response["X-Request-ID"]}
     assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
     page = failing_client.get("/broken-page/")
     assert page.status_code == 500
