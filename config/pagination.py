@@ -24,6 +24,7 @@ from django.db.models.fields.tuple_lookups import (
     Tuple,
     TupleGreaterThan,
     TupleGreaterThanOrEqual,
+    TupleLookupMixin,
 )
 from django.utils.crypto import salted_hmac
 from rest_framework.pagination import BasePagination
@@ -33,20 +34,31 @@ from rest_framework.utils.urls import replace_query_param
 from config.errors import ValidationFailed
 
 
+class _RowValuesGreaterThan(TupleGreaterThan):
+    """``(a, b) > (x, y)`` as a row-value comparison on SQLite too: it has them (since 3.15),
+    but Django spells them out there as ORs, which SQLite cannot answer from the index."""
+
+    def as_sqlite(self, compiler, connection):
+        return super(TupleLookupMixin, self).as_sql(compiler, connection)
+
+
+class _RowValuesGreaterThanOrEqual(TupleGreaterThanOrEqual):
+    def as_sqlite(self, compiler, connection):
+        return super(TupleLookupMixin, self).as_sql(compiler, connection)
+
+
 def keyset_after(fields: tuple[str, ...], values: list[Any], *, inclusive: bool = False) -> Q:
     """Rows whose (fields) come after (values) in ascending order; with ``inclusive``, also the
     row at (values).
 
-    A row-value comparison, ``(a, b) > (x, y)``: PostgreSQL answers it as a range of the index
-    on (a, b), so a page deep into millions of rows starts where the cursor points instead of
-    filtering every row before it. Where the database has no row values (SQLite) Django spells
-    it out as ORs; the bound on the leading field keeps that a range of the index too.
+    A row-value comparison, ``(a, b) > (x, y)``: the database answers it as a range of the
+    index on (a, b), so a page deep into millions of rows starts where the cursor points
+    instead of filtering every row before it (as ``a > x OR (a = x AND b > y)`` does).
     """
     if len(fields) == 1:
         return Q(**{f"{fields[0]}__{'gte' if inclusive else 'gt'}": values[0]})
-    compare = TupleGreaterThanOrEqual if inclusive else TupleGreaterThan
-    row_after = compare(Tuple(*(F(field) for field in fields)), tuple(values))
-    return Q(**{f"{fields[0]}__gte": values[0]}) & Q(row_after)
+    compare = _RowValuesGreaterThanOrEqual if inclusive else _RowValuesGreaterThan
+    return Q(compare(Tuple(*(F(field) for field in fields)), tuple(values)))
 
 
 class KeysetPagination(BasePagination):

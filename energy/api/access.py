@@ -79,15 +79,18 @@ def scope_required(scope: str, *, session_perm: str | None = None) -> type:
     return ScopeRequired
 
 
+def sees_every_premise(request) -> bool:
+    """Keys with a data scope read every premise (lists then need no filter by premise)."""
+    key = api_key_of(request)
+    return key is not None and bool(DATA_SCOPES.intersection(key.scopes))
+
+
 def premises_visible(request) -> QuerySet[Premise]:
     """Keys with a data scope read every premise; a session what ``premises_for`` allows."""
-    key = api_key_of(request)
-    if key is not None:
-        return (
-            Premise.objects.all()
-            if DATA_SCOPES.intersection(key.scopes)
-            else Premise.objects.none()
-        )
+    if sees_every_premise(request):
+        return Premise.objects.all()
+    if api_key_of(request) is not None:
+        return Premise.objects.none()
     return premises_for(user=request.user)
 
 
