@@ -34,12 +34,14 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Behind a TLS-terminating proxy or ingress: trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-# Prometheus metrics aggregated across the workers (config/observability, docs/observability.md):
-# multiprocess mode for more than one worker; gunicorn reads the hooks by name from here.
+# Prometheus metrics across the workers (config/observability, docs/observability.md): a port
+# per worker with WEB_METRICS_PORT (exemplars kept), else multiprocess mode for more than one
+# worker; gunicorn reads the hooks by name from here.
 from config.observability.gunicorn_hooks import (  # noqa: E402, F401
     child_exit,
     multiprocess_enable,
     on_starting,
+    post_worker_init,
 )
 
 multiprocess_enable(workers=workers)

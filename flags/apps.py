@@ -33,6 +33,12 @@ class FlagsConfig(AppConfig):
 
         metrics_publisher_register(evaluations_publish)
 
+        # Days until each flag expires, on /metrics (the FlagPastExpiry alert).
+        from config.observability.metrics import metrics_collector_register
+        from flags.metrics import FLAG_EXPIRY
+
+        metrics_collector_register(FLAG_EXPIRY)
+
         # The app's periodic jobs (flags/schedules.py).
         from config.celery_app import beat_schedule_register
         from flags.schedules import beat_schedule

@@ -2,10 +2,10 @@
 
 Counters and histograms live in the process's registry: a web process serves them at
 ``/metrics`` (``config.observability.views``), a Celery pool process on its own port
-(``metrics_worker_server_start``). With ``PROMETHEUS_MULTIPROC_DIR`` set (gunicorn with several
-workers), prometheus_client's multiprocess mode aggregates the processes' files instead; it
-keeps no exemplars (a limit of prometheus_client), so run one process per container where
-exemplars matter (docs/observability.md).
+(``metrics_worker_server_start``), as does each gunicorn worker with ``WEB_METRICS_PORT``. With
+``PROMETHEUS_MULTIPROC_DIR`` set instead (gunicorn with several workers, no per-worker ports),
+prometheus_client's multiprocess mode aggregates the processes' files; it keeps no exemplars (a
+limit of prometheus_client). docs/observability.md.
 
 Histograms observed inside a trace carry its trace id as an OpenMetrics exemplar
 (``exemplar()``); a scrape asking for ``application/openmetrics-text`` sees them.
@@ -37,6 +37,13 @@ READINGS = Counter(
     "Readings processed by ingest, by outcome (accepted, duplicate, corrected, rejected) and, "
     "for rejected ones, the reason.",
     ["outcome", "reason"],
+)
+REQUEST_DURATION = Histogram(
+    "shoene_http_request_duration_seconds",
+    "Time to answer a web request (not probes or scrapes), by method, the URL pattern's name "
+    "and the status class.",
+    ["method", "view", "status"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 BATCHES = Counter(
     "shoene_ingest_batches",
@@ -243,7 +250,11 @@ def process_registry():
 
 
 def web_registry():
-    """What ``/metrics`` serves: the processes' metrics and the system gauges."""
+    """What ``/metrics`` serves: the processes' metrics and the system gauges; only the gauges
+    when each web worker serves its own metrics on a port of its own (``WEB_METRICS_PORT``)."""
+    if settings.WEB_METRICS_PORT:
+        metrics_publish()
+        return _Registries(SystemCollector(), *_collectors)
     return _Registries(process_registry(), SystemCollector(), *_collectors)
 
 

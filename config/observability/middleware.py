@@ -8,7 +8,13 @@ import uuid
 from django.http import HttpRequest, HttpResponse
 
 from config.observability import context
-from config.observability.metrics import API_REQUESTS, api_scope_label, metrics_publish
+from config.observability.metrics import (
+    API_REQUESTS,
+    REQUEST_DURATION,
+    api_scope_label,
+    exemplar,
+    metrics_publish,
+)
 from config.observability.web_requests import web_request_record
 
 logger = logging.getLogger("shoene.request")
@@ -17,6 +23,7 @@ logger = logging.getLogger("shoene.request")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Probes and scrapes: no access log line, no tally.
 QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
+KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 class RequestObservabilityMiddleware:
@@ -47,6 +54,12 @@ class RequestObservabilityMiddleware:
             API_REQUESTS.labels(api_scope_label(request), f"{status // 100}xx").inc()
         web_request_record(status=status)
         match = request.resolver_match
+        # Labelled by the URL pattern's name, never the path (ids would make a series each).
+        REQUEST_DURATION.labels(
+            request.method if request.method in KNOWN_METHODS else "other",
+            (match.view_name if match else "") or "unmatched",
+            f"{status // 100}xx",
+        ).observe(duration_ms / 1000, exemplar=exemplar())
         logger.log(
             logging.ERROR if status >= 500 else logging.INFO,
             "%s %s %s",

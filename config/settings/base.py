@@ -341,6 +341,9 @@ LOGGING = {
 METRICS_SCRAPE_TOKEN = env.str("METRICS_SCRAPE_TOKEN", default="")
 # Each Celery pool process serves its metrics on this port plus its index (0: not served).
 CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+# Under gunicorn: each web worker serves its own metrics (with exemplars) on this port plus n
+# (config/observability/gunicorn_hooks.py); 0 keeps /metrics whole through multiprocess mode.
+WEB_METRICS_PORT = env.int("WEB_METRICS_PORT", default=0)
 # /readyz: each dependency must answer within this time.
 READYZ_TIMEOUT_SECONDS = env.float("READYZ_TIMEOUT_SECONDS", default=2.0)
 # /metrics: how long a scrape waits for the Celery workers' answers to a ping (the

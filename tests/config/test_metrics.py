@@ -157,3 +157,102 @@ def test_a_worker_process_serves_its_metrics_on_its_own_port(settings):
     finally:
         metrics._server.pop("server").shutdown()
         metrics._server.pop("port")
+
+
+def test_a_web_request_is_timed_by_view_with_its_trace_as_exemplar(client, tracing):
+    before = _scrape(client)
+    staff = factories.UserFactory(username="ops-latency", is_staff=True)
+    client.force_login(staff)
+
+    assert client.get(reverse("dashboards:staff_overview")).status_code == 200
+    assert client.get("/api/v1/premises/99999999/").status_code == 404
+
+    after = _scrape(client)
+    name = "shoene_http_request_duration_seconds_count"
+    labels = {"method": "GET", "view": "dashboards:staff_overview", "status": "2xx"}
+    assert _value(after, name, **labels) - _value(before, name, **labels) == 1
+    assert any(
+        key[0] == name and dict(key[1])["status"] == "4xx" and sample.value >= 1
+        for key, sample in after.items()
+    )
+    request_traces = {
+        format(span.context.trace_id, "032x")
+        for span in tracing.get_finished_spans()
+        if span.attributes.get("http.route", "").startswith("staff/overview")
+        or span.name.startswith("GET staff/overview")
+    }
+    exemplars = {
+        sample.exemplar.labels["trace_id"]
+        for (sample_name, labels_), sample in after.items()
+        if sample_name == "shoene_http_request_duration_seconds_bucket"
+        and dict(labels_)["view"] == "dashboards:staff_overview"
+        and sample.exemplar
+    }
+    assert request_traces and request_traces & exemplars
+
+
+def test_with_a_port_per_web_worker_metrics_serves_only_the_system_gauges(client, settings):
+    settings.WEB_METRICS_PORT = 9100
+
+    response = client.get(reverse("metrics"), HTTP_AUTHORIZATION=f"Bearer {SCRAPE_TOKEN}")
+    families = {
+        line.split()[2] for line in response.content.decode().splitlines() if line[:6] == "# TYPE"
+    }
+
+    # Each worker's counters are on its own port; here they would be counted twice.
+    assert not any(
+        f.startswith(("shoene_ingest_readings", "shoene_http_request")) for f in families
+    )
+    assert {"shoene_celery_queue_depth", "shoene_flag_days_to_expiry"} <= families
+
+
+def test_each_flag_in_code_has_its_days_to_expiry(client):
+    from django.utils import timezone
+
+    from flags.registry import FLAGS
+
+    samples = _scrape(client)
+
+    for spec in FLAGS:
+        days = _value(samples, "shoene_flag_days_to_expiry", flag=spec.name, owner=spec.owner)
+        assert days == (spec.expires - timezone.localdate()).days
+
+
+def test_a_web_worker_takes_the_first_metrics_port_no_other_worker_holds(settings):
+    import socket
+    import urllib.request
+
+    from config.observability import gunicorn_hooks, metrics
+    from tests.integration.conftest import free_port
+
+    first = free_port()
+    held = socket.socket()  # another worker's
+    held.bind(("0.0.0.0", first))
+    held.listen()
+    try:
+        ports = range(first, first + 2)
+        if not _port_free(first + 1):
+            pytest.skip(f"port {first + 1} is taken on this machine")
+        gunicorn_hooks._metrics_port_take(ports)
+        assert metrics._server["port"] == first + 1
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{first + 1}/", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert b"shoene_http_request_duration_seconds" in response.read()
+    finally:
+        held.close()
+        if "server" in metrics._server:
+            metrics._server.pop("server").shutdown()
+            metrics._server.pop("port")
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+        return True
