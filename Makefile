@@ -20,7 +20,7 @@ BENCH_FIGURES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_FIGURES
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser run test lint format drill-chaos fuzz-api bench-readings-api bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments bench-figures clean
+.PHONY: install messages browser prometheus run test lint format drill-chaos fuzz-api bench-readings-api bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments bench-figures clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,15 @@ $(JAPANESE_FONT):
 
 browser: $(CHROMIUM) $(JAPANESE_FONT)
 
+# Prometheus and promtool (Debian's prometheus package): the test that scrapes a running web
+# and worker with a real Prometheus, and the checks of the configs and alert rules we ship.
+PROMETHEUS := /usr/bin/prometheus
+
+$(PROMETHEUS):
+	$(call apt_install,prometheus)
+
+prometheus: $(PROMETHEUS)
+
 # Translations: the .po catalogues are committed, the compiled .mo files are built here with
 # GNU gettext's msgfmt (Debian's gettext package, installed where missing).
 MSGFMT := /usr/bin/msgfmt
@@ -69,7 +78,7 @@ run: install messages
 	@echo "Serving on http://$(HOST):$(PORT)/  (portal: /  log in as demo; admin: /admin/; API: /api/v1/)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install messages browser
+test: install messages browser prometheus
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
