@@ -4,11 +4,14 @@ A figure is plotly's own JSON structure (``{"data": [...], "layout": {...}}``) r
 ``go.Figure``: building a ``go.Figure`` validates every property as it is set, which cost about
 20 ms a chart, most of a portal page's 50 ms budget. ``tests/dashboards/test_charts.py`` checks
 the builders' output against plotly's schema with ``go.Figure(figure)`` instead, and pages
-render the dict directly (``figure_html``). The builders live with the app that draws them
-(``dashboards/charts.py`` the portal's and the overview's, ``flags/charts.py`` the experiments').
+render the dict directly (``figure_html``: its JSON, drawn in the browser by ``charts.js``). The
+builders live with the app that draws them (``dashboards/charts.py`` the portal's and the
+overview's, ``flags/charts.py`` the experiments').
 """
 
 import plotly.io as pio
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 BAR_COLOUR = "#0b6e4f"
 PREVIOUS_COLOUR = "#9bb8ad"
@@ -36,14 +39,29 @@ def base_layout(*, title: str, value_title: str, height: int = 320) -> dict:
     }
 
 
+# Escapes that keep JSON inside <script> from ending it early (as Django's json_script does).
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003C", ">": "\\u003E", "&": "\\u0026"})
+CONFIG = {"responsive": True, "displaylogo": False, "displayModeBar": False}
+
+
 def figure_html(figure: Figure, *, div_id: str) -> str:
-    """The figure as a div and an inline script; the page loads plotly.js once, locally."""
-    return pio.to_html(
-        figure,
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=div_id,
-        default_width="100%",
+    """The figure as an empty div, as tall as the chart will be, and its JSON in a data block.
+
+    ``core/static/core/charts.js`` (``core/charts_script.html``, once per page) draws it with
+    plotly.js when it comes near the screen, fetching plotly.js only then: the page's text
+    paints first, and a page whose charts are below the fold loads plotly.js when scrolled.
+    """
+    payload = pio.to_json(
+        {"data": figure["data"], "layout": figure["layout"], "config": CONFIG},
         validate=False,
-        config={"responsive": True, "displaylogo": False, "displayModeBar": False},
+    )
+    height = int(figure["layout"].get("height", 320))
+    return format_html(
+        '<div id="{}" class="plotly-chart" data-figure="{}-figure" style="width:100%;'
+        'min-height:{}px"></div><script type="application/json" id="{}-figure">{}</script>',
+        div_id,
+        div_id,
+        height,
+        div_id,
+        mark_safe(payload.translate(_SCRIPT_SAFE)),
     )

@@ -35,9 +35,9 @@ MIDDLEWARE = [
 ]
 
 # Content-Security-Policy (django-csp 4): everything from this origin only. Scripts: the
-# locally served files, and inline scripts only with the response's nonce (the Plotly figures,
-# dashboards/templatetags/script_nonce.py). Styles allow inline style attributes (templates
-# and Plotly set them). No framing, no plugins, forms post only here.
+# locally served files (the Plotly figures are JSON data drawn by core/static/core/charts.js),
+# and an inline script only with the response's nonce (none is used). Styles allow inline style
+# attributes (templates and Plotly set them). No framing, no plugins, forms post only here.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -88,8 +88,10 @@ def test_html_loads_no_plotly_bundle_of_its_own():
         div_id="chart-x",
     )
     assert 'id="chart-x"' in html
-    assert "Plotly.newPlot" in html
-    assert "<script src" not in html
+    # The figure's JSON in a data block (never executed), drawn by core/static/core/charts.js.
+    assert '<script type="application/json" id="chart-x-figure">' in html
+    assert 'data-figure="chart-x-figure"' in html
+    assert "<script src" not in html and "Plotly" not in html
 
 
 def test_an_hourly_gas_day_draws_bars_an_hour_wide():

@@ -99,7 +99,7 @@ def test_home_compares_this_month_so_far_with_the_same_days_before(english_clien
     assert any("3.0" in note for note in electricity.notes)  # 5 °C now, 2 °C a year ago
     body = response.content.decode()
     assert 'id="chart-month-so-far-0"' in body
-    assert "Plotly.newPlot" in body
+    assert 'id="chart-month-so-far-0-figure"' in body
 
 
 def test_home_shows_the_forecast_the_comparison_the_alert_and_the_top_savings(english_client, home):
@@ -152,11 +152,14 @@ def test_home_in_japanese_writes_the_change_and_the_degrees_one_way(client, sapp
     client.force_login(home.customer)
     page = client.get(reverse("dashboards:premise_home", args=[home.premise.pk]))
     [table] = re.findall(
-        r'<table id="chart-month-so-far-0-table">.*?</table>', page.content.decode(), re.S
+        r'<table id="chart-month-so-far-0-table" class="reflow">.*?</table>',
+        page.content.decode(),
+        re.S,
     )
     assert '<th scope="col">今月の増減</th>' in table
-    assert "<td>-17%</td>" in table  # 10 kWh a day now, 12 a year ago
-    assert "<td>5.0℃</td>" in table
+    # Each value with its column's header, shown beside it where the table reflows (a phone).
+    assert '<td data-label="今月の増減">-17%</td>' in table  # 10 kWh a day now, 12 a year ago
+    assert '<td data-label="平均気温">5.0℃</td>' in table
     assert "°C" not in table and " %" not in table
 
 

@@ -41,7 +41,9 @@ def town(live_server):
 
 
 def chart_traces(page, div_id: str) -> int:
-    """How many data traces plotly drew in the chart's div (0 when plotly did not run)."""
+    """How many data traces plotly drew in the chart's div, once scrolled to (charts are drawn
+    as they come near the screen)."""
+    page.locator(f"#{div_id}").scroll_into_view_if_needed()
     page.wait_for_selector(f"#{div_id} .main-svg")
     return page.evaluate(f"document.getElementById('{div_id}').data.length")
 
@@ -123,20 +125,73 @@ def test_a_customers_visit(page, login, screenshot, town):
     assert page.get_by_role("heading", name="ページが見つかりません").is_visible()
 
 
-def test_the_portal_fits_a_phone(phone_page, login, screenshot, town):
+PHONE_WIDTH = 375
+
+
+def phone_paths(hanako) -> dict[str, str]:
+    """Every portal page a customer reaches, by name."""
+    yesterday = hanako.today - timedelta(days=1)
+    meter = hanako.electricity.pk
+    return {
+        "home": f"/premises/{hanako.premise.pk}/",
+        "day": f"/meters/{meter}/day/{period_of('day', yesterday).key}/",
+        "month": f"/meters/{meter}/month/{period_of('month', yesterday).key}/",
+        "year": f"/meters/{meter}/year/{period_of('year', yesterday).key}/",
+        "gas": f"/meters/{hanako.gas.pk}/",
+        "recommendations": f"/premises/{hanako.premise.pk}/recommendations/",
+        "points": "/campaigns/",
+        "email-settings": "/notifications/",
+        "password": "/accounts/password_change/",
+    }
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_every_portal_page_fits_a_phone(phone_page, login, screenshot, town, language):
     hanako = town["hanako"]
     login(phone_page, username="hanako", password=PASSWORD, path="/accounts/login/")
-    month = period_of("month", hanako.today - timedelta(days=1))
-    for name, path in (
-        ("phone-home", f"/premises/{hanako.premise.pk}/"),
-        ("phone-month", f"/meters/{hanako.electricity.pk}/month/{month.key}/"),
-        ("phone-recommendations", f"/premises/{hanako.premise.pk}/recommendations/"),
-    ):
+    if language == "en":
+        phone_page.select_option("#language-select", "en")
+        phone_page.locator("#language-submit").click()
+        phone_page.wait_for_selector("html[lang=en]")
+    for name, path in phone_paths(hanako).items():
         phone_page.goto(path)
+        assert phone_page.locator("html").get_attribute("lang") == language
         # Nothing wider than the screen: the page never scrolls sideways.
         width = phone_page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 375, (path, width)
-        screenshot(phone_page, name)
-    phone_page.goto(f"/meters/{hanako.electricity.pk}/month/{month.key}/")
-    chart = phone_page.locator("#usage-chart")
-    assert chart.bounding_box()["width"] <= 375
+        assert width <= PHONE_WIDTH, (name, language, width)
+        # The header stays at most two rows: the account links are one menu.
+        header = phone_page.locator("header.site").bounding_box()
+        assert header["height"] <= 100, (name, language, header)
+        tabs = phone_page.locator("nav.portal a")
+        if tabs.count():
+            # Every section is reachable: each tab scrolls into the screen.
+            for index in range(tabs.count()):
+                tab = tabs.nth(index)
+                tab.scroll_into_view_if_needed()
+                box = tab.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH + 1, (
+                    name,
+                    tab.inner_text(),
+                    box,
+                )
+            phone_page.goto(path)  # as loaded: the page's own tab is in view
+            current = phone_page.locator("nav.portal a[aria-current=page]")
+            if current.count():
+                box = current.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH + 1, (name, box)
+        screenshot(phone_page, f"phone-{language}-{name}")
+
+    # The month-so-far comparison reflows into cards: no value broken over two lines.
+    phone_page.goto(phone_paths(hanako)["home"])
+    broken = phone_page.evaluate(
+        """() => [...document.querySelectorAll('table.reflow td')].filter(td => {
+             const line = parseFloat(getComputedStyle(td).lineHeight) || 20;
+             return td.getBoundingClientRect().height > 1.6 * line;
+           }).map(td => td.innerText)"""
+    )
+    assert broken == [], broken
+    # The chart fits the screen.
+    phone_page.goto(phone_paths(hanako)["month"])
+    phone_page.locator("#usage-chart").scroll_into_view_if_needed()
+    phone_page.wait_for_selector("#usage-chart .main-svg")
+    assert phone_page.locator("#usage-chart").bounding_box()["width"] <= PHONE_WIDTH

@@ -101,6 +101,7 @@ def test_staff_roll_out_experiment_schedule_and_revert(page, page_for, login, sc
     page.goto(f"/admin/flags/experiment/{experiment.pk}/results/")
     with page.expect_navigation():
         page.locator("#compute-results").click()
+    page.locator("#lift-chart").scroll_into_view_if_needed()
     page.wait_for_selector("#lift-chart .main-svg")
     assert page.evaluate("document.getElementById('lift-chart').data.length") >= 1
     assert page.locator("#srm-banner").count() == 0

@@ -17,6 +17,7 @@ CHARTS = (
 
 
 def drawn_traces(page, div_id: str) -> int:
+    page.locator(f"#{div_id}").scroll_into_view_if_needed()  # drawn as it comes near the screen
     page.wait_for_selector(f"#{div_id} .main-svg")
     return page.evaluate(f"document.getElementById('{div_id}').data.length")
 

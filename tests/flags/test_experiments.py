@@ -255,7 +255,7 @@ def test_start_then_read_the_results_page_with_its_chart(staff_client):
     page = staff_client.get(url)
     assert page.status_code == 200
     body = page.content.decode()
-    assert 'id="lift-chart"' in body and "Plotly.newPlot" in body
+    assert 'id="lift-chart"' in body and 'id="lift-chart-figure"' in body
     assert 'id="srm-banner"' not in body
 
 
