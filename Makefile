@@ -66,7 +66,22 @@ $(CHROMIUM):
 $(JAPANESE_FONT):
 	$(call apt_install,fonts-ipafont-gothic)
 
-browser: $(CHROMIUM) $(JAPANESE_FONT)
+# axe-core, the accessibility rules the browser tests run on every page (tests/e2e), fetched
+# from the npm registry and checked against its SHA-256; kept out of git.
+AXE_VERSION := 4.14.1
+AXE_SHA256 := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+AXE := tests/e2e/vendor/axe.min.js
+
+$(AXE):
+	tmp=$$(mktemp -d) && cd $$tmp && \
+	npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	tar xzf axe-core-$(AXE_VERSION).tgz && \
+	echo "$(AXE_SHA256)  package/axe.min.js" | sha256sum --check --quiet - && \
+	mkdir -p $(CURDIR)/tests/e2e/vendor && \
+	cp package/axe.min.js package/LICENSE $(CURDIR)/tests/e2e/vendor/ && \
+	rm -rf $$tmp
+
+browser: $(CHROMIUM) $(JAPANESE_FONT) $(AXE)
 
 # Prometheus and promtool (Debian's prometheus package): the test that scrapes a running web
 # and worker with a real Prometheus, and the checks of the configs and alert rules we ship.

@@ -10,6 +10,7 @@ that POSTs to ``admin/<app>/<model>/<id>/history/<history_id>/restore/``.
 from datetime import date, datetime
 
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -17,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -67,6 +69,18 @@ class StaffHistoryAdmin(SimpleHistoryAdmin):
             name=f"{opts.app_label}_{opts.model_name}_history_restore",
         )
         return [restore, *super().get_urls()]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """A date-and-time field's two inputs each get a name a screen reader reads out
+        (Django's split widget labels only the pair)."""
+        formfield = super().formfield_for_dbfield(db_field, request=request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, AdminSplitDateTime):
+            date_input, time_input = widget.widgets
+            name = capfirst(db_field.verbose_name)
+            date_input.attrs["aria-label"] = _("%(field)s: date") % {"field": name}
+            time_input.attrs["aria-label"] = _("%(field)s: time") % {"field": name}
+        return formfield
 
     # --- One admin save is one history entry (see core/history.py) -------------------------
 
@@ -199,3 +213,20 @@ def recent_changes_view(request):
         "rows": rows,
     }
     return TemplateResponse(request, "core/admin/recent_changes.html", context)
+
+
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose inputs each carry their column's name (``aria-label``): the
+    column header alone labels none of them for a screen reader (axe: label)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class Labelled(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)  # the fields, then DELETE and ORDER
+                for name, field in form.fields.items():
+                    field.widget.attrs.setdefault("aria-label", str(field.label or capfirst(name)))
+
+        Labelled.__name__ = formset.__name__
+        return Labelled

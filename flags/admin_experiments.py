@@ -7,6 +7,7 @@ import numpy as np
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ShoeneError
 from core.charts import figure_html
-from core.history_admin import StaffHistoryAdmin
+from core.history_admin import LabelledTabularInline, StaffHistoryAdmin
 from energy.selectors import dwelling_type_choices, premise_owner_ids
 from flags.charts import lift_figure
 from flags.experiments import stats
@@ -111,7 +112,7 @@ class VariantFormSet(forms.BaseInlineFormSet):
                     )
 
 
-class VariantInline(admin.TabularInline):
+class VariantInline(LabelledTabularInline):
     model = Variant
     formset = VariantFormSet
     extra = 0
@@ -136,7 +137,9 @@ class ExperimentAdmin(StaffHistoryAdmin):
     list_filter = ("status", "primary_metric", "owner")
     search_fields = ("key", "name", "owner", "hypothesis")
     readonly_fields = ("created_at", "updated_at", "results_link")
-    filter_horizontal = ("target_regions", "target_groups")
+    # Plain checkboxes: the few regions and groups fit in a list, and Django's two-box filter
+    # widget carries ARIA attributes its elements may not have (axe: aria-prohibited-attr).
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     actions = ["start", "pause", "stop", "compute_results"]
     fieldsets = (
         (None, {"fields": ("key", "name", "hypothesis", "owner", "status", "results_link")}),

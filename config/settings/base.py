@@ -24,6 +24,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First, so its admin/base_site.html (the console's stylesheet, the link to the overview)
+    # is found before Django's own.
+    "core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -39,7 +42,6 @@ INSTALLED_APPS = [
     "simple_history",
     # Login throttling (portal and admin): failed attempts per username and address.
     "axes",
-    "core",
     "energy",
     "energy.apikeys",
     "energy.tariffs",

@@ -230,7 +230,9 @@ def test_the_page_shows_the_latest_snapshot_to_staff_in_one_query_for_it(
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert f'content="{60}"' in page  # reloads itself
+    # Reloads itself every minute, unless the reader pauses it (no <meta http-equiv="refresh">).
+    assert 'id="overview-reload-toggle" aria-pressed="false" data-seconds="60"' in page
+    assert 'http-equiv="refresh"' not in page
     for div_id in (
         "overview-recommendations",
         "overview-savings-by-kind",

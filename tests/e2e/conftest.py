@@ -27,7 +27,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests import factories
+from tests.dashboards.conftest import (
+    home_create,
+    recommendations_create,
+    weather_and_factors_create,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -242,3 +250,61 @@ def _save_screenshot(page: Page, test_name: str, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=path, full_page=True)
     return path
+
+
+AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
+# WCAG 2.1 A and AA, the rules a public service is held to.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def axe() -> Callable[[Page], list[str]]:
+    """``axe(page)``: the page's serious and critical accessibility violations (axe-core, WCAG
+    2.1 A and AA), one line each with the rule, its help and the first elements at fault; an
+    empty list when there are none. ``make browser`` fetches axe-core."""
+    if not AXE_JS.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{AXE_JS} is missing under CI (make browser fetches it)")
+        pytest.skip("axe-core is not fetched: make browser")
+    source = AXE_JS.read_text()
+
+    def check(page: Page) -> list[str]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.add_script_tag(content=source)
+        result = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+        )
+        return [
+            f"{v['impact']}: {v['id']} ({v['help']}) at "
+            + "; ".join(" ".join(node["target"]) for node in v["nodes"][:3])
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+
+    return check
+
+
+# The factories' password for every user (tests/factories.py).
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def town(live_server):
+    """Hanako's home with a year of data and recommendations, and her neighbour Taro's."""
+    today = timezone.localdate()
+    region = factories.RegionFactory(name="Sapporo", time_zone="Asia/Tokyo")
+    hanako = home_create(
+        region=region,
+        owner=factories.UserFactory(username="hanako"),
+        today=today,
+        serial_prefix="HANAKO",
+    )
+    taro = home_create(
+        region=region,
+        owner=factories.UserFactory(username="taro"),
+        today=today,
+        serial_prefix="TARO",
+        with_readings=False,
+    )
+    weather_and_factors_create(region=region, days=hanako.days, today=today)
+    return {"hanako": hanako, "taro": taro, "recommendations": recommendations_create(hanako)}

@@ -28,6 +28,10 @@ def test_superuser_logs_in_and_sees_the_admin_index(page, login, screenshot, liv
     assert page.locator("#header").evaluate("e => getComputedStyle(e).display") == "flex"
     path = screenshot(page, "admin-index")
     assert path.stat().st_size > 0
+    # Every admin page leads to the staff overview.
+    page.locator("#staff-overview-link").click()
+    page.wait_for_url("**/staff/overview/")
+    assert page.locator("h1").inner_text() == "概要：ビジネスと運用"
 
 
 def test_offsite_request_is_blocked_and_named(page, request):

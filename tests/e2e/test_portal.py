@@ -5,39 +5,9 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from energy.usage.selectors import period_of
-from tests import factories
-from tests.dashboards.conftest import (
-    home_create,
-    recommendations_create,
-    weather_and_factors_create,
-)
-
-PASSWORD = "correct-horse-battery"
-
-
-@pytest.fixture
-def town(live_server):
-    """Hanako's home with a year of data and recommendations, and her neighbour Taro's."""
-    today = timezone.localdate()
-    region = factories.RegionFactory(name="Sapporo", time_zone="Asia/Tokyo")
-    hanako = home_create(
-        region=region,
-        owner=factories.UserFactory(username="hanako"),
-        today=today,
-        serial_prefix="HANAKO",
-    )
-    taro = home_create(
-        region=region,
-        owner=factories.UserFactory(username="taro"),
-        today=today,
-        serial_prefix="TARO",
-        with_readings=False,
-    )
-    weather_and_factors_create(region=region, days=hanako.days, today=today)
-    return {"hanako": hanako, "taro": taro, "recommendations": recommendations_create(hanako)}
+from tests.e2e.conftest import PASSWORD
 
 
 def chart_traces(page, div_id: str) -> int:

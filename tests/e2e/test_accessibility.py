@@ -1,0 +1,79 @@
+"""Accessibility: axe-core (WCAG 2.1 A and AA) on every portal page and the main admin pages, in
+Japanese and English, on a desktop and a phone: no serious or critical violation."""
+
+import pytest
+from django.utils import timezone
+
+from dashboards.overview import overview_compute
+from tests import factories
+from tests.dashboards.test_overview import overview_data_set_create
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.test_portal import phone_paths
+from tests.flags.test_experiments import experiment_create
+
+
+def language_set(page, language: str) -> None:
+    if page.locator("html").get_attribute("lang") != language:
+        page.select_option("#language-select", language)
+        page.locator("#language-submit").click()
+        page.wait_for_selector(f"html[lang={language}]")
+
+
+def charts_drawn(page) -> None:
+    """Scroll every chart into view (they are drawn as they come near) and wait for it."""
+    for chart in page.locator(".plotly-chart").all():
+        chart.scroll_into_view_if_needed()
+        chart.locator(".main-svg").first.wait_for()
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_every_portal_page_has_no_serious_accessibility_violation(
+    page,
+    phone_page,
+    login,
+    axe,
+    town,
+    language,
+    size,
+):
+    browser_page = page if size == "desktop" else phone_page
+    login(browser_page, username="hanako", password=PASSWORD, path="/accounts/login/")
+    language_set(browser_page, language)
+    found = {}
+    for name, path in phone_paths(town["hanako"]).items():
+        browser_page.goto(path)
+        charts_drawn(browser_page)
+        violations = axe(browser_page)
+        if violations:
+            found[name] = violations
+    assert found == {}, "\n".join(f"{name}: {v}" for name, vs in found.items() for v in vs)
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_main_admin_pages_have_no_serious_accessibility_violation(
+    page, login, axe, live_server, language
+):
+    overview_data_set_create(now=timezone.now())
+    overview_compute()
+    experiment = experiment_create()
+    factories.UserFactory(username="axe-admin", is_staff=True, is_superuser=True)
+    page.set_extra_http_headers({"Accept-Language": language})
+    login(page, username="axe-admin", password=PASSWORD)
+    found = {}
+    for path in (
+        "/admin/",
+        "/admin/flags/flag/",
+        "/admin/flags/experiment/",
+        f"/admin/flags/experiment/{experiment.pk}/change/",
+        f"/admin/flags/experiment/{experiment.pk}/results/",
+        "/admin/energy/ingestbatch/",
+        "/admin/campaigns/campaign/",
+        "/staff/overview/",
+    ):
+        page.goto(path)
+        charts_drawn(page)
+        violations = axe(page)
+        if violations:
+            found[path] = violations
+    assert found == {}, "\n".join(f"{path}: {v}" for path, vs in found.items() for v in vs)
