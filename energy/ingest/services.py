@@ -128,15 +128,18 @@ def batch_enqueue(*, batch_id: UUID) -> None:
     ingest_batch_process = task_by_name("energy.tasks.ingest_batch_process")
 
     def send() -> None:
+        # In-process tasks (the embedded default) raise their own errors; a broker's are
+        # degraded. Asked of the Celery app, which is what decides where the task goes.
+        in_process = ingest_batch_process.app.conf.task_always_eager
         try:
             ingest_batch_process.delay(str(batch_id))
         except REDIS_ERRORS:
-            if settings.CELERY_TASK_ALWAYS_EAGER:
+            if in_process:
                 raise
             # The broker is down: counted, and the sweeper queues the batch later.
             redis_unavailable(use="ingest_enqueue", lost="a batch waits, received, for the sweeper")
         except Exception:
-            if settings.CELERY_TASK_ALWAYS_EAGER:
+            if in_process:
                 raise
             logger.exception("Could not queue ingest batch %s; it stays received", batch_id)
 
