@@ -12,6 +12,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from dashboards import charts
+from energy.ingest.validate import reason_label
 from energy.savings.models import RecommendationKind
 from flags.models import Metric
 
@@ -188,7 +189,7 @@ def operations_context(operations: dict, *, now: datetime) -> dict:
                 "overview-rejections",
                 charts.category_figure(
                     title=_("Rejection rate by reason (last 24 hours)"),
-                    labels=reasons,
+                    labels=[reason_label(r) for r in reasons],
                     traces=[
                         (
                             _("Share of delivered rows"),

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from django.utils.translation import gettext_lazy as _
+
 from energy.ingest.parse import RawRow
 from energy.models import Quality
 
@@ -33,6 +35,29 @@ class Reason(StrEnum):
     UNMAPPED_USAGE_POINT = "unmapped_usage_point"
     INTERVAL_MISMATCH = "interval_mismatch"
     COMMODITY_MISMATCH = "commodity_mismatch"
+
+
+# What staff read for each reason (the overview, the admin); the codes stay in the API and CSVs.
+REASON_LABELS = {
+    Reason.MALFORMED: _("Malformed row"),
+    Reason.UNKNOWN_METER: _("Unknown meter"),
+    Reason.OFF_GRID: _("Off the meter's interval grid"),
+    Reason.FUTURE: _("In the future"),
+    Reason.NEGATIVE: _("Negative value"),
+    Reason.NOT_FINITE: _("Not a finite number"),
+    Reason.TOO_LARGE: _("Too large for the meter"),
+    Reason.DUPLICATE_IN_BATCH: _("Repeated in the same batch"),
+    Reason.INVALID_SOURCE_TIME: _("Invalid source time"),
+    Reason.BEFORE_INSTALLATION: _("Before the meter's installation"),
+    Reason.UNMAPPED_USAGE_POINT: _("Usage point without a meter"),
+    Reason.INTERVAL_MISMATCH: _("Interval other than the meter's"),
+    Reason.COMMODITY_MISMATCH: _("Commodity other than the meter's"),
+}
+
+
+def reason_label(code: str) -> str:
+    """A rejection reason in the reader's language (an unknown code as it is)."""
+    return str(REASON_LABELS.get(code, code))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,7 @@
 """The staff overview's figures against numbers worked out by hand on a small data set."""
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -263,3 +265,18 @@ def test_a_stale_overview_is_recomputed_by_the_page(small_data_set, client):
 
     assert response.status_code == 200
     assert OverviewSnapshot.objects.count() == 1
+
+
+def test_rejection_reasons_are_named_in_the_readers_language(small_data_set, client):
+    overview_compute(now=NOW)
+    OverviewSnapshot.objects.update(computed_at=timezone.now())
+    client.force_login(small_data_set["staff"])
+
+    page = client.get(reverse("dashboards:staff_overview")).content.decode()
+
+    [data] = re.findall(
+        r'<script type="application/json" id="overview-rejections-figure">(.*?)</script>', page
+    )
+    [trace] = json.loads(data)["data"]
+    named = set(trace["y"] if trace.get("orientation") == "h" else trace["x"])
+    assert named == {"計量間隔に合わない時刻", "負の値"}  # not off_grid, negative
