@@ -19,6 +19,9 @@ INCOMPLETE_COLOUR = "#c9a227"
 TEMPERATURE_COLOUR = "#c0392b"
 
 Figure = dict
+# A value axis's numbers: whole thousands with separators ("20,000", not plotly's "20k": a yen
+# axis reads as money, in either language).
+VALUE_AXIS_NUMBERS = {"exponentformat": "none", "separatethousands": True}
 
 
 def base_layout(*, title: str, value_title: str, height: int = 320) -> dict:
@@ -35,7 +38,12 @@ def base_layout(*, title: str, value_title: str, height: int = 320) -> dict:
         "bargap": 0.15,
         "hovermode": "x unified",
         "xaxis": {},
-        "yaxis": {"title": {"text": value_title}, "gridcolor": "#e5e5e5", "rangemode": "tozero"},
+        "yaxis": {
+            "title": {"text": value_title},
+            "gridcolor": "#e5e5e5",
+            "rangemode": "tozero",
+            **VALUE_AXIS_NUMBERS,
+        },
     }
 
 

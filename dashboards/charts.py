@@ -15,6 +15,7 @@ from core.charts import (
     INCOMPLETE_COLOUR,
     PREVIOUS_COLOUR,
     TEMPERATURE_COLOUR,
+    VALUE_AXIS_NUMBERS,
     Figure,
     base_layout,
 )
@@ -171,6 +172,7 @@ def comparison_figure(
         "title": {"text": value_title},
         "gridcolor": "#e5e5e5",
         "rangemode": "tozero",
+        **VALUE_AXIS_NUMBERS,
     }
     layout["yaxis"] = {"autorange": "reversed"}
     return {
@@ -245,7 +247,7 @@ def category_figure(
         "title": {"text": value_title},
         "gridcolor": "#e5e5e5",
         "rangemode": "tozero",
-        **({"tickformat": ".1%"} if percent else {}),
+        **({"tickformat": ".1%"} if percent else VALUE_AXIS_NUMBERS),
     }
     layout["yaxis"] = {"type": "category", "autorange": "reversed", "automargin": True}
     # Below the value axis's title, not over it.

@@ -146,3 +146,12 @@ def test_overview_figures_are_valid_plotly_and_keep_their_values():
     assert bars.data[0].orientation == "h"
     assert list(bars.data[0].y) == ["Sapporo", "Asahikawa"]
     assert bars.layout.showlegend is False
+
+
+def test_value_axes_write_whole_thousands_not_si_suffixes():
+    figure = valid(
+        charts.comparison_figure(title="t", labels=["a"], values=[20_000.0], value_title="円")
+    )
+    assert figure.layout.xaxis.exponentformat == "none"  # "20,000", not "20k"
+    assert figure.layout.xaxis.separatethousands is True
+    assert charts.base_layout(title="t", value_title="円")["yaxis"]["exponentformat"] == "none"

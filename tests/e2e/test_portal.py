@@ -46,6 +46,12 @@ def test_a_customers_visit(page, login, screenshot, town):
     page.locator('a[data-measure="yen"]').click()
     page.wait_for_url("**/year/**measure=yen")
     chart_traces(page, "usage-chart")
+    # Yen ticks as money: "4,000", never "4k".
+    ticks = page.eval_on_selector_all(
+        "#usage-chart .yaxislayer-above .ytick text", "texts => texts.map(t => t.textContent)"
+    )
+    assert ticks and not any(t.endswith("k") for t in ticks), ticks
+    assert any("," in t for t in ticks), ticks
     screenshot(page, "year-yen")
 
     # The CSV holds exactly what the chart shows: this month's days, in yen (still chosen).
