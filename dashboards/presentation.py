@@ -191,18 +191,22 @@ def usage_figure(series: UsageSeries, measure: str):
     )
 
 
+def usage_headers(series: UsageSeries, measure: str) -> list[str]:
+    """The column headers of the chart's table and its CSV, in the reader's language."""
+    value_header = measure_label(measure, series.meter.commodity)
+    kind = series.period.kind
+    if kind == "day":
+        return [_("Time"), value_header]
+    if kind == "month":
+        return [_("Date"), value_header, _("Mean temperature (°C)")]
+    year = series.period.start.year
+    return [_("Month"), f"{year} ({value_header})", f"{year - 1} ({value_header})"]
+
+
 def usage_table(series: UsageSeries, measure: str) -> UsageTable:
     """The chart's numbers as a table (for screen readers and anyone who prefers one)."""
     commodity = series.meter.commodity
-    value_header = measure_label(measure, commodity)
     kind = series.period.kind
-    if kind == "day":
-        headers = [_("Time"), value_header]
-    elif kind == "month":
-        headers = [_("Date"), value_header, _("Mean temperature (°C)")]
-    else:
-        year = series.period.start.year
-        headers = [_("Month"), f"{year} ({value_header})", f"{year - 1} ({value_header})"]
     decimals = {"day": 3, "month": 2, "year": 1}[kind]
     rows = []
     for index, point in enumerate(series.points):
@@ -215,42 +219,59 @@ def usage_table(series: UsageSeries, measure: str) -> UsageTable:
                 value_text(point_value(previous, measure), measure, commodity, decimals=decimals)
             )
         rows.append(TableRow(_point_label(series, point.start), cells))
-    return UsageTable(caption=usage_title(series, measure), headers=headers, rows=rows)
+    return UsageTable(
+        caption=usage_title(series, measure),
+        headers=usage_headers(series, measure),
+        rows=rows,
+    )
 
 
-def _csv_number(value: float | None, decimals: int = 6) -> str:
+# Decimals in the CSV: whole yen (money); use and CO2 as the chart draws them, so the rows add
+# up to the period's total.
+CSV_DECIMALS = {"use": 6, "yen": 0, "co2": 6}
+CSV_HEADERS = ("labels", "codes")
+
+
+def _csv_number(value: float | None, decimals: int) -> str:
     return "" if value is None else f"{value:.{decimals}f}"
 
 
-def usage_csv(series: UsageSeries, measure: str) -> str:
-    """Exactly the chart's numbers as CSV: local period starts and the chosen measure."""
+def usage_csv(series: UsageSeries, measure: str, *, header: str = "labels") -> str:
+    """The chart's numbers as CSV: local period starts and the chosen measure (yen in whole
+    yen). The header row is in the reader's language (``labels``), or
+    the stable machine-readable names (``codes``: ``date``, ``use_kwh``, ``cost_jpy``, …) for
+    a script that reads the file by column name."""
     column = CSV_MEASURE_COLUMNS[measure].format(unit=series.meter.unit.lower())
+    decimals = CSV_DECIMALS[measure]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     kind = series.period.kind
+    year = series.period.start.year
+    codes = {
+        "day": ["interval_start_local", column],
+        "month": ["date", column, "temperature_mean_c"],
+        "year": ["month", f"{column}_{year}", f"{column}_{year - 1}"],
+    }[kind]
+    writer.writerow(codes if header == "codes" else usage_headers(series, measure))
     if kind == "day":
-        writer.writerow(["interval_start_local", column])
         for p in series.points:
-            writer.writerow([p.start.isoformat(), _csv_number(point_value(p, measure))])
+            writer.writerow([p.start.isoformat(), _csv_number(point_value(p, measure), decimals)])
     elif kind == "month":
-        writer.writerow(["date", column, "temperature_mean_c"])
         for p in series.points:
             writer.writerow(
                 [
                     p.start.isoformat(),
-                    _csv_number(point_value(p, measure)),
+                    _csv_number(point_value(p, measure), decimals),
                     _csv_number(p.temperature_c, 1),
                 ]
             )
     else:
-        year = series.period.start.year
-        writer.writerow(["month", f"{column}_{year}", f"{column}_{year - 1}"])
         for p, previous in zip(series.points, series.previous_year, strict=True):
             writer.writerow(
                 [
                     f"{p.start:%m}",
-                    _csv_number(point_value(p, measure)),
-                    _csv_number(point_value(previous, measure)),
+                    _csv_number(point_value(p, measure), decimals),
+                    _csv_number(point_value(previous, measure), decimals),
                 ]
             )
     return out.getvalue()

@@ -207,9 +207,16 @@ def usage_csv(request: HttpRequest, meter_id: int, period: str, key: str) -> Htt
     shown = selectors.period_parse(period, key)
     if shown.start > selectors.local_today(premise=meter.premise):
         raise Http404("No data from the future.")
+    header = request.GET.get("header", "labels")
+    if header not in presentation.CSV_HEADERS:
+        return HttpResponseBadRequest(
+            _("Unknown header: use one of %(choices)s.")
+            % {"choices": ", ".join(presentation.CSV_HEADERS)}
+        )
     series = selectors.usage_series(meter=meter, period=shown)
     response = HttpResponse(
-        presentation.usage_csv(series, measure), content_type="text/csv; charset=utf-8"
+        presentation.usage_csv(series, measure, header=header),
+        content_type="text/csv; charset=utf-8",
     )
     filename = presentation.usage_csv_filename(series, measure)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

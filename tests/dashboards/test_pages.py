@@ -26,10 +26,12 @@ from tests.dashboards.conftest import (
 pytestmark = pytest.mark.django_db
 
 
-def usage_url(meter, period, key, measure="use", csv_file=False):
+def usage_url(meter, period, key, measure="use", csv_file=False, header="codes"):
+    """A usage page, or its CSV with the machine-readable header row (``header="codes"``, what
+    a script reads by column name) unless asked for the reader's labels."""
     name = "dashboards:usage_csv" if csv_file else "dashboards:usage"
     url = reverse(name, kwargs={"meter_id": meter.pk, "period": period, "key": key})
-    return f"{url}?measure={measure}"
+    return f"{url}?measure={measure}" + (f"&header={header}" if csv_file else "")
 
 
 def csv_rows(response) -> list[dict]:
@@ -186,8 +188,10 @@ def test_month_view_bills_each_day_from_the_months_bill(customer_client, home):
         customer_client.get(usage_url(home.electricity, "month", month.key, "yen", True))
     )
     assert len(rows) == days_in_month
-    assert float(rows[0]["cost_jpy"]) == pytest.approx(bill / days_in_month, abs=1e-3)
-    assert sum(float(r["cost_jpy"]) for r in rows) == pytest.approx(bill, abs=1e-2)
+    # Whole yen: each day's share of the bill, rounded; together within a yen a day.
+    assert rows[0]["cost_jpy"] == f"{bill / days_in_month:.0f}"
+    assert all(r["cost_jpy"].isdigit() for r in rows)
+    assert sum(int(r["cost_jpy"]) for r in rows) == pytest.approx(bill, abs=days_in_month / 2)
     assert rows[0]["temperature_mean_c"] == "2.0"
 
 
@@ -487,3 +491,27 @@ def test_a_held_back_estimate_says_its_share_to_a_tenth_and_prices_are_rounded(
     # 10.49 % is not "10 %, beyond the 10 % cap"; ¥33.6467 is ¥33.65, not ¥33.64.
     assert "the estimate came to 10.5 % of your annual use, beyond the 10 %" in body
     assert "¥33.65 per kWh" in body
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("ja", ["日付", "円", "平均気温（℃）"]),
+        ("en", ["Date", "yen", "Mean temperature (°C)"]),
+    ],
+)
+def test_the_csv_header_is_in_the_readers_language_and_codes_on_request(
+    customer_client, home, language, expected
+):
+    month = period_of("month", home.today - timedelta(days=1))
+    url = usage_url(home.electricity, "month", month.key, "yen", csv_file=True, header="labels")
+    customer_client.cookies["django_language"] = language
+
+    labelled = customer_client.get(url).content.decode().splitlines()
+    codes = customer_client.get(url.replace("header=labels", "header=codes")).content.decode()
+
+    assert next(csv.reader([labelled[0]])) == expected
+    assert codes.splitlines()[0] == "date,cost_jpy,temperature_mean_c"
+    assert labelled[1:] == codes.splitlines()[1:]  # the same numbers either way
+    bad = customer_client.get(url.replace("header=labels", "header=xml"))
+    assert bad.status_code == 400

@@ -61,13 +61,16 @@ def test_a_customers_visit(page, login, screenshot, town):
     chart_yen = page.evaluate("document.getElementById('usage-chart').data[0].y")
     with page.expect_download() as download:
         page.locator("#csv-link").click()
-    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text())))
     month = period_of("month", hanako.today - timedelta(days=1))
+    assert rows[0] == ["日付", "円", "平均気温（℃）"]  # the page's language
+    rows = rows[1:]
     assert len(rows) == (month.end - month.start).days + 1
-    assert rows[0]["date"] == month.start.isoformat()
-    assert [float(r["cost_jpy"]) if r["cost_jpy"] else None for r in rows] == pytest.approx(
-        chart_yen
-    )
+    assert rows[0][0] == month.start.isoformat()
+    # Whole yen: each day as the chart draws it, rounded.
+    assert [int(r[1]) if r[1] else None for r in rows] == [
+        None if y is None else round(y) for y in chart_yen
+    ]
 
     # English and back: the choice sticks across pages.
     page.select_option("#language-select", "en")
