@@ -43,3 +43,22 @@ def test_offsite_request_is_blocked_and_named(page, request):
     assert guard.urls == ["https://cdn.example.com/chart.js"]
     with pytest.raises(pytest.fail.Exception, match=r"cdn\.example\.com/chart\.js"):
         guard.check()  # what runs after every e2e test; it also forgets the URLs, so this passes
+
+
+def test_the_flags_list_fits_a_laptop_screen_with_owner_and_expiry(page, login, live_server):
+    from flags.models import Flag
+    from flags.registry import FLAGS
+
+    factories.UserFactory(username="root", is_staff=True, is_superuser=True)
+    for spec in FLAGS:  # every flag in code, each with a long note
+        Flag.objects.create(name=spec.name, percent=10, note=spec.description * 2)
+    login(page, username="root", password="correct-horse-battery")
+
+    page.goto("/admin/flags/flag/")
+
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280, width  # the page never scrolls sideways
+    for column in ("owner", "expires", "state"):
+        header = page.locator(f"#result_list th.column-{column}")
+        box = header.bounding_box()
+        assert box and box["x"] + box["width"] <= 1280, (column, box)

@@ -49,3 +49,28 @@ def test_the_changelist_marks_stale_flags(staff_client):
     aged(Flag.objects.create(name="portal_winter_tips", everyone=True), 40)
     body = staff_client.get(reverse("admin:flags_flag_changelist")).content.decode()
     assert "stale: fully on or off and unchanged for 30 days" in body
+
+
+def test_the_flags_list_says_who_gets_each_flag_in_one_column(staff_client):
+    from django.contrib.auth.models import Group
+
+    Flag.objects.create(name="on_for_all", everyone=True)
+    Flag.objects.create(name="off_for_all", everyone=False)
+    partial = Flag.objects.create(
+        name="partial", percent=25, staff=True
+    )  # superusers: waffle's default
+    partial.groups.add(Group.objects.create(name="pilot"))
+    Flag.objects.create(name="no_rule", superusers=False)
+
+    page = staff_client.get(reverse("admin:flags_flag_changelist"), HTTP_ACCEPT_LANGUAGE="en")
+    rows = {
+        name: row
+        for row in page.content.decode().split("<tr")
+        for name in ("on_for_all", "off_for_all", "partial", "no_rule")
+        if f">{name}<" in row
+    }
+
+    assert "everyone" in rows["on_for_all"]
+    assert "nobody (off for everyone)" in rows["off_for_all"]
+    assert "25 % of customers; groups: pilot; superusers; staff" in rows["partial"]
+    assert '<td class="field-state">nobody</td>' in rows["no_rule"]
