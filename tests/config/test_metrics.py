@@ -223,17 +223,14 @@ def test_a_web_worker_takes_the_first_metrics_port_no_other_worker_holds(setting
     import urllib.request
 
     from config.observability import gunicorn_hooks, metrics
-    from tests.integration.conftest import free_port
+    from tests.integration.conftest import free_ports
 
-    first = free_port()
+    first = free_ports(2)
     held = socket.socket()  # another worker's
     held.bind(("0.0.0.0", first))
     held.listen()
     try:
-        ports = range(first, first + 2)
-        if not _port_free(first + 1):
-            pytest.skip(f"port {first + 1} is taken on this machine")
-        gunicorn_hooks._metrics_port_take(ports)
+        gunicorn_hooks._metrics_port_take(range(first, first + 2))
         assert metrics._server["port"] == first + 1
         request = urllib.request.Request(
             f"http://127.0.0.1:{first + 1}/", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"}
@@ -245,14 +242,3 @@ def test_a_web_worker_takes_the_first_metrics_port_no_other_worker_holds(setting
         if "server" in metrics._server:
             metrics._server.pop("server").shutdown()
             metrics._server.pop("port")
-
-
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("0.0.0.0", port))
-        except OSError:
-            return False
-        return True

@@ -1,13 +1,13 @@
 """The plotly.js served: plotly's basic bundle (fetched by `make install`), the same plotly.js
 version as the Python package's, holding every trace type the charts draw."""
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from dashboards import staticfiles
+from tests.required import needed
 
 CHART_MODULES = ("core/charts.py", "dashboards/charts.py", "flags/charts.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,9 +20,7 @@ def version(bundle: Path) -> str:
 @pytest.fixture(scope="module")
 def basic_bundle() -> Path:
     if not staticfiles.BASIC_BUNDLE.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("dashboards/vendor/plotly-basic.min.js is missing under CI (make install)")
-        pytest.skip("plotly's basic bundle is not fetched (make install, with npm)")
+        needed("dashboards/vendor/plotly-basic.min.js", how="`make install` fetches it with npm")
     return staticfiles.BASIC_BUNDLE
 
 

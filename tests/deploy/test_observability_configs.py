@@ -5,7 +5,6 @@ promtool (Debian's prometheus package; `make test` installs it) checks the Prome
 configuration and the alert rules, and runs the rules' unit tests."""
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.required import needed
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy/prometheus/alerts.yml"
@@ -26,9 +27,7 @@ K8S_OBSERVABILITY = ROOT / "deploy/k8s/observability"
 def promtool() -> str:
     path = shutil.which("promtool")
     if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("promtool (Debian's prometheus package) is missing under CI")
-        pytest.skip("promtool is missing: `make test` installs Debian's prometheus package")
+        needed("promtool", how="`make prometheus` installs Debian's prometheus package")
     return path
 
 

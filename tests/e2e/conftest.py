@@ -36,6 +36,7 @@ from tests.dashboards.conftest import (
     recommendations_create,
     weather_and_factors_create,
 )
+from tests.required import needed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -263,9 +264,7 @@ def axe() -> Callable[[Page], list[str]]:
     2.1 A and AA), one line each with the rule, its help and the first elements at fault; an
     empty list when there are none. ``make browser`` fetches axe-core."""
     if not AXE_JS.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{AXE_JS} is missing under CI (make browser fetches it)")
-        pytest.skip("axe-core is not fetched: make browser")
+        needed("tests/e2e/vendor/axe.min.js", how="`make browser` fetches axe-core with npm")
     source = AXE_JS.read_text()
 
     def check(page: Page) -> list[str]:

@@ -19,6 +19,17 @@ def language_set(page, language: str) -> None:
         page.wait_for_selector(f"html[lang={language}]")
 
 
+def violations_by_page(page, axe, paths) -> dict[str, list[str]]:
+    """axe's serious and critical violations of each page that has any, by path."""
+    found = {}
+    for path in paths:
+        page.goto(path)
+        charts_drawn(page)
+        if violations := axe(page):
+            found[path] = violations
+    return found
+
+
 def charts_drawn(page) -> None:
     """Scroll every chart into view (they are drawn as they come near) and wait for it."""
     for chart in page.locator(".plotly-chart").all():
@@ -40,14 +51,8 @@ def test_every_portal_page_has_no_serious_accessibility_violation(
     browser_page = page if size == "desktop" else phone_page
     login(browser_page, username="hanako", password=PASSWORD, path="/accounts/login/")
     language_set(browser_page, language)
-    found = {}
-    for name, path in phone_paths(town["hanako"]).items():
-        browser_page.goto(path)
-        charts_drawn(browser_page)
-        violations = axe(browser_page)
-        if violations:
-            found[name] = violations
-    assert found == {}, "\n".join(f"{name}: {v}" for name, vs in found.items() for v in vs)
+    found = violations_by_page(browser_page, axe, phone_paths(town["hanako"]).values())
+    assert found == {}, "\n".join(f"{path}: {v}" for path, vs in found.items() for v in vs)
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
@@ -60,8 +65,7 @@ def test_the_main_admin_pages_have_no_serious_accessibility_violation(
     factories.UserFactory(username="axe-admin", is_staff=True, is_superuser=True)
     page.set_extra_http_headers({"Accept-Language": language})
     login(page, username="axe-admin", password=PASSWORD)
-    found = {}
-    for path in (
+    paths = (
         "/admin/",
         "/admin/flags/flag/",
         "/admin/flags/experiment/",
@@ -70,10 +74,6 @@ def test_the_main_admin_pages_have_no_serious_accessibility_violation(
         "/admin/energy/ingestbatch/",
         "/admin/campaigns/campaign/",
         "/staff/overview/",
-    ):
-        page.goto(path)
-        charts_drawn(page)
-        violations = axe(page)
-        if violations:
-            found[path] = violations
+    )
+    found = violations_by_page(page, axe, paths)
     assert found == {}, "\n".join(f"{path}: {v}" for path, vs in found.items() for v in vs)

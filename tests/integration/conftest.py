@@ -138,6 +138,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive ports that are free now."""
+    import socket
+
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        if first + count > 65535:
+            continue
+        taken = False
+        for port in range(first, first + count):
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("0.0.0.0", port))
+                except OSError:
+                    taken = True
+                    break
+        if not taken:
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
 class PrivateRedis:
     """A redis-server of the test's own on a free port: stopped and started by the test, never
     the shared one."""

@@ -15,13 +15,13 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 
 import httpx
 import pytest
 
+from tests.integration.conftest import free_ports
 from tests.integration.drills.stack import (
     AppProcess,
     csv_body,
@@ -29,6 +29,7 @@ from tests.integration.drills.stack import (
     gateway_authorization,
     wait_for,
 )
+from tests.required import needed
 
 pytestmark = pytest.mark.integration
 
@@ -36,34 +37,11 @@ SCRAPE_TOKEN = "walkthrough-scrape-token"
 INGEST_VIEW = "api:ingest-readings"
 
 
-def free_ports(count: int) -> int:
-    """The first of ``count`` consecutive ports that are free now."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + count > 65535:
-            continue
-        taken = False
-        for port in range(first, first + count):
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("0.0.0.0", port))
-                except OSError:
-                    taken = True
-                    break
-        if not taken:
-            return first
-    raise RuntimeError(f"no {count} consecutive free ports")
-
-
 @pytest.fixture
 def prometheus_binary() -> str:
     path = shutil.which("prometheus")
     if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("prometheus (Debian's package; `make test` installs it) is missing")
-        pytest.skip("prometheus is missing: `make prometheus` installs Debian's package")
+        needed("prometheus", how="`make prometheus` installs Debian's package")
     return path
 
 
