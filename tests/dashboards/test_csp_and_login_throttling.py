@@ -13,7 +13,8 @@ from tests import factories
 
 
 @pytest.fixture
-def production_csp(settings, monkeypatch):
+def production_csp(settings, monkeypatch, tmp_path):
+    settings.STATIC_ROOT = tmp_path  # whitenoise (production's first middleware) serves from it
     monkeypatch.setenv("DJANGO_SECRET_KEY", "x" * 60)
     monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "testserver")
     production = importlib.import_module("config.settings.production")
