@@ -9,17 +9,40 @@ scheduled change) keep only the last of those entries, which holds the whole new
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalChanges
-from simple_history.signals import post_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 from simple_history.utils import get_history_manager_for_model, get_m2m_reverse_field_name
 
 # Where a change in progress collects the entries it creates (see history_batch_start).
 _BATCH_ATTR = "_history_batch"
+
+# The reason staff gave for the change in progress (see history_reason).
+_reason: ContextVar[str | None] = ContextVar("history_reason", default=None)
+# The history tables' change-reason column holds this many characters.
+REASON_MAX_LENGTH = 100
+
+
+@contextmanager
+def history_reason(reason: str | None) -> Iterator[None]:
+    """Every history entry created inside the block without a reason of its own gets
+    ``reason``: the one the admin asked for, whatever service makes the saves."""
+    token = _reason.set(reason)
+    try:
+        yield
+    finally:
+        _reason.reset(token)
+
+
+def _reason_fill(sender, history_instance, **kwargs) -> None:
+    reason = _reason.get()
+    if reason and not history_instance.history_change_reason:
+        history_instance.history_change_reason = reason[:REASON_MAX_LENGTH]
 
 
 def _collect_entry(sender, instance, history_instance, **kwargs) -> None:
@@ -29,8 +52,9 @@ def _collect_entry(sender, instance, history_instance, **kwargs) -> None:
 
 
 def on_history_entry_created_connect() -> None:
-    """Called once from FlagsConfig.ready()."""
+    """Called once from CoreConfig.ready()."""
     post_create_historical_record.connect(_collect_entry, dispatch_uid="flags-history-batch")
+    pre_create_historical_record.connect(_reason_fill, dispatch_uid="core-history-reason")
 
 
 def history_batch_start(*, instance: models.Model) -> None:
@@ -84,8 +108,11 @@ def history_m2m_ids(*, record: HistoricalChanges, field_name: str) -> list:
     )
 
 
-def history_restore(*, record: HistoricalChanges, user: AbstractBaseUser | None) -> models.Model:
-    """Make the object what it was in ``record``; the restore is itself a new entry by ``user``.
+def history_restore(
+    *, record: HistoricalChanges, user: AbstractBaseUser | None, reason: str = ""
+) -> models.Model:
+    """Make the object what it was in ``record``; the restore is itself a new entry by ``user``,
+    its reason ``reason`` followed by the version restored.
 
     The restored values are validated like an edit in the admin (ValidationError when, say,
     a restored tariff version would now overlap another).
@@ -95,7 +122,8 @@ def history_restore(*, record: HistoricalChanges, user: AbstractBaseUser | None)
     instance.full_clean()
     instance._history_user = user
     saved_at = timezone.localtime(record.history_date)
-    instance._change_reason = f"restored the version of {saved_at:%Y-%m-%d %H:%M:%S}"
+    restored = f"restored: {saved_at:%Y-%m-%d %H:%M}"
+    instance._change_reason = f"{reason} ({restored})"[:REASON_MAX_LENGTH] if reason else restored
     with history_one_entry(instance=instance):
         instance.save()
         for field in record._history_m2m_fields:

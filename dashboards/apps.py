@@ -15,3 +15,8 @@ class DashboardsConfig(AppConfig):
 
         metrics_collector_register(INGEST_LAG)
         beat_schedule_register(beat_schedule())
+
+        # The staff console's home leads with today's overview, experiments and expiring flags.
+        from django.contrib import admin
+
+        admin.site.index_template = "admin/staff_home.html"

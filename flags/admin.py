@@ -1,14 +1,23 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from waffle.admin import FlagAdmin as WaffleFlagAdmin
 from waffle.admin import SwitchAdmin as WaffleSwitchAdmin
+from waffle.admin import (
+    delete_individually,
+    disable_for_all,
+    disable_switches,
+    enable_for_all,
+    enable_switches,
+)
 from waffle.models import Switch
 
-from core.history_admin import StaffHistoryAdmin
+from core.history import history_m2m_ids
+from core.history_admin import StaffHistoryAdmin, confirmed_action
 from flags.lifecycle import STALE_AFTER_DAYS, flag_in_code, flag_is_stale
 from flags.models import Flag, ScheduledFlagChange
 from flags.registry import registry
@@ -30,6 +39,62 @@ def flag_state(flag: Flag) -> str:
         "percent": percent,
         "groups": groups,
     }
+
+
+def who_gets_it(flag: Flag, *, groups: list[str], users: int) -> str:
+    """The rules that decide who gets the flag, in one line: forced on or off, else each rule
+    that lets someone in (percentage, groups, users, staff, …), else "nobody"."""
+    if flag.everyone is True:
+        return _("everyone")
+    if flag.everyone is False:
+        return _("nobody (off for everyone)")
+    rules = []
+    if flag.percent:
+        rules.append(_("%(percent)s %% of customers") % {"percent": f"{float(flag.percent):g}"})
+    if groups:
+        rules.append(_("groups: %(names)s") % {"names": ", ".join(sorted(groups))})
+    if users:
+        rules.append(ngettext("%(count)d user", "%(count)d users", users) % {"count": users})
+    for field, label in (
+        ("superusers", _("superusers")),
+        ("staff", _("staff")),
+        ("authenticated", _("everyone signed in")),
+    ):
+        if getattr(flag, field):
+            rules.append(str(label))
+    if flag.languages:
+        rules.append(_("languages: %(codes)s") % {"codes": flag.languages})
+    return "; ".join(str(rule) for rule in rules) or _("nobody")
+
+
+def _who_then(after: str):
+    """A flag action's consequence: who gets the flag now, and after the action."""
+
+    def consequence(model_admin, flag: Flag) -> str:
+        return _("who gets it: %(now)s → %(after)s") % {
+            "now": model_admin.state(flag),
+            "after": after,
+        }
+
+    return consequence
+
+
+def _deleted(model_admin, obj) -> str:
+    return _("deleted; the code then reads its default")
+
+
+def _deleted_unless_in_code(model_admin, flag: Flag) -> str:
+    if flag_in_code(flag.name):
+        return _("kept: the code still reads it")
+    return _("deleted")
+
+
+def _switch_then(on: bool):
+    def consequence(model_admin, switch: Switch) -> str:
+        now = _("on") if switch.active else _("off")
+        return _("now %(now)s → %(after)s") % {"now": now, "after": _("on") if on else _("off")}
+
+    return consequence
 
 
 class InCodeFilter(admin.SimpleListFilter):
@@ -54,35 +119,35 @@ class FlagAdmin(StaffHistoryAdmin, WaffleFlagAdmin):
     # Who gets the flag in one column (waffle's seven), so owner and expiry fit a 1280 px screen.
     list_display = ["name", "state", "owner", "expires", "in_code", "stale"]
     list_filter = [InCodeFilter, *WaffleFlagAdmin.list_filter]
-    actions = [*WaffleFlagAdmin.actions, "delete_not_in_code"]
+    # Waffle's actions, each asking first (what changes, and a reason for the history).
+    actions = [
+        confirmed_action(_who_then(_("everyone")))(enable_for_all),
+        confirmed_action(_who_then(_("nobody (off for everyone)")))(disable_for_all),
+        confirmed_action(_deleted)(delete_individually),
+        "delete_not_in_code",
+    ]
 
     @admin.display(description=_("who gets it"))
     def state(self, obj: Flag) -> str:
-        """The rules that decide who gets the flag, in one line: forced on or off, else each
-        rule that lets someone in (percentage, groups, users, staff, …), else "nobody"."""
-        if obj.everyone is True:
-            return _("everyone")
-        if obj.everyone is False:
-            return _("nobody (off for everyone)")
-        rules = []
-        if obj.percent:
-            rules.append(_("%(percent)s %% of customers") % {"percent": f"{float(obj.percent):g}"})
-        groups = [group.name for group in obj.groups.all()]
-        if groups:
-            rules.append(_("groups: %(names)s") % {"names": ", ".join(groups)})
-        users = len(obj.users.all())
-        if users:
-            rules.append(ngettext("%(count)d user", "%(count)d users", users) % {"count": users})
-        for field, label in (
-            ("superusers", _("superusers")),
-            ("staff", _("staff")),
-            ("authenticated", _("everyone signed in")),
-        ):
-            if getattr(obj, field):
-                rules.append(str(label))
-        if obj.languages:
-            rules.append(_("languages: %(codes)s") % {"codes": obj.languages})
-        return "; ".join(str(rule) for rule in rules) or _("nobody")
+        return who_gets_it(
+            obj, groups=[group.name for group in obj.groups.all()], users=len(obj.users.all())
+        )
+
+    def restore_consequences(self, request, obj: Flag, record) -> list[str]:
+        before = self.state(obj)
+        after = who_gets_it(
+            record.instance,
+            groups=list(
+                Group.objects.filter(
+                    pk__in=history_m2m_ids(record=record, field_name="groups")
+                ).values_list("name", flat=True)
+            ),
+            users=len(history_m2m_ids(record=record, field_name="users")),
+        )
+        if before == after:
+            return [_("Who gets the flag stays: %(rule)s.") % {"rule": before}]
+        change = {"before": before, "after": after}
+        return [_("Who gets the flag: %(before)s → %(after)s.") % change]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups", "users")
@@ -112,6 +177,7 @@ class FlagAdmin(StaffHistoryAdmin, WaffleFlagAdmin):
     @admin.action(
         description=_("Delete the selected flags that are not in code"), permissions=["delete"]
     )
+    @confirmed_action(_deleted_unless_in_code)
     def delete_not_in_code(self, request, queryset) -> None:
         orphans = [flag for flag in queryset if not flag_in_code(flag.name)]
         for flag in orphans:
@@ -147,6 +213,11 @@ admin.site.unregister(Switch)
 @admin.register(Switch)
 class SwitchAdmin(StaffHistoryAdmin, WaffleSwitchAdmin):
     search_fields = ["name", "note"]
+    actions = [
+        confirmed_action(_switch_then(True))(enable_switches),
+        confirmed_action(_switch_then(False))(disable_switches),
+        confirmed_action(_deleted)(delete_individually),
+    ]
     readonly_fields = ["created", "modified"]
 
 

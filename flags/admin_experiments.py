@@ -15,10 +15,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from config.errors import ShoeneError
 from core.charts import figure_html
-from core.history_admin import LabelledTabularInline, StaffHistoryAdmin
+from core.history_admin import LabelledTabularInline, StaffHistoryAdmin, confirmed_action
 from energy.selectors import dwelling_type_choices, premise_owner_ids
 from flags.charts import lift_figure
 from flags.experiments import stats
@@ -35,6 +36,21 @@ from flags.registry import registry
 from flags.selectors import experiment_result_latest
 
 WEIGHT_TOLERANCE = 0.001
+
+
+def _start_consequence(model_admin, experiment) -> str:
+    return _("%(percent)s %% of the customers it targets get a variant as they next visit") % {
+        "percent": f"{float(experiment.traffic_percent):g}"
+    }
+
+
+def _exposed_get_default(model_admin, experiment) -> str:
+    exposed = experiment.exposures.count()
+    return ngettext(
+        "%(count)d customer in it gets the flag's default value",
+        "%(count)d customers in it get the flag's default value",
+        exposed,
+    ) % {"count": exposed}
 
 
 class ExperimentForm(forms.ModelForm):
@@ -118,6 +134,11 @@ class VariantInline(LabelledTabularInline):
     extra = 0
     min_num = MIN_VARIANTS
     fields = ("position", "key", "name", "weight", "value")
+    # Narrow inputs: a variant row fits beside the navigation on a 1280 px screen.
+    formfield_overrides = {
+        models.JSONField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 20})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},
+    }
 
 
 @admin.register(Experiment)
@@ -182,15 +203,18 @@ class ExperimentAdmin(StaffHistoryAdmin):
     # --- status actions ------------------------------------------------------------------
 
     @admin.action(description=_("Start the selected experiments"), permissions=["change"])
+    @confirmed_action(_start_consequence)
     def start(self, request, queryset) -> None:
         for experiment in self._each(request, queryset, experiment_start):
             self.message_user(request, _("%(key)s is running.") % {"key": experiment.key})
 
     @admin.action(description=_("Pause the selected experiments"), permissions=["change"])
+    @confirmed_action(_exposed_get_default)
     def pause(self, request, queryset) -> None:
         list(self._each(request, queryset, experiment_pause))
 
     @admin.action(description=_("Stop the selected experiments"), permissions=["change"])
+    @confirmed_action(_exposed_get_default)
     def stop(self, request, queryset) -> None:
         list(self._each(request, queryset, experiment_stop))
 

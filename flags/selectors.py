@@ -1,7 +1,7 @@
 """Reads of flags' data that other modules and apps need; other apps read flags only through
 this module and ``flags.services``."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from waffle.models import Switch
@@ -14,6 +14,7 @@ from flags.models import (
     Flag,
     PortalVisit,
 )
+from flags.registry import registry
 
 
 def experiments_running() -> QuerySet[Experiment]:
@@ -100,3 +101,21 @@ def flag_changes(*, since: datetime) -> list[dict]:
             )
     changes.sort(key=lambda c: c["at"], reverse=True)
     return changes
+
+
+def flags_expiring(*, today: date, within_days: int) -> list[dict]:
+    """Flags in code whose expiry (flags/registry.py) is within ``within_days`` or past,
+    soonest first, with their owner and the id of their row (None when not created yet)."""
+    ids = dict(Flag.objects.values_list("name", "pk"))
+    expiring = [
+        {
+            "name": spec.name,
+            "owner": spec.owner,
+            "expires": spec.expires,
+            "days_left": (spec.expires - today).days,
+            "id": ids.get(spec.name),
+        }
+        for spec in registry().values()
+        if (spec.expires - today).days <= within_days
+    ]
+    return sorted(expiring, key=lambda row: row["expires"])

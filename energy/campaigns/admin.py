@@ -1,17 +1,22 @@
 """Campaigns in the admin: staff design year-on-year campaigns and demand-response events, run
 them, read their results, and read (never edit) the points ledger."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from config.errors import ShoeneError
+from core.history_admin import StaffHistoryAdmin, confirmed_action
 from energy.campaigns import results
+from energy.campaigns.eligibility import participants
 from energy.campaigns.models import (
     CampaignStatus,
     DemandResponseEvent,
@@ -35,8 +40,31 @@ WORDING = (
 )
 
 
-class CampaignAdminBase(admin.ModelAdmin):
-    filter_horizontal = ("regions", "groups")
+def _customers(count: int) -> str:
+    return ngettext("%(count)d customer takes part", "%(count)d customers take part", count) % {
+        "count": count
+    }
+
+
+def _participant_count(model_admin, campaign) -> str:
+    return _customers(len({p.user_id for p in participants(campaign=campaign)}))
+
+
+def _announce_consequence(model_admin, event) -> str:
+    if event.status != CampaignStatus.DRAFT:
+        return _("not a draft: nothing happens")
+    from energy.campaigns.notifications import event_announcement_recipient_count
+
+    emails = event_announcement_recipient_count(event=event)
+    return ngettext(
+        "%(count)d customer will get an email", "%(count)d customers will get an email", emails
+    ) % {"count": emails}
+
+
+class CampaignAdminBase(StaffHistoryAdmin):
+    # Plain checkboxes, as for experiments: the few regions and groups fit in a list, and
+    # Django's two-box filter widget carries ARIA attributes its elements may not have.
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     # Once announced, what customers were promised is fixed: who takes part and the rule.
     locked_after_draft: tuple[str, ...] = (
         "commodity",
@@ -145,10 +173,12 @@ class YearOnYearCampaignAdmin(CampaignAdminBase):
     )
 
     @admin.action(description=_("Announce (start) the selected campaigns"), permissions=["change"])
+    @confirmed_action(_participant_count)
     def announce(self, request, queryset) -> None:
         list(self._each(request, queryset, campaign_announce))
 
     @admin.action(description=_("Finish the selected campaigns"), permissions=["change"])
+    @confirmed_action(_participant_count)
     def finish(self, request, queryset) -> None:
         list(self._each(request, queryset, campaign_finish))
 
@@ -213,6 +243,7 @@ class DemandResponseEventAdmin(CampaignAdminBase):
         description=_("Announce the selected events (emails the customers once)"),
         permissions=["change"],
     )
+    @confirmed_action(_announce_consequence)
     def announce(self, request, queryset) -> None:
         from energy.campaigns.notifications import event_announce
 
@@ -222,6 +253,7 @@ class DemandResponseEventAdmin(CampaignAdminBase):
             )
 
     @admin.action(description=_("Cancel the selected events"), permissions=["change"])
+    @confirmed_action(_participant_count)
     def cancel(self, request, queryset) -> None:
         from energy.campaigns.notifications import event_cancel
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from config.errors import Conflict
 
@@ -100,6 +101,8 @@ class YearOnYearCampaign(CampaignBase):
     cap_points = models.PositiveIntegerField(
         _("cap per customer"), help_text=_("The most points a customer can earn in this campaign.")
     )
+    # Every change staff make, announcing and finishing included, with who, when and why.
+    history = HistoricalRecords(m2m_fields=["regions", "groups"])
 
     class Meta:
         db_table = "energy_yearonyearcampaign"
@@ -144,6 +147,8 @@ class DemandResponseEvent(CampaignBase):
     )
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Every change staff make, announcing (which emails customers) and cancelling included.
+    history = HistoricalRecords(m2m_fields=["regions", "groups"])
 
     class Meta:
         db_table = "energy_demandresponseevent"

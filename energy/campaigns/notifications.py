@@ -413,6 +413,12 @@ def event_announcement_email(*, event: DemandResponseEvent, preference) -> Outgo
         )
 
 
+def event_announcement_recipient_count(*, event: DemandResponseEvent) -> int:
+    """How many customers announcing ``event`` now would email (once each)."""
+    user_ids = [participant.user_id for participant in participants(campaign=event)]
+    return len(_recipient_ids(user_ids, preference_field="event_announcements"))
+
+
 def event_announcement_emails_send(*, event_id: int) -> SendSummary:
     """Email every participant who wants event announcements, once each, in batches."""
     event = DemandResponseEvent.objects.get(pk=event_id)

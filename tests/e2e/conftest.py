@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -307,3 +308,12 @@ def town(live_server):
     )
     weather_and_factors_create(region=region, days=hanako.days, today=today)
     return {"hanako": hanako, "taro": taro, "recommendations": recommendations_create(hanako)}
+
+
+def language_cookie_set(page: Page, language: str) -> None:
+    """Pages are Japanese unless the language cookie says otherwise (not Accept-Language)."""
+    origin = page.evaluate("location.origin") if page.url.startswith("http") else None
+    assert origin, "open a page of the live server first"
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": origin}]
+    )

@@ -7,7 +7,7 @@ from django.utils import timezone
 from dashboards.overview import overview_compute
 from tests import factories
 from tests.dashboards.test_overview import overview_data_set_create
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, language_cookie_set
 from tests.e2e.test_portal import phone_paths
 from tests.flags.test_experiments import experiment_create
 
@@ -62,9 +62,12 @@ def test_the_main_admin_pages_have_no_serious_accessibility_violation(
     overview_data_set_create(now=timezone.now())
     overview_compute()
     experiment = experiment_create()
+    flag = factories.FlagFactory(name="axe_flag", percent=10)
+    flag.percent = 20
+    flag.save()
     factories.UserFactory(username="axe-admin", is_staff=True, is_superuser=True)
-    page.set_extra_http_headers({"Accept-Language": language})
     login(page, username="axe-admin", password=PASSWORD)
+    language_cookie_set(page, language)
     paths = (
         "/admin/",
         "/admin/flags/flag/",
@@ -72,7 +75,10 @@ def test_the_main_admin_pages_have_no_serious_accessibility_violation(
         f"/admin/flags/experiment/{experiment.pk}/change/",
         f"/admin/flags/experiment/{experiment.pk}/results/",
         "/admin/energy/ingestbatch/",
-        "/admin/campaigns/campaign/",
+        "/admin/campaigns/demandresponseevent/",
+        "/admin/campaigns/demandresponseevent/add/",
+        f"/admin/flags/flag/{flag.pk}/history/",
+        f"/admin/flags/flag/{flag.pk}/history/{flag.history.earliest().history_id}/restore/",
         "/staff/overview/",
     )
     found = violations_by_page(page, axe, paths)

@@ -76,6 +76,7 @@ def test_staff_run_an_event_and_the_customer_sees_the_points(page, page_for, log
     page.locator('input[name="end_hour"]').fill("20")
     page.locator('input[name="points_per_kwh"]').fill("100")
     page.locator('select[name="baseline_method"]').select_option("high_4_of_5")
+    page.locator('input[name="history_reason"]').fill("supply warning for tomorrow")
     with page.expect_navigation():
         page.locator('input[name="_save"]').click()
     upcoming = DemandResponseEvent.objects.get(event_date=tomorrow)
@@ -84,6 +85,13 @@ def test_staff_run_an_event_and_the_customer_sees_the_points(page, page_for, log
     page.locator('select[name="action"]').select_option("announce")
     with page.expect_navigation():
         page.locator('button[name="index"]').click()
+    # Asked first, with who gets an email; nothing is sent until staff confirm.
+    assert "1 人にメールが届きます" in page.locator(".action-consequences").inner_text()
+    assert not mail.outbox
+    screenshot(page, "event-announce-confirmation")
+    page.locator('input[name="history_reason"]').fill("需給ひっ迫の予報")
+    with page.expect_navigation():
+        page.locator('input[type="submit"]').click()
     upcoming.refresh_from_db()
     assert upcoming.announced_at is not None and upcoming.status == "announced"
     announcements = [m for m in mail.outbox if "aiko@example.com" in m.to]

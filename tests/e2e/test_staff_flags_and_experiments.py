@@ -40,6 +40,7 @@ def test_staff_roll_out_experiment_schedule_and_revert(page, page_for, login, sc
     login(page, username="hanako", password=PASSWORD)
     page.goto(f"/admin/flags/flag/{flag.pk}/change/")
     page.locator('input[name="percent"]').fill("50")
+    page.locator('input[name="history_reason"]').fill("half of customers for the winter")
     with page.expect_navigation():
         page.locator('input[name="_save"]').click()
     assert page.locator(".messagelist .success").is_visible()
@@ -71,6 +72,7 @@ def test_staff_roll_out_experiment_schedule_and_revert(page, page_for, login, sc
         page.locator(f'input[name="variants-{row}-name"]').fill(key)
         page.locator(f'input[name="variants-{row}-weight"]').fill(weight)
         page.locator(f'textarea[name="variants-{row}-value"]').fill(f'"{key}"')
+    page.locator('input[name="history_reason"]').fill("framing test approved")
     with page.expect_navigation():
         page.locator('input[name="_save"]').click()
     experiment = Experiment.objects.get(key="recommendation_framing")
@@ -79,6 +81,12 @@ def test_staff_roll_out_experiment_schedule_and_revert(page, page_for, login, sc
     page.locator('select[name="action"]').select_option("start")
     with page.expect_navigation():
         page.locator('button[name="index"]').click()
+    # Asked first: what starting it does, and why.
+    assert "100 %" in page.locator(".action-consequences").inner_text()
+    screenshot(page, "experiment-start-confirmation")
+    page.locator('input[name="history_reason"]').fill("go")
+    with page.expect_navigation():
+        page.locator('input[type="submit"]').click()
     experiment.refresh_from_db()
     assert experiment.status == "running"
 
@@ -133,7 +141,10 @@ def test_staff_roll_out_experiment_schedule_and_revert(page, page_for, login, sc
     rows = page.locator("tr.history-entry")
     assert "scheduled change" in rows.first.inner_text()
     with page.expect_navigation():
-        rows.nth(1).get_by_role("button", name="この版に戻す").click()
+        rows.nth(1).get_by_role("link", name="この版に戻す").click()
+    page.locator('input[name="history_reason"]').fill("back to the 50 % rollout")
+    with page.expect_navigation():
+        page.get_by_role("button", name="この版に戻す").click()
     flag.refresh_from_db()
     assert flag.everyone is None and float(flag.percent) == 50.0
     assert {c.pk for c in customers if sees_tips(c)} == seeing

@@ -67,8 +67,11 @@ def test_the_admin_actions_change_what_they_may_and_say_why_not_for_the_others(c
     staff = factories.UserFactory(username="kaori", is_staff=True, groups=[BUSINESS_STAFF])
     client.force_login(staff)
     changelist = reverse("admin:campaigns_yearonyearcampaign_changelist")
+    confirmed = {"confirm": "yes", "history_reason": "winter campaign approved"}
     response = client.post(
-        changelist, {"action": "announce", "_selected_action": [draft.pk, finished.pk]}, follow=True
+        changelist,
+        {"action": "announce", "_selected_action": [draft.pk, finished.pk], **confirmed},
+        follow=True,
     )
     assert response.status_code == 200
     shown = [str(message) for message in get_messages(response.wsgi_request)]
@@ -76,5 +79,11 @@ def test_the_admin_actions_change_what_they_may_and_say_why_not_for_the_others(c
     assert YearOnYearCampaign.objects.get(pk=draft.pk).status == CampaignStatus.ANNOUNCED
     assert YearOnYearCampaign.objects.get(pk=finished.pk).status == CampaignStatus.FINISHED
 
-    client.post(changelist, {"action": "finish", "_selected_action": [draft.pk]})
+    announced = YearOnYearCampaign.history.filter(id=draft.pk).latest()
+    assert announced.status == CampaignStatus.ANNOUNCED
+    assert (announced.history_user, announced.history_change_reason) == (
+        staff,
+        "winter campaign approved",
+    )
+    client.post(changelist, {"action": "finish", "_selected_action": [draft.pk], **confirmed})
     assert YearOnYearCampaign.objects.get(pk=draft.pk).status == CampaignStatus.FINISHED

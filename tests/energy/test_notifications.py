@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from energy.access import BUSINESS_STAFF
 from energy.campaigns import notifications
 from energy.campaigns.models import (
     CampaignStatus,
@@ -262,6 +263,50 @@ def test_an_announcement_reaches_each_eligible_customer_once_even_when_retried(
     assert EmailDelivery.objects.filter(status=EmailDelivery.Status.SENT).count() == 3
     event.refresh_from_db()
     assert event.status == CampaignStatus.ANNOUNCED and event.announced_at is not None
+
+
+def test_announcing_in_the_admin_says_how_many_will_get_an_email_and_is_in_the_history(
+    client, django_capture_on_commit_callbacks
+):
+    for n in range(3):
+        customer(f"wants{n}")
+    declined = customer("declined")
+    notifications.preference_update(
+        user=declined,
+        event_announcements=False,
+        high_usage_alerts=True,
+        weekly_summary=False,
+        language="ja",
+    )
+    customer("gasonly", commodity="gas")  # the event is for electricity
+    event = draft_event()
+    staff = factories.UserFactory(username="kaori", is_staff=True, groups=[BUSINESS_STAFF])
+    client.force_login(staff)
+    changelist = reverse("admin:campaigns_demandresponseevent_changelist")
+    chosen = {"action": "announce", "_selected_action": [event.pk]}
+
+    asked = client.post(changelist, chosen)
+
+    assert asked.status_code == 200
+    assert [row["consequence"] for row in asked.context["rows"]] == [
+        "3 customers will get an email"
+    ]
+    assert "3 customers will get an email" in asked.content.decode()
+    event.refresh_from_db()
+    assert event.status == CampaignStatus.DRAFT and not mail.outbox  # nothing until confirmed
+    no_reason = client.post(changelist, {**chosen, "confirm": "yes", "history_reason": ""})
+    assert no_reason.status_code == 200 and no_reason.context["form"].errors
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(changelist, {**chosen, "confirm": "yes", "history_reason": "tight supply"})
+
+    assert len(mail.outbox) == 3
+    announced = event.history.latest()
+    assert announced.status == CampaignStatus.ANNOUNCED
+    assert (announced.history_user, announced.history_change_reason) == (staff, "tight supply")
+    history = client.get(
+        reverse("admin:campaigns_demandresponseevent_history", args=[event.pk])
+    ).content.decode()
+    assert "tight supply" in history and "kaori" in history
 
 
 def test_a_failed_run_leaves_failed_deliveries_that_the_next_run_sends(settings):

@@ -532,6 +532,7 @@ def test_admin_refuses_time_of_use_bands_that_share_an_hour(admin_client, electr
     url = reverse("admin:tariffs_electricitytariffversion_add")
     bands = [("peak", 17, 21, 60), ("night", 20, 6, 20)]  # both claim 20:00
     data = {
+        "history_reason": "FY2019 prices",
         "tariff": electricity.pk,
         "valid_from": "2019-01-01",
         "valid_until": "2019-12-31",
@@ -548,6 +549,8 @@ def test_admin_refuses_time_of_use_bands_that_share_an_hour(admin_client, electr
     for i, (name, start, end, price) in enumerate(bands):
         data |= {
             f"bands-{i}-name": name,
+            f"bands-{i}-name_ja": name,
+            f"bands-{i}-name_en": name,
             f"bands-{i}-start_hour": start,
             f"bands-{i}-end_hour": end,
             f"bands-{i}-price_jpy_per_kwh": price,

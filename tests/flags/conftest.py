@@ -48,8 +48,9 @@ def _form_data(form, data: dict) -> None:
 
 
 def admin_form_data(response, **changes) -> dict:
-    """What the admin change page in ``response`` would POST unchanged, with ``changes``."""
-    data: dict = {}
+    """What the admin change page in ``response`` would POST unchanged, with ``changes`` and a
+    reason for the history (``history_reason=None`` leaves it out)."""
+    data: dict = {"history_reason": "test change"}
     _form_data(response.context["adminform"].form, data)
     for inline in response.context["inline_admin_formsets"]:
         formset = inline.formset
@@ -57,7 +58,9 @@ def admin_form_data(response, **changes) -> dict:
         for form in formset.forms:
             _form_data(form, data)
     for key, value in changes.items():
-        if isinstance(value, list | tuple):
+        if key == "history_reason" and value is None:
+            data.pop(key)
+        elif isinstance(value, list | tuple):
             data[key] = [str(item) for item in value]
         else:
             data[key] = "" if value is None else str(value)

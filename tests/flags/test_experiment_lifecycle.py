@@ -76,19 +76,30 @@ def test_the_history_names_who_changed_it():
     assert experiment.history.latest().history_user == staff
 
 
+CONFIRMED = {"confirm": "yes", "history_reason": "pilot"}
+
+
 def test_the_admin_actions_call_the_services_and_show_refusals(staff_client):
     two = experiment_create(key="two")
     one = experiment_create(key="one", variants=1)
     changelist = reverse("admin:flags_experiment_changelist")
+    asked = staff_client.post(changelist, {"action": "start", "_selected_action": [two.pk, one.pk]})
+    assert asked.status_code == 200 and "history_reason" in asked.context["form"].fields
+    assert Experiment.objects.get(pk=two.pk).status == ExperimentStatus.DRAFT  # not yet
     response = staff_client.post(
-        changelist, {"action": "start", "_selected_action": [two.pk, one.pk]}, follow=True
+        changelist,
+        {"action": "start", "_selected_action": [two.pk, one.pk], **CONFIRMED},
+        follow=True,
     )
     shown = [str(message) for message in get_messages(response.wsgi_request)]
     assert "two is running." in shown and "one needs at least two variants." in shown
     assert Experiment.objects.get(pk=two.pk).status == ExperimentStatus.RUNNING
     assert Experiment.objects.get(pk=one.pk).status == ExperimentStatus.DRAFT
 
-    staff_client.post(changelist, {"action": "pause", "_selected_action": [two.pk]})
+    staff_client.post(changelist, {"action": "pause", "_selected_action": [two.pk], **CONFIRMED})
     assert Experiment.objects.get(pk=two.pk).status == ExperimentStatus.PAUSED
-    staff_client.post(changelist, {"action": "stop", "_selected_action": [two.pk, one.pk]})
+    assert Experiment.objects.get(pk=two.pk).history.latest().history_change_reason == "pilot"
+    staff_client.post(
+        changelist, {"action": "stop", "_selected_action": [two.pk, one.pk], **CONFIRMED}
+    )
     assert set(Experiment.objects.values_list("status", flat=True)) == {"stopped"}

@@ -214,6 +214,7 @@ def test_staff_create_an_experiment_with_variants_in_the_admin(staff_client):
         "variants-1-name": "kWh first",
         "variants-1-weight": "0.5",
         "variants-1-value": '"kwh"',
+        "history_reason": "framing test for the winter",
     }
     response = staff_client.post(reverse("admin:flags_experiment_add"), form)
     assert response.status_code == 302, response.context["errors"]
@@ -236,7 +237,12 @@ def test_start_then_read_the_results_page_with_its_chart(staff_client):
     experiment = experiment_create(status="draft")
     response = staff_client.post(
         reverse("admin:flags_experiment_changelist"),
-        {"action": "start", "_selected_action": [experiment.pk]},
+        {
+            "action": "start",
+            "_selected_action": [experiment.pk],
+            "confirm": "yes",
+            "history_reason": "go",
+        },
     )
     assert response.status_code == 302
     experiment.refresh_from_db()

@@ -37,6 +37,8 @@ def test_the_admin_lists_flags_not_in_code_and_deletes_only_those(staff_client):
         {
             "action": "delete_not_in_code",
             "_selected_action": [f.pk for f in Flag.objects.all()],
+            "confirm": "yes",
+            "history_reason": "retired in release 12",
         },
         follow=True,
     )

@@ -32,13 +32,16 @@ def _history_page(client, obj) -> str:
     return response.content.decode()
 
 
-def _restore(client, obj, record):
+def _restore_url(obj, record) -> str:
     opts = obj._meta
-    url = reverse(
+    return reverse(
         f"admin:{opts.app_label}_{opts.model_name}_history_restore",
         args=[obj.pk, record.history_id],
     )
-    return client.post(url, follow=True)
+
+
+def _restore(client, obj, record, reason="back to how it was"):
+    return client.post(_restore_url(obj, record), {"history_reason": reason}, follow=True)
 
 
 def test_a_flag_change_in_the_admin_is_one_entry_with_who_when_before_and_after(
@@ -87,7 +90,7 @@ def test_restoring_a_version_brings_back_its_values_and_groups_and_is_recorded(
     assert list(flag.groups.all()) == [testers]
     restore = flag.history.latest()
     assert restore.history_user == staff_user
-    assert restore.history_change_reason.startswith("restored the version of")
+    assert restore.history_change_reason.startswith("back to how it was (restored: ")
     assert flag.history.count() == 4  # created, changed, changed, restored: one entry each
     assert [row.group for row in restore.groups.all()] == [testers]
 
@@ -122,15 +125,50 @@ def test_a_user_who_may_only_view_flags_sees_the_history_but_cannot_restore(clie
     assert flag.percent == Decimal("2.0")
 
 
-def test_restore_only_answers_a_post(staff_client):
-    flag = factories.FlagFactory()
-    record = flag.history.latest()
-    url = reverse("admin:flags_flag_history_restore", args=[flag.pk, record.history_id])
-    assert staff_client.get(url).status_code == 405
-    version_url = reverse("admin:flags_flag_simple_history", args=[flag.pk, record.history_id])
+def test_restore_first_shows_what_changes_and_who_gets_the_flag_then_needs_a_reason(
+    staff_client,
+):
+    Group.objects.create(name="testers")
+    flag = factories.FlagFactory(name="portal_winter_tips", groups=["testers"])
+    first = flag.history.latest()
+    _change_flag(staff_client, flag, everyone="true", groups=[])
+    url = _restore_url(flag, first)
+
+    page = staff_client.get(url)
+
+    assert page.status_code == 200
+    changes = {c["field"]: (c["old"], c["new"]) for c in page.context["changes"]}
+    assert changes["Everyone"] == ("Yes", "-")
+    assert page.context["consequences"] == [
+        "Who gets the flag: everyone → groups: testers; superusers."  # waffle's default
+    ]
+    refused = staff_client.post(url, {"history_reason": "  "})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["history_reason"] == ["This field is required."]
+    flag.refresh_from_db()
+    assert flag.everyone is True  # nothing restored without a reason
+    assert staff_client.put(url).status_code == 405
+    version_url = reverse("admin:flags_flag_simple_history", args=[flag.pk, first.history_id])
     assert staff_client.get(version_url).status_code == 200
-    # simple-history's editable "revert" form is replaced by the one-click restore.
+    # simple-history's editable "revert" form is replaced by the restore above.
     assert staff_client.post(version_url, {"name": "renamed"}).status_code == 405
+
+
+def test_a_change_without_a_reason_is_refused_and_the_reason_is_in_the_history(staff_client):
+    flag = factories.FlagFactory(percent=Decimal("10.0"))
+    url = reverse("admin:flags_flag_change", args=[flag.pk])
+
+    refused = staff_client.post(
+        url, admin_form_data(staff_client.get(url), percent="90.0", history_reason=None)
+    )
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["history_reason"]
+    flag.refresh_from_db()
+    assert flag.percent == Decimal("10.0")
+    _change_flag(staff_client, flag, percent="20.0", history_reason="pilot went well")
+    assert flag.history.latest().history_change_reason == "pilot went well"
+    assert "pilot went well" in _history_page(staff_client, flag)
 
 
 def test_a_switch_change_is_recorded_and_can_be_restored(staff_client, staff_user):
