@@ -166,6 +166,7 @@ def test_unassigned_usage_point_is_registered_and_its_readings_wait_for_staff(
             "title": point.title,
             "commodity": "electricity",
             "meter": meter.pk,
+            "history_reason": "meter found for the held readings",
         },
     )
     assert change.status_code == 302, change.content
