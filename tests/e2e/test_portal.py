@@ -174,3 +174,16 @@ def test_every_portal_page_fits_a_phone(phone_page, login, screenshot, town, lan
     phone_page.locator("#usage-chart").scroll_into_view_if_needed()
     phone_page.wait_for_selector("#usage-chart .main-svg")
     assert phone_page.locator("#usage-chart").bounding_box()["width"] <= PHONE_WIDTH
+
+    # Each email setting's checkbox sits just before its label, on the label's first line.
+    phone_page.goto(phone_paths(hanako)["email-settings"])
+    checkbox_rows = phone_page.locator(".form-row.checkbox-row")
+    assert checkbox_rows.count() == 3
+    for index in range(checkbox_rows.count()):
+        row = checkbox_rows.nth(index)
+        box = row.locator("input[type=checkbox]").bounding_box()
+        label = row.locator("label").bounding_box()
+        assert 0 <= label["x"] - (box["x"] + box["width"]) <= 16, (index, box, label)
+        assert abs(box["y"] - label["y"]) <= 8, (index, box, label)
+        row.locator("label").click()  # the label toggles its own box
+    assert phone_page.locator(".checkbox-row input:checked").count() == 1  # 2 on, 1 off before
