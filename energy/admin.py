@@ -5,8 +5,8 @@ from energy.models import DailyUsage, IngestBatch, Meter, Premise, Region, Weath
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone"]
-    search_fields = ["name"]
+    list_display = ["name", "name_ja", "name_en", "time_zone"]
+    search_fields = ["name", "name_ja", "name_en"]
 
 
 class MeterInline(admin.TabularInline):

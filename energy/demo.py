@@ -56,6 +56,12 @@ CLIMATE_NORMALS_C = {
     "Asahikawa": [-7.5, -6.7, -2.0, 5.0, 11.6, 16.3, 20.3, 21.1, 16.3, 9.4, 2.2, -4.4],
     "Hakodate": [-2.6, -2.1, 1.5, 7.0, 11.9, 15.8, 19.7, 22.0, 18.7, 12.4, 5.8, -0.4],
 }
+# What customers read for each region: Japanese and English (the key stays the identifier).
+REGION_NAMES = {
+    "Sapporo": ("札幌", "Sapporo"),
+    "Asahikawa": ("旭川", "Asahikawa"),
+    "Hakodate": ("函館", "Hakodate"),
+}
 TIME_ZONE = "Asia/Tokyo"
 HEATING_BASE_C = 18.0  # heating degree days base used by the generator
 
@@ -313,7 +319,10 @@ def demo_seed(
     shared_noise = _ar1(days, rng, phi=0.75, sigma=2.2)
     regions, temperatures = {}, {}
     for name, normals in CLIMATE_NORMALS_C.items():
-        region, _ = Region.objects.get_or_create(name=name, defaults={"time_zone": TIME_ZONE})
+        name_ja, name_en = REGION_NAMES[name]
+        region, _ = Region.objects.get_or_create(
+            name=name, defaults={"time_zone": TIME_ZONE, "name_ja": name_ja, "name_en": name_en}
+        )
         regions[name] = region
         temps = daily_temperatures(
             normals=normals, days=all_days, rng=rng, shared_noise=shared_noise
@@ -449,10 +458,11 @@ STANDARD_TARIFF = {
 TIME_OF_USE_TARIFF = {
     "name": "時間帯別 3区分 (illustrative)",
     "basic_charge_jpy": "1207.80",
+    # (identifier, Japanese, English, from, until, JPY/kWh)
     "bands": (
-        ("夜間 night", 22, 8, "28.00"),
-        ("昼間 day", 8, 17, "40.00"),
-        ("ピーク peak", 17, 22, "48.00"),
+        ("night", "夜間", "night", 22, 8, "28.00"),
+        ("day", "昼間", "day", 8, 17, "40.00"),
+        ("peak", "ピーク", "peak", 17, 22, "48.00"),
     ),
 }
 # 再エネ賦課金, national, per fiscal year from May (METI announcements): FY2023 1.40, FY2024
@@ -533,9 +543,14 @@ def _electricity_tariff_seed(spec: dict, first_month: date) -> ElectricityTariff
                 tier3_price_jpy_per_kwh=prices[2],
                 renewable_levy_jpy_per_kwh=levy,
             )
-            for name, start_hour, end_hour, price in spec.get("bands", ()):
+            for name, name_ja, name_en, start_hour, end_hour, price in spec.get("bands", ()):
                 version.bands.create(
-                    name=name, start_hour=start_hour, end_hour=end_hour, price_jpy_per_kwh=price
+                    name=name,
+                    name_ja=name_ja,
+                    name_en=name_en,
+                    start_hour=start_hour,
+                    end_hour=end_hour,
+                    price_jpy_per_kwh=price,
                 )
     else:
         ElectricityTariffVersion.objects.filter(

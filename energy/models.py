@@ -7,12 +7,14 @@ follow the premise's region time zone.
 import secrets
 import uuid
 import zoneinfo
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import NotSupportedError, models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -29,10 +31,60 @@ def validate_time_zone(value: str) -> None:
         ) from exc
 
 
-class Region(models.Model):
+@dataclass(frozen=True)
+class NameInTwoLanguages:
+    """A name staff entered in Japanese and English for customers to read, with ``name``, the
+    stable identifier the API, imports and metrics use. ``str()`` gives the active language's
+    name, else the other language's, else ``name`` (a row saved before it had both)."""
+
+    name: str
+    ja: str = ""
+    en: str = ""
+
+    def __str__(self) -> str:
+        return self.in_language(translation.get_language())
+
+    def in_language(self, language: str | None) -> str:
+        if (language or "").split("-")[0] == "en":
+            return self.en or self.ja or self.name
+        return self.ja or self.en or self.name  # Japanese, the portal's default
+
+
+class NamedInTwoLanguages:
+    """For models with ``name`` (the identifier) and ``name_ja`` / ``name_en`` (what customers
+    read): the name in the reader's language."""
+
+    @property
+    def names(self) -> NameInTwoLanguages:
+        return NameInTwoLanguages(self.name, self.name_ja, self.name_en)
+
+    @property
+    def localized_name(self) -> str:
+        return str(self.names)
+
+
+class Region(NamedInTwoLanguages, models.Model):
     """A weather region; every premise in it shares its time zone and temperatures."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        help_text=_(
+            "The region's identifier in the API, imports and metrics, e.g. Sapporo. Customers "
+            "read the names below."
+        ),
+    )
+    name_ja = models.CharField(
+        _("name (Japanese)"),
+        max_length=100,
+        help_text=_("As customers read it on Japanese pages, e.g. 札幌."),
+    )
+    name_en = models.CharField(
+        _("name (English)"),
+        max_length=100,
+        help_text=_("As customers read it on English pages, e.g. Sapporo."),
+    )
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,
@@ -47,7 +99,7 @@ class Region(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized_name
 
     @cached_property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

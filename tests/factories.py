@@ -42,6 +42,9 @@ class RegionFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ["name"]
 
     name = "Sapporo"
+    # As the migration fills a region nobody named yet: its identifier in both languages.
+    name_ja = factory.SelfAttribute("name")
+    name_en = factory.SelfAttribute("name")
     time_zone = "Asia/Tokyo"
 
 
@@ -116,6 +119,8 @@ class TimeOfUseBandFactory(factory.django.DjangoModelFactory):
 
     version = factory.SubFactory(ElectricityTariffVersionFactory)
     name = "peak"
+    name_ja = factory.SelfAttribute("name")
+    name_en = factory.SelfAttribute("name")
     start_hour = 17
     end_hour = 21
     price_jpy_per_kwh = 60

@@ -132,9 +132,17 @@ class VersionPartAdmin(StaffHistoryAdmin):
 
 @admin.register(TimeOfUseBand)
 class TimeOfUseBandAdmin(VersionPartAdmin):
-    list_display = ["name", "version", "start_hour", "end_hour", "price_jpy_per_kwh"]
+    list_display = [
+        "name",
+        "name_ja",
+        "name_en",
+        "version",
+        "start_hour",
+        "end_hour",
+        "price_jpy_per_kwh",
+    ]
     list_filter = ["version__tariff"]
-    search_fields = ["name", "version__tariff__name"]
+    search_fields = ["name", "name_ja", "name_en", "version__tariff__name"]
     list_select_related = ["version__tariff"]
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import pgettext_lazy
 # be restored (core/history.py).
 from simple_history.models import HistoricalRecords
 
-from energy.models import Commodity
+from energy.models import Commodity, NamedInTwoLanguages
 
 
 def validate_first_of_month(value) -> None:
@@ -222,7 +222,7 @@ def band_hours(start_hour: int, end_hour: int) -> list[int]:
     return list(range(start_hour, 24)) + list(range(0, end_hour))
 
 
-class TimeOfUseBand(models.Model):
+class TimeOfUseBand(NamedInTwoLanguages, models.Model):
     """Hours of the day charged at their own price instead of the tier price."""
 
     version = models.ForeignKey(
@@ -232,7 +232,22 @@ class TimeOfUseBand(models.Model):
         verbose_name=_("tariff version"),
     )
     name = models.CharField(
-        _("name"), max_length=50, help_text=_("For example peak, day or night.")
+        _("name"),
+        max_length=50,
+        help_text=_(
+            "The band's identifier in the API and imports, for example peak, day or night. "
+            "Customers read the names below."
+        ),
+    )
+    name_ja = models.CharField(
+        _("name (Japanese)"),
+        max_length=50,
+        help_text=_("As customers read it on Japanese pages, for example ピーク, 昼間 or 夜間."),
+    )
+    name_en = models.CharField(
+        _("name (English)"),
+        max_length=50,
+        help_text=_("As customers read it on English pages, for example peak, day or night."),
     )
     start_hour = models.PositiveSmallIntegerField(
         _("start hour"),
@@ -260,7 +275,7 @@ class TimeOfUseBand(models.Model):
         ordering = ["version", "start_hour"]
 
     def __str__(self) -> str:
-        return f"{self.name} {self.start_hour:02d}:00-{self.end_hour:02d}:00"
+        return f"{self.localized_name} {self.start_hour:02d}:00-{self.end_hour:02d}:00"
 
     @property
     def hours(self) -> list[int]:

@@ -288,10 +288,11 @@ def test_announcing_in_the_admin_says_how_many_will_get_an_email_and_is_in_the_h
     asked = client.post(changelist, chosen)
 
     assert asked.status_code == 200
+    # In staff's language (the admin's default, Japanese).
     assert [row["consequence"] for row in asked.context["rows"]] == [
-        "3 customers will get an email"
+        "3人のお客さまにメールが届きます"
     ]
-    assert "3 customers will get an email" in asked.content.decode()
+    assert "3人のお客さまにメールが届きます" in asked.content.decode()
     event.refresh_from_db()
     assert event.status == CampaignStatus.DRAFT and not mail.outbox  # nothing until confirmed
     no_reason = client.post(changelist, {**chosen, "confirm": "yes", "history_reason": ""})
