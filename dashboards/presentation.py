@@ -337,7 +337,12 @@ BASIS_TEXT = {
         ),
     ],
     RecommendationKind.PEAK_SHIFT: [
-        gettext_lazy("Use in the peak hours (%(peak_hours)s): %(peak_use_per_year)s kWh a year."),
+        # The band as the tariff names it, in the reader's language (a basis from before bands
+        # had names in both languages leaves this line out until the nightly recomputation).
+        gettext_lazy(
+            "Use in your tariff's dearest band, %(peak_band)s (%(peak_hours)s): "
+            "%(peak_use_per_year)s kWh a year."
+        ),
         gettext_lazy(
             "Moving %(shift_percent)s %% of it to the cheapest hours, ¥%(price_difference_yen)s "
             "cheaper per kWh."

@@ -68,6 +68,9 @@ class MeterFacts:
     # Recorded on the premise, else inferred from its meters (``premise_heating_fuels``).
     heating_fuel: str = heating_fuels.UNKNOWN
     heating_fuel_basis: dict = field(default_factory=dict)
+    # The region's names for customers (``region`` is its identifier, which cohorts group by).
+    region_ja: str = ""
+    region_en: str = ""
     standby_kwh_per_day: float = float("nan")
     standby_days: int = 0  # weather-neutral days of the last year with a night minimum
     standby_window_days: int = 0  # weather-neutral days of the last year
@@ -245,6 +248,8 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             "premise__household_size",
             "premise__floor_area_m2",
             "premise__heating_fuel",
+            "premise__region__name_ja",
+            "premise__region__name_en",
         )
     )
     if not meters:
@@ -288,6 +293,8 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             size,
             floor_area,
             fuel_recorded,
+            region_ja,
+            region_en,
         ) = meter
         fact = MeterFacts(
             meter_id=meter_id,
@@ -301,6 +308,8 @@ def meter_facts_load(*, premise_ids: list[int], today: date, climate: Climate) -
             household_size=size,
             floor_area_m2=float(floor_area) if floor_area is not None else float("nan"),
             heating_fuel_recorded=fuel_recorded or "",
+            region_ja=region_ja,
+            region_en=region_en,
         )
         # Days with at most half their intervals missing, scaled up (CalTRACK 2.2.2.1).
         usage = daily_totals_filled(
@@ -557,14 +566,16 @@ def _peak_shift(*, facts: list[MeterFacts], pricing: BatchPricing, today: date):
             meter_ids=[fact.meter_id for fact, _ in pairs], time_zone=zone, today=today
         )
         for fact, prices in pairs:
-            name, hours, _peak_price, difference = peak_band(prices)
+            names, hours, _peak_price, difference = peak_band(prices)
             use_by_hour, days_seen = hourly.get(fact.meter_id, (np.zeros(24), 0))
             result = recommend.peak_shift_estimate(
                 peak_use=float(use_by_hour[hours].sum()),
                 days_with_data=days_seen,
                 window_days=PEAK_WINDOW_DAYS,
                 price_difference_jpy=difference,
-                peak_hours=f"{name} {hours_label(hours)}",
+                peak_hours=hours_label(hours),
+                # Both languages: the wording is rendered in the reader's, later.
+                peak_band={"name": names.name, "name_ja": names.ja, "name_en": names.en},
             )
             total = use_by_hour.sum()
             # The bill forecast on a time-of-use tariff needs the month's use by hour.
@@ -674,6 +685,11 @@ def _persist(
             continue
         extra["plausibility"] = verdict.basis
         extra["heating_fuel"] = fact.heating_fuel
+        cohort = result.basis.get("cohort")
+        if cohort and cohort.get("region") == fact.region:
+            # The cohort's region named in both languages: the wording is rendered later, in
+            # the reader's language.
+            extra["cohort"] = {**cohort, "region_ja": fact.region_ja, "region_en": fact.region_en}
         if not verdict.shown:
             saving_per_year = saving_jpy = saving_co2 = None
             summary.capped[result.kind] += 1

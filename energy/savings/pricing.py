@@ -15,7 +15,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 
 from config.errors import ShoeneError
-from energy.models import Premise, Reading
+from energy.models import NameInTwoLanguages, Premise, Reading
 from energy.tariffs.billing import (
     ElectricityPrices,
     electricity_bill,
@@ -164,8 +164,10 @@ def hourly_use_load(
     return {meter_id: (hours, seen.get(meter_id, 0)) for meter_id, hours in result.items()}
 
 
-def peak_band(prices: ElectricityPrices) -> tuple[str, list[int], float, float] | None:
-    """(name, hours, peak price, price difference to the cheapest hour) of a TOU tariff."""
+def peak_band(
+    prices: ElectricityPrices,
+) -> tuple[NameInTwoLanguages, list[int], float, float] | None:
+    """(names, hours, peak price, price difference to the cheapest hour) of a TOU tariff."""
     if not prices.bands:
         return None
     name, hours, peak_price = max(prices.bands, key=lambda band: band[2])

@@ -350,8 +350,13 @@ def peak_shift_estimate(
     window_days: int,
     price_difference_jpy: float,
     peak_hours: str,
+    peak_band: dict | None = None,
 ) -> Estimate | Skip:
-    """Yen from moving a share of peak-band use to the cheapest band, per year."""
+    """Yen from moving a share of peak-band use to the cheapest band, per year.
+
+    ``peak_hours``: the band's hours ("17:00-22:00"); ``peak_band``: its ``name``, ``name_ja``
+    and ``name_en``.
+    """
     if days_with_data == 0:
         return Skip(PEAK_SHIFT, f"no readings in the last {window_days} days")
     if price_difference_jpy <= 0:
@@ -368,6 +373,7 @@ def peak_shift_estimate(
         basis={
             "method": "peak-band use per year × shiftable share × (peak − cheapest price)",
             "peak_hours": peak_hours,
+            "peak_band": peak_band,
             "peak_use_per_year": peak_per_year,
             "shift_percent": 100.0 * PEAK_SHIFTABLE_SHARE,
             "shifted_per_year": shifted,

@@ -12,6 +12,7 @@ from datetime import date
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy
 
+from energy.models import NameInTwoLanguages
 from energy.savings.models import Confidence, RecommendationKind, RecommendationTemplate
 
 # Placeholders every kind may use, with decimals (None: text).
@@ -43,7 +44,8 @@ PLACEHOLDERS: dict[str, dict[str, int | None]] = {
         "cohort": None,
     },
     RecommendationKind.PEAK_SHIFT: {
-        "peak_hours": None,
+        "peak_hours": None,  # "17:00-22:00"
+        "peak_band": None,  # the band's name in the reader's language, e.g. ピーク / peak
         "peak_use_per_year": 0,
         "shift_percent": 0,
         "price_difference_yen": 1,
@@ -336,12 +338,34 @@ def _cohort_label(cohort: dict | None, language: str) -> str:
     dwelling = DWELLING_LABELS[language].get(cohort.get("dwelling_type") or "", "")
     fuel = FUEL_LABELS[language].get(cohort.get("heating_fuel") or "", "")
     band = cohort.get("size_band")
-    region = cohort.get("region") or ("供給エリア" if language == "ja" else "the service area")
+    region = (
+        NameInTwoLanguages(
+            cohort["region"], cohort.get("region_ja") or "", cohort.get("region_en") or ""
+        ).in_language(language)
+        if cohort.get("region")
+        else ("供給エリア" if language == "ja" else "the service area")
+    )
     if language == "ja":
         label = f"{region}の{fuel}{dwelling or '家庭'}"
         return f"{label}（{SIZE_BAND_LABELS['ja'][band]}世帯）" if band else label
     label = f"{fuel}{dwelling or 'homes'} in {region}"
     return f"{label} with {SIZE_BAND_LABELS['en'][band]}" if band else label
+
+
+def _peak_hours(basis: dict) -> str:
+    """ "17:00-22:00". A basis written before the band had names in both languages held the
+    raw name in front ("ピーク peak 17:00-22:00"): only its hours are shown."""
+    hours = str(basis["peak_hours"])
+    return hours if "peak_band" in basis else hours.rsplit(" ", 1)[-1]
+
+
+def _peak_band_name(basis: dict, language: str) -> str:
+    band = basis.get("peak_band") or {}
+    if not band.get("name"):
+        return "—"
+    return NameInTwoLanguages(
+        band["name"], band.get("name_ja") or "", band.get("name_en") or ""
+    ).in_language(language)
 
 
 def recommendation_placeholder_values(*, recommendation) -> dict[str, str]:
@@ -362,6 +386,10 @@ def recommendation_placeholder_values(*, recommendation) -> dict[str, str]:
             values[name] = _number((basis.get("cohort") or {}).get("n_homes"), 0)
         elif name == "month" and basis.get("month"):
             values[name] = _month_label(basis["month"])
+        elif name == "peak_hours" and basis.get("peak_hours"):
+            values[name] = _peak_hours(basis)
+        elif name == "peak_band":
+            values[name] = _peak_band_name(basis, language)
         elif decimals is None:
             values[name] = str(basis.get(name, "—"))
         else:

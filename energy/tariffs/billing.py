@@ -33,7 +33,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ShoeneError, ValidationFailed
-from energy.models import Commodity, Premise
+from energy.models import Commodity, NameInTwoLanguages, Premise
 from energy.tariffs.models import (
     ElectricityTariff,
     ElectricityTariffVersion,
@@ -158,7 +158,8 @@ class ElectricityPrices:
     tier_prices_jpy: tuple[float, float, float]
     fuel_adjustment_jpy_per_kwh: float
     levy_jpy_per_kwh: float
-    bands: tuple[tuple[str, tuple[int, ...], float], ...] = ()  # (name, local hours, JPY/kWh)
+    # (name in both languages, local hours, JPY/kWh)
+    bands: tuple[tuple[NameInTwoLanguages, tuple[int, ...], float], ...] = ()
 
     def hourly_prices_jpy(self, tier_price_jpy: float) -> np.ndarray:
         """The energy price of each local hour: its band's price, else ``tier_price_jpy``."""
@@ -310,7 +311,7 @@ def electricity_prices_load(
             fuel_adjustment_jpy_per_kwh=adjustment,
             levy_jpy_per_kwh=float(version.renewable_levy_jpy_per_kwh),
             bands=tuple(
-                (band.name, tuple(band.hours), float(band.price_jpy_per_kwh))
+                (band.names, tuple(band.hours), float(band.price_jpy_per_kwh))
                 for band in version.bands.all()
             ),
         )

@@ -342,6 +342,7 @@ def peak_shift_create(home) -> Recommendation:
         confidence="high",
         basis={
             "peak_hours": "17:00-22:00",
+            "peak_band": {"name": "peak", "name_ja": "ピーク", "name_en": "peak"},
             "peak_use_per_year": 2_951.0,
             "shift_percent": 20.0,
             "shifted_per_year": 590.2,

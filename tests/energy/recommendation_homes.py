@@ -4,13 +4,15 @@ The engine reads only DailyUsage and WeatherObservation, so tests set those up i
 instead of ingesting 17,000 readings per meter.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from energy.models import DailyUsage, WeatherObservation
+from energy.models import DailyUsage, Reading, WeatherObservation
 from tests import factories
 
+TOKYO = ZoneInfo("Asia/Tokyo")
 TODAY = date(2026, 1, 20)
 DAYS = 400
 HEATING_BASE_C = 16.0
@@ -126,3 +128,17 @@ def neighbourhood_create(
             )
         )
     return homes
+
+
+def half_hourly_readings(meter, *, days: int, peak_kwh: float, other_kwh: float):
+    """The last ``days`` days before TODAY: ``peak_kwh`` a half-hour from 17:00 to 21:00 (Tokyo),
+    ``other_kwh`` otherwise (what peak shift reads: use by local hour)."""
+    rows = []
+    for back in range(1, days + 1):
+        day = TODAY - timedelta(days=back)
+        start = datetime.combine(day, time(), tzinfo=TOKYO)
+        for slot in range(48):
+            ts = start + timedelta(minutes=30 * slot)
+            value = peak_kwh if 17 <= ts.hour < 21 else other_kwh
+            rows.append(Reading(meter=meter, ts=ts.astimezone(UTC), value=value))
+    Reading.objects.bulk_create(rows)

@@ -174,6 +174,9 @@ def test_a_home_of_another_size_band_is_compared_within_its_region_dwelling_and_
         "heating_fuel": "gas",
         "size_band": None,
         "n_homes": 13,
+        # Its names for customers, as the region had them (the factory's: its identifier).
+        "region_ja": "Sapporo",
+        "region_en": "Sapporo",
     }
     similar = recommendations_of(premise, "similar_homes").filter(meter__commodity="electricity")
     assert similar.get().basis["cohort_fallback_reasons"] == [
@@ -316,6 +319,7 @@ def test_editing_a_template_changes_the_text_customers_see_in_both_languages(tow
             "body_ja": template.body_ja,
             "title_en": "Standby: save {saving_value} {unit} a year",
             "body_en": template.body_en,
+            "history_reason": "shorter title",
         },
     )
 
@@ -344,6 +348,7 @@ def test_an_unknown_placeholder_is_a_form_error_and_nothing_is_saved(db, client)
             "body_ja": template.body_ja,
             "title_en": "Save {saving_yen} yen with {saving_dollars}",
             "body_en": template.body_en,
+            "history_reason": "new wording",
         },
     )
 

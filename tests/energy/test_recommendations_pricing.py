@@ -1,21 +1,16 @@
 """Yen and CO2 on recommendations come from the premise's tariff and the emission factors;
 peak shift appears only on a time-of-use tariff."""
 
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
 
-from energy.models import Reading
 from energy.savings.generate import recommendations_generate
 from energy.savings.models import Recommendation
 from tests import factories
 from tests.energy.recommendation_homes import (
     TODAY,
+    half_hourly_readings,
     home_create,
 )
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def flat_tariff(*, bands=()):
@@ -75,18 +70,6 @@ def test_without_a_tariff_the_yen_figure_stays_empty_with_the_reason(town):
     assert standby.saving_co2_kg is None  # no emission factor stored either
 
 
-def half_hourly_readings(meter, *, days: int, peak_kwh: float, other_kwh: float):
-    rows = []
-    for back in range(1, days + 1):
-        day = TODAY - timedelta(days=back)
-        start = datetime.combine(day, time(), tzinfo=TOKYO)
-        for slot in range(48):
-            ts = start + timedelta(minutes=30 * slot)
-            value = peak_kwh if 17 <= ts.hour < 21 else other_kwh
-            rows.append(Reading(meter=meter, ts=ts.astimezone(UTC), value=value))
-    Reading.objects.bulk_create(rows)
-
-
 def test_a_time_of_use_home_is_told_what_shifting_peak_use_saves(town):
     premise, meter, _ = home_create(
         region=town["region"], temperature_c=town["temperature_c"], days=town["days"]
@@ -104,7 +87,8 @@ def test_a_time_of_use_home_is_told_what_shifting_peak_use_saves(town):
 
     shift = Recommendation.objects.get(meter=meter, kind="peak_shift")
     basis = shift.basis
-    assert basis["peak_hours"] == "peak 17:00-21:00"
+    assert basis["peak_hours"] == "17:00-21:00"
+    assert basis["peak_band"] == {"name": "peak", "name_ja": "peak", "name_en": "peak"}
     assert basis["peak_use_per_year"] == pytest.approx(8 * 0.5 * 365)  # 8 half-hours a day
     assert basis["price_difference_yen"] == pytest.approx(60 - 20)
     assert shift.saving_jpy == pytest.approx(8 * 0.5 * 365 * 0.2 * 40)
