@@ -32,7 +32,12 @@ from config.observability.metrics import queue_depths
 from config.observability.web_requests import web_requests_flush, web_requests_per_minute
 from core.times import hour_start
 from dashboards.models import OverviewSnapshot
-from energy.ingest.selectors import failed_batches, ingest_figures, newest_readings_by_region
+from energy.ingest.selectors import (
+    failed_batches,
+    ingest_figures,
+    newest_readings_by_region,
+    region_names,
+)
 from energy.savings.selectors import recommendation_counts, savings_totals
 from flags.selectors import active_customers, flag_changes, running_experiments
 
@@ -96,6 +101,7 @@ def overview_data(*, now: datetime) -> dict:
             "ingest": ingest_figures(now=now, hours=HOURS),
             "failed_batches": failed_batches(now=now),
             "newest_reading": newest_readings_by_region(),
+            "region_names": region_names(),
             "queue_depth": queue_depth(),
             "web": web_figures(now=now),
         },

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dashboards import charts
@@ -39,6 +40,11 @@ def _kind_label(kind: str) -> str:
         return str(RecommendationKind(kind).label)
     except ValueError:
         return kind
+
+
+def _region_label(region: str, names: dict[str, dict[str, str]]) -> str:
+    """The region in the reader's language (a snapshot from before regions had names: its id)."""
+    return (names.get(region) or {}).get((get_language() or "ja").split("-")[0]) or region
 
 
 def _chart(div_id: str, figure: dict) -> Chart:
@@ -212,7 +218,10 @@ def operations_context(operations: dict, *, now: datetime) -> dict:
                 "overview-ingest-lag",
                 charts.category_figure(
                     title=_("Ingest lag by region (minutes)"),
-                    labels=list(lag_minutes),
+                    labels=[
+                        _region_label(region, operations.get("region_names") or {})
+                        for region in lag_minutes
+                    ],
                     traces=[(_("Minutes since the newest reading"), list(lag_minutes.values()))],
                     value_title=_("Minutes"),
                 ),

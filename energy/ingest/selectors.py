@@ -9,7 +9,7 @@ import numpy as np
 from django.db.models import OuterRef, Subquery
 
 from core.times import hour_start
-from energy.models import BatchStatus, IngestBatch, Meter, Reading
+from energy.models import BatchStatus, IngestBatch, Meter, NameInTwoLanguages, Reading, Region
 
 FAILED_BATCHES_SHOWN = 20
 FAILED_BATCHES_DAYS = 7
@@ -93,3 +93,13 @@ def newest_readings_by_region() -> dict[str, str | None]:
         current = by_region.get(region)
         by_region[region] = ts if current is None or (ts is not None and ts > current) else current
     return {region: ts.isoformat() if ts else None for region, ts in sorted(by_region.items())}
+
+
+def region_names() -> dict[str, dict[str, str]]:
+    """Every region's name in each language by its identifier, e.g. {"Sapporo": {"ja": "札幌",
+    "en": "Sapporo"}} (a missing one already replaced as ``NameInTwoLanguages`` does): the
+    overview's snapshot is plain data, named in the page's language."""
+    names = (
+        NameInTwoLanguages(*row) for row in Region.objects.values_list("name", "name_ja", "name_en")
+    )
+    return {n.name: {language: n.in_language(language) for language in ("ja", "en")} for n in names}

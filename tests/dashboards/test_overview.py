@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.observability.web_requests import web_request_record, web_requests_flush
 from dashboards.models import OverviewSnapshot
 from dashboards.overview import overview_compute
-from energy.models import BatchStatus, IngestBatch, Reading
+from energy.models import BatchStatus, IngestBatch, Reading, Region
 from energy.savings.models import Recommendation
 from flags.models import Experiment, ExperimentResult, ExperimentStatus, PortalVisit, Variant
 from tests import factories
@@ -280,3 +280,23 @@ def test_rejection_reasons_are_named_in_the_readers_language(small_data_set, cli
     [trace] = json.loads(data)["data"]
     named = set(trace["y"] if trace.get("orientation") == "h" else trace["x"])
     assert named == {"計量間隔に合わない時刻", "負の値"}  # not off_grid, negative
+
+
+@pytest.mark.parametrize(
+    ("language", "named"), [("ja", {"札幌", "旭川"}), ("en", {"Sapporo", "Asahikawa"})]
+)
+def test_ingest_lag_names_regions_in_the_readers_language(small_data_set, client, language, named):
+    Region.objects.filter(name="Sapporo").update(name_ja="札幌", name_en="Sapporo")
+    Region.objects.filter(name="Asahikawa").update(name_ja="旭川", name_en="Asahikawa")
+    overview_compute(now=NOW)
+    OverviewSnapshot.objects.update(computed_at=timezone.now())
+    client.force_login(small_data_set["staff"])
+    client.cookies["django_language"] = language
+
+    page = client.get(reverse("dashboards:staff_overview")).content.decode()
+
+    [data] = re.findall(
+        r'<script type="application/json" id="overview-ingest-lag-figure">(.*?)</script>', page
+    )
+    [trace] = json.loads(data)["data"]
+    assert set(trace["y"] if trace.get("orientation") == "h" else trace["x"]) == named
