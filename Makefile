@@ -20,7 +20,7 @@ BENCH_FIGURES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_FIGURES
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser prometheus run test lint format drill-chaos fuzz-api bench-readings-api bench-page-weight bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-tracing bench-export bench-experiments bench-figures clean
+.PHONY: install messages browser prometheus run test lint format drill-chaos fuzz-api bench-readings-api bench-page-weight bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-recommendations bench-portal bench-overview bench-experiment-results bench-tracing bench-export bench-experiments bench-figures clean
 
 # The portal's charts use only bar and scatter traces: plotly's published "basic" bundle
 # (scatter, bar, pie; 1.2 MB, 0.4 MB compressed) instead of the full 4.8 MB one that ships in
@@ -170,6 +170,11 @@ bench-portal: install messages
 bench-overview: install messages
 	$(BIN)/python bench/overview.py --database-url $(BENCH_PORTAL_DATABASE_URL) \
 		--redis-url $(BENCH_PORTAL_REDIS_URL) $(BENCH_OVERVIEW_ARGS)
+
+# The staff experiment results page (read, and the compute-now button) on the same data set.
+bench-experiment-results: install messages
+	$(BIN)/python bench/experiment_results.py --database-url $(BENCH_PORTAL_DATABASE_URL) \
+		--redis-url $(BENCH_PORTAL_REDIS_URL) $(BENCH_EXPERIMENT_RESULTS_ARGS)
 
 # A request's server time with tracing not installed, off (the default) and on.
 bench-tracing: install
