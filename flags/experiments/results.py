@@ -20,6 +20,7 @@ from flags.experiments.metrics import (
     metric_values,
 )
 from flags.models import Experiment, ExperimentResult, Metric
+from flags.selectors import exposed_user_ids
 
 
 def _lift_json(lift: stats.Lift) -> dict:
@@ -75,8 +76,9 @@ def experiment_results_calculate(*, experiment: Experiment) -> ExperimentResult:
         "srm": None if srm is None else {**asdict(srm), "observed": observed},
         "metrics": {},
     }
+    unit_ids = exposed_user_ids(experiment_id=experiment.pk)
     for metric in metrics:
-        values = metric_values(metric=metric, units=units, end=end)
+        values = metric_values(metric=metric, units=units, end=end, unit_ids=unit_ids)
         by_variant: dict[int, list] = {v.pk: [] for v in variants}
         for unit in units:
             value = values.get(unit.user_id)

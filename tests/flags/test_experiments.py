@@ -1,6 +1,6 @@
 """Experiments: sticky assignment, targeting, exposures once, results, the admin and the API."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pytest
@@ -11,10 +11,15 @@ from rest_framework.test import APIClient
 
 from energy.access import DATA_TEAM
 from energy.models import DailyUsage
+from energy.savings.models import Recommendation
 from flags import evaluation
 from flags.evaluation import Unit
-from flags.experiments.results import experiment_results_compute
-from flags.models import Experiment, ExperimentResult, Exposure, Variant
+from flags.experiments import stats
+from flags.experiments.results import (
+    experiment_results_calculate,
+    experiment_results_compute,
+)
+from flags.models import Experiment, ExperimentResult, Exposure, PortalVisit, Variant
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +143,28 @@ def usage_write(user, days, values):
     )
 
 
+def daily_write(premise, serial: str, commodity: str, values: dict[date, float]) -> None:
+    meter = factories.MeterFactory(
+        premise=premise,
+        serial=serial,
+        commodity=commodity,
+        unit="kWh" if commodity == "electricity" else "m3",
+    )
+    DailyUsage.objects.bulk_create(
+        DailyUsage(
+            meter=meter,
+            date=day,
+            total=value,
+            baseload=0.1,
+            peak=1.0,
+            peak_at=timezone.now(),
+            night_total=1.0,
+            intervals=48,
+        )
+        for day, value in values.items()
+    )
+
+
 def test_results_recover_an_effect_and_cuped_narrows_it():
     """Customers in 'kwh' use 5 % less after exposure; each has a persistent own level."""
     experiment = experiment_create()
@@ -181,6 +208,150 @@ def test_a_lopsided_split_raises_the_srm_flag():
     )
     stored = experiment_results_compute(experiment=experiment)
     assert stored.srm_flagged and stored.srm_p_value < 0.001
+
+
+def by_hand(values: dict[date, float], first: date, last: date) -> float | None:
+    inside = [v for d, v in values.items() if first <= d <= last]
+    return sum(inside) / len(inside) if inside else None
+
+
+def test_results_equal_a_computation_by_hand():
+    """Every metric's summaries, lifts and the split are what each customer's own days, visits
+    and recommendations give when worked out directly: local exposure dates (some exposed at
+    00:30 in Tokyo, still the evening before in UTC), two homes' meters summed per day, gaps,
+    customers without a pre period or without data."""
+    experiment = experiment_create()
+    experiment.guardrail_metrics = ["daily_gas_m3", "portal_visits", "done_rate"]
+    experiment.save()
+    variants = list(experiment.variants.order_by("position"))
+    people = customers(36)
+    rng = np.random.default_rng(8)
+    tokyo = timezone.get_current_timezone()
+    today = timezone.localdate()
+    end = today - timedelta(days=1)
+    kwh: dict[int, dict[date, float]] = {}
+    gas: dict[int, dict[date, float]] = {}
+    visits: dict[int, set[date]] = {}
+    done: dict[int, list[date]] = {}
+    actionable: dict[int, int] = {}
+    exposed_on: dict[int, date] = {}
+    variant_of: dict[int, int] = {}
+    for i, user in enumerate(people):
+        variant = variants[i % 2]
+        local = datetime.combine(today - timedelta(days=2 + i % 25), time(0, 30), tzinfo=tokyo)
+        exposed_at = local if i % 3 else local + timedelta(hours=9, minutes=30)
+        Exposure.objects.create(experiment=experiment, variant=variant, user=user)
+        Exposure.objects.filter(user=user).update(exposed_at=exposed_at)
+        exposed_on[user.pk] = timezone.localdate(exposed_at)
+        variant_of[user.pk] = variant.pk
+        # Electricity from 60 days back with gaps; a second home's meter for every fourth
+        # customer; none at all for every ninth. Gas for every third customer.
+        first_day = today - timedelta(days=20 if i % 5 == 0 else 60)  # some lack a pre period
+        days = [first_day + timedelta(days=k) for k in range((end - first_day).days + 1)]
+        kwh[user.pk] = {}
+        meters = [] if i % 9 == 4 else [user.premises.first()]
+        if i % 4 == 1:
+            meters.append(factories.PremiseFactory(owner=user, region=user.premises.first().region))
+        for number, premise in enumerate(meters):
+            values = {d: float(rng.lognormal(2.3, 0.3)) for d in days if rng.random() > 0.15}
+            daily_write(premise, f"E-{user.pk}-{number}", "electricity", values)
+            for d, v in values.items():
+                kwh[user.pk][d] = kwh[user.pk].get(d, 0.0) + v
+        gas[user.pk] = {}
+        if i % 3 == 0:
+            gas[user.pk] = {d: float(rng.lognormal(1.0, 0.4)) for d in days}
+            daily_write(user.premises.first(), f"G-{user.pk}", "gas", gas[user.pk])
+        visits[user.pk] = {today - timedelta(days=int(k)) for k in rng.integers(1, 60, 12)}
+        PortalVisit.objects.bulk_create(PortalVisit(user=user, date=d) for d in visits[user.pk])
+        done[user.pk], actionable[user.pk] = [], 0
+        for kind in ("standby", "heating", "peak_shift", "high_usage"):
+            status = "done" if rng.random() < 0.5 else "new"
+            changed_at = timezone.now() - timedelta(days=int(rng.integers(0, 50)), hours=3)
+            Recommendation.objects.create(
+                premise=user.premises.first(),
+                kind=kind,
+                confidence="low",
+                computed_at=timezone.now(),
+                is_current=i % 7 != 0 or kind != "heating",
+                status=status,
+                status_changed_at=changed_at if status == "done" else None,
+            )
+            if kind != "high_usage" and (i % 7 != 0 or kind != "heating"):
+                actionable[user.pk] += 1
+                if status == "done":
+                    done[user.pk].append(timezone.localdate(changed_at))
+
+    result = experiment_results_calculate(experiment=experiment)
+
+    def unit_values(metric: str, user_id: int) -> tuple[float, float | None] | None:
+        e = exposed_on[user_id]
+        pre_first, pre_last = e - timedelta(days=28), e - timedelta(days=1)
+        if metric in ("daily_kwh", "daily_gas_m3"):
+            days = (kwh if metric == "daily_kwh" else gas)[user_id]
+            post = by_hand(days, e, end)
+            return None if post is None else (post, by_hand(days, pre_first, pre_last))
+        if metric == "portal_visits":
+            if (end - e).days + 1 < 1:
+                return None
+            post = sum(e <= d <= end for d in visits[user_id]) / ((end - e).days + 1)
+            return post, sum(pre_first <= d <= pre_last for d in visits[user_id]) / 28
+        total = actionable[user_id]
+        return (
+            sum(e <= d <= end for d in done[user_id]) / total,
+            sum(d < e for d in done[user_id]) / total,
+        )
+
+    assert result.data["computed_for"] == end.isoformat()
+    assert [v["units"] for v in result.data["variants"]] == [18, 18]
+    for metric in ("daily_kwh", "daily_gas_m3", "portal_visits", "done_rate"):
+        arms = {}
+        for variant in variants:
+            pairs = [
+                unit_values(metric, user_id)
+                for user_id, variant_id in variant_of.items()
+                if variant_id == variant.pk
+            ]
+            pairs = [pair for pair in pairs if pair is not None]
+            arms[variant.key] = (
+                np.array([post for post, _ in pairs]),
+                np.array([np.nan if pre is None else pre for _, pre in pairs]),
+            )
+        stored = result.data["metrics"][metric]
+        for key, (post, _) in arms.items():
+            summary = stats.variant_summary(post)
+            assert summary.units > 2, (metric, key)
+            assert stored["summaries"][key]["units"] == summary.units, (metric, key)
+            assert stored["summaries"][key]["mean"] == pytest.approx(summary.mean, rel=1e-9)
+            assert stored["summaries"][key]["sd"] == pytest.approx(summary.sd, rel=1e-9)
+        (c_post, c_pre), (t_post, t_pre) = arms["yen"], arms["kwh"]
+        for method, lift in (
+            ("welch", stats.lift_welch(c_post, t_post)),
+            ("cuped", stats.lift_cuped(c_post, c_pre, t_post, t_pre)),
+        ):
+            got = stored["lifts"]["kwh"][method]
+            assert got["relative"] == pytest.approx(lift.relative, rel=1e-9), (metric, method)
+            assert got["relative_ci"] == pytest.approx(list(lift.relative_ci), rel=1e-9)
+            assert got["p_value"] == pytest.approx(lift.p_value, rel=1e-9, abs=1e-12)
+
+
+def test_results_take_the_same_queries_however_many_customers(django_assert_num_queries):
+    """No query per customer: the metrics read each table once for every unit."""
+    experiment = experiment_create()
+    experiment.guardrail_metrics = ["daily_gas_m3", "portal_visits", "done_rate"]
+    experiment.save()
+    yen, kwh = experiment.variants.order_by("position")
+    yesterday = timezone.localdate() - timedelta(days=1)
+    for batch in range(2):
+        region = factories.RegionFactory(name=f"Region {batch}")
+        for i, user in enumerate(customers(10, region=region)):
+            Exposure.objects.create(experiment=experiment, variant=(yen, kwh)[i % 2], user=user)
+            usage_write(user, [yesterday], [10.0 + i])
+        Exposure.objects.update(exposed_at=timezone.now() - timedelta(days=2))
+        # Variants, counts, exposures; each energy metric a savepoint, SET LOCAL, the means and
+        # the release; done rate; visits.
+        with django_assert_num_queries(3 + 4 + 4 + 1 + 1):
+            result = experiment_results_calculate(experiment=experiment)
+        assert result.data["metrics"]["daily_kwh"]["summaries"]["yen"]["units"] == 5 * (batch + 1)
 
 
 # --- the admin ----------------------------------------------------------------------------
