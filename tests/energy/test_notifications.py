@@ -289,10 +289,8 @@ def test_announcing_in_the_admin_says_how_many_will_get_an_email_and_is_in_the_h
 
     assert asked.status_code == 200
     # In staff's language (the admin's default, Japanese).
-    assert [row["consequence"] for row in asked.context["rows"]] == [
-        "3人のお客さまにメールが届きます"
-    ]
-    assert "3人のお客さまにメールが届きます" in asked.content.decode()
+    assert [row["consequence"] for row in asked.context["rows"]] == ["3 人にメールが届きます"]
+    assert "3 人にメールが届きます" in asked.content.decode()
     event.refresh_from_db()
     assert event.status == CampaignStatus.DRAFT and not mail.outbox  # nothing until confirmed
     no_reason = client.post(changelist, {**chosen, "confirm": "yes", "history_reason": ""})
