@@ -453,10 +453,14 @@ def _ar1(n: int, rng: np.random.Generator, *, phi: float, sigma: float) -> np.nd
 
 
 def _weather_store(temperatures: dict[str, np.ndarray], days: list[date], time_zone: str) -> None:
+    from energy.demo import REGION_NAMES
     from energy.models import Region, WeatherObservation
 
     for name, temps in temperatures.items():
-        region, _ = Region.objects.get_or_create(name=name, defaults={"time_zone": time_zone})
+        name_ja, name_en = REGION_NAMES.get(name, (name, name))
+        region, _ = Region.objects.get_or_create(
+            name=name, defaults={"time_zone": time_zone, "name_ja": name_ja, "name_en": name_en}
+        )
         WeatherObservation.objects.bulk_create(
             WeatherObservation(region=region, date=day, temperature_mean_c=round(float(t), 1))
             for day, t in zip(days, temps, strict=True)

@@ -144,9 +144,10 @@ def exposed_units(*, experiment_id: int) -> list[ExposedUnit]:
     # timezone.localdate): converting thousands of datetimes in Python took longer.
     return [
         ExposedUnit(user_id, variant_id, exposed_on)
-        for user_id, variant_id, exposed_on in Exposure.objects.filter(
-            experiment_id=experiment_id
-        ).values_list("user_id", "variant_id", TruncDate("exposed_at"))
+        for user_id, variant_id, exposed_on in Exposure.objects.filter(experiment_id=experiment_id)
+        # In one order: the sums behind the results then come out the same to the last digit.
+        .order_by("user_id")
+        .values_list("user_id", "variant_id", TruncDate("exposed_at"))
     ]
 
 
