@@ -23,7 +23,6 @@ import cProfile
 import io
 import os
 import pstats
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from portal import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, _build_record  # noqa: E402
+from portal import (  # noqa: E402
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    _build_record,
+    django_setup_against,
+)
 
 GOAL_P95_MS = 300.0  # issue 20: the results page, p95 server time
 EXPERIMENT_KEY = "recommendation_framing"
@@ -64,22 +68,7 @@ def main() -> None:
             f"{args.database_url} is not built, or built before the experiment was part of it: "
             "run make bench-portal (or bench/portal.py --build-only) first"
         )
-    env = {
-        **os.environ,
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-
-    import django
-
-    django.setup()
-    import redis
+    django_setup_against(args.database_url, args.redis_url)
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -90,7 +79,6 @@ def main() -> None:
     from energy.access import BUSINESS_STAFF
     from flags.models import Experiment
 
-    redis.Redis.from_url(args.redis_url).flushdb()
     counts = ", ".join(f"{k} {v:,}" for k, v in build["counts"].items())
     print(f"data set (data to {build['data_end']}): {counts}")
     experiment = Experiment.objects.get(key=EXPERIMENT_KEY)

@@ -18,7 +18,6 @@ Not part of the test run; a figure for docs/benchmarks.md.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -30,7 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from portal import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, _build_record  # noqa: E402
+from portal import (  # noqa: E402
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    _build_record,
+    django_setup_against,
+)
 
 GOAL_P95_MS = 200.0
 BATCHES_PER_HOUR = 200
@@ -143,24 +147,8 @@ def main() -> None:
     build = _build_record(args.database_url)
     if build is None or build["finished_at"] is None:
         sys.exit(f"{args.database_url} is not built: run make bench-portal first")
-    env = {
-        **os.environ,
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-        # The page would queue a recomputation when stale; here the snapshot is always fresh.
-        "CELERY_TASK_ALWAYS_EAGER": "true",
-    }
-    os.environ.update(env)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-
-    import django
-
-    django.setup()
-    import redis
+    # The page would queue a recomputation when stale; here the snapshot is always fresh.
+    django_setup_against(args.database_url, args.redis_url, CELERY_TASK_ALWAYS_EAGER="true")
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.test import Client
@@ -169,7 +157,6 @@ def main() -> None:
 
     from dashboards.overview import overview_compute
 
-    redis.Redis.from_url(args.redis_url).flushdb()
     counts = ", ".join(f"{k} {v:,}" for k, v in build["counts"].items())
     print(f"data set: {counts}")
     rng = np.random.default_rng(11)

@@ -116,16 +116,7 @@ def main() -> None:
     parser.add_argument("--save", action="store_true", help="write JSON to bench/results/")
     args = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,  # the cache on Redis, as in production
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        # The test client sends Host: testserver.
-        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = django_env(args.database_url, args.redis_url)
     os.environ.update(env)
     parameters = {
         "premises": args.premises,
@@ -164,6 +155,34 @@ def main() -> None:
 
 
 # --- The database ------------------------------------------------------------------------
+
+
+def django_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment Django runs in against a benchmark's database and Redis."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,  # the cache on Redis, as in production
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        # The test client sends Host: testserver.
+        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def django_setup_against(database_url: str, redis_url: str, **extra: str) -> None:
+    """Migrate the benchmark's database, set Django up on it in this process, and empty
+    Redis (no cache or flag state left from an earlier run)."""
+    env = django_env(database_url, redis_url, **extra)
+    os.environ.update(env)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    import django
+    import redis
+
+    django.setup()
+    redis.Redis.from_url(redis_url).flushdb()
 
 
 def _database_prepare(
