@@ -106,8 +106,12 @@ def flag_changes(*, since: datetime) -> list[dict]:
 def flags_expiring(*, today: date, within_days: int) -> list[dict]:
     """Flags in code whose expiry (flags/registry.py) is within ``within_days`` or past,
     soonest first, with their owner and the id of their row (None when not created yet)."""
-    ids = dict(Flag.objects.values_list("name", "pk"))
-    expiring = [
+    specs = sorted(
+        (spec for spec in registry().values() if (spec.expires - today).days <= within_days),
+        key=lambda spec: spec.expires,
+    )
+    ids = dict(Flag.objects.filter(name__in=[s.name for s in specs]).values_list("name", "pk"))
+    return [
         {
             "name": spec.name,
             "owner": spec.owner,
@@ -115,7 +119,5 @@ def flags_expiring(*, today: date, within_days: int) -> list[dict]:
             "days_left": (spec.expires - today).days,
             "id": ids.get(spec.name),
         }
-        for spec in registry().values()
-        if (spec.expires - today).days <= within_days
+        for spec in specs
     ]
-    return sorted(expiring, key=lambda row: row["expires"])

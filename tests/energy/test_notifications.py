@@ -63,6 +63,22 @@ def draft_event(**fields) -> DemandResponseEvent:
     )
 
 
+def electricity_event_audience():
+    """Three electricity customers who want announcements, one who turned them off, and one
+    with gas only: an electricity event emails the three."""
+    wants = [customer(f"wants{n}") for n in range(3)]
+    declined = customer("declined")
+    notifications.preference_update(
+        user=declined,
+        event_announcements=False,
+        high_usage_alerts=True,
+        weekly_summary=False,
+        language="ja",
+    )
+    gas_only = customer("gasonly", commodity="gas")
+    return wants, declined, gas_only
+
+
 def unsubscribe_path(token: str) -> str:
     return reverse("dashboards:notification_unsubscribe", kwargs={"token": token})
 
@@ -230,16 +246,7 @@ def test_an_announcement_reaches_each_eligible_customer_once_even_when_retried(
     settings, django_capture_on_commit_callbacks
 ):
     settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
-    wants = [customer(f"wants{n}") for n in range(3)]
-    declined = customer("declined")
-    notifications.preference_update(
-        user=declined,
-        event_announcements=False,
-        high_usage_alerts=True,
-        weekly_summary=False,
-        language="ja",
-    )
-    gas_only = customer("gasonly", commodity="gas")  # the event is for electricity
+    wants, declined, gas_only = electricity_event_audience()
     FlakyBackend.refused = {wants[1].email}
     FlakyBackend.tried = set()
     event = draft_event()
@@ -268,17 +275,7 @@ def test_an_announcement_reaches_each_eligible_customer_once_even_when_retried(
 def test_announcing_in_the_admin_says_how_many_will_get_an_email_and_is_in_the_history(
     client, django_capture_on_commit_callbacks
 ):
-    for n in range(3):
-        customer(f"wants{n}")
-    declined = customer("declined")
-    notifications.preference_update(
-        user=declined,
-        event_announcements=False,
-        high_usage_alerts=True,
-        weekly_summary=False,
-        language="ja",
-    )
-    customer("gasonly", commodity="gas")  # the event is for electricity
+    electricity_event_audience()
     event = draft_event()
     staff = factories.UserFactory(username="kaori", is_staff=True, groups=[BUSINESS_STAFF])
     client.force_login(staff)
