@@ -583,6 +583,15 @@ class IngestBatch(models.Model):
         blank=True,
         help_text=_("Rows rejected for each reason (all of them, not only those kept)."),
     )
+    notes = models.JSONField(
+        _("notes"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "What the reader inferred rather than read in the file, e.g. a Green Button usage "
+            "point's commodity taken from its reading types."
+        ),
+    )
     error = models.TextField(_("error"), blank=True)
 
     class Meta:
