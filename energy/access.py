@@ -72,6 +72,12 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "interop.view_greenbuttonusagepoint",
         "interop.add_greenbuttonusagepoint",
         "interop.change_greenbuttonusagepoint",
+        # Bills: customers' billing periods, read, imported (POST .../billing-periods/) and a wrong
+        # one deleted in the admin before its correction is imported.
+        "bills.view_billingperiod",
+        "bills.add_billingperiod",
+        "bills.change_billingperiod",
+        "bills.delete_billingperiod",
         # Experiments with their exposures and results (the API's experiments endpoints).
         "flags.view_experiment",
         "flags.view_variant",

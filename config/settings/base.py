@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "energy",
     "energy.apikeys",
     "energy.tariffs",
+    "energy.bills",
     "energy.savings",
     "energy.campaigns",
     "energy.interop",

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from energy.api.bills import MeterBillingPeriodsView
 from energy.api.export import ReadingsCsvExportView, ReadingsParquetExportView
 from energy.api.greenbutton import GreenButtonIngestView, MeterGreenButtonView
 from energy.api.ingest import BatchDetailView, IngestReadingsView
@@ -41,6 +42,11 @@ urlpatterns = [
         name="meter-greenbutton",
     ),
     path("meters/<str:serial>/savings/", MeterSavingsView.as_view(), name="meter-savings"),
+    path(
+        "meters/<str:serial>/billing-periods/",
+        MeterBillingPeriodsView.as_view(),
+        name="meter-billing-periods",
+    ),
     path("readings/", ReadingListView.as_view(), name="readings"),
     path("daily-usage/", DailyUsageListView.as_view(), name="daily-usage"),
     path("weather/", WeatherListView.as_view(), name="weather"),
