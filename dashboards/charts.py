@@ -161,6 +161,43 @@ def year_figure(
     }
 
 
+def bills_figure(
+    *,
+    title: str,
+    starts: Sequence[date],
+    ends: Sequence[date],
+    per_day: Sequence[float],
+    estimated: Sequence[bool],
+    value_title: str,
+    name: str,
+) -> Figure:
+    """One bar per billing period, as wide as the period, as high as its use per day (periods
+    differ in length, so per day is what compares); estimated bills marked."""
+    layout = base_layout(title=title, value_title=value_title)
+    layout["xaxis"] = {"type": "date"}
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": [_local(start) for start in starts],
+                "width": [
+                    ((end - start).days + 1) * DAY_MS
+                    for start, end in zip(starts, ends, strict=True)
+                ],
+                "offset": 0,
+                "y": list(per_day),
+                "name": name,
+                "marker": {
+                    "color": [INCOMPLETE_COLOUR if flag else BAR_COLOUR for flag in estimated],
+                    "line": {"color": "#ffffff", "width": 1},
+                },
+                "hovertemplate": "%{x|%Y-%m-%d}: %{y:,.2f}<extra></extra>",
+            }
+        ],
+        "layout": layout,
+    }
+
+
 def comparison_figure(
     *, title: str, labels: Sequence[str], values: Sequence[float | None], value_title: str
 ) -> Figure:

@@ -684,3 +684,51 @@ def yoy_progress_text(progress) -> str | None:
             progress.days,
         )
     return text % values
+
+
+# --- bill history -----------------------------------------------------------------------------
+
+
+def bills_view(periods: list, meter) -> dict:
+    """A meter's billing periods as the bill history page shows them: a chart of use per day
+    and a table (period, days, use, per day, cost), newest first in the table."""
+    commodity = meter.commodity
+    unit = measure_label("use", commodity)
+    title = _("%(commodity)s: use per day in each billing period") % {
+        "commodity": COMMODITY_LABELS[commodity]
+    }
+    figure = None
+    if periods:
+        figure = charts.bills_figure(
+            title=title,
+            starts=[p.start for p in periods],
+            ends=[p.end for p in periods],
+            per_day=[p.usage / p.days for p in periods],
+            estimated=[p.estimated for p in periods],
+            value_title=_("%(unit)s per day") % {"unit": unit},
+            name=str(COMMODITY_LABELS[commodity]),
+        )
+    headers = [_("Days"), _("Use"), _("Per day"), _("Cost")]
+    rows = [
+        TableRow(
+            label=_("%(start)s to %(end)s")
+            % {
+                "start": formats.date_format(p.start, "SHORT_DATE_FORMAT"),
+                "end": formats.date_format(p.end, "SHORT_DATE_FORMAT"),
+            }
+            + (" " + str(_("(estimated)")) if p.estimated else ""),
+            cells=[
+                formats.number_format(p.days, 0),
+                value_text(p.usage, "use", commodity),
+                value_text(p.usage / p.days, "use", commodity, decimals=2),
+                value_text(p.cost_jpy, "yen", commodity),
+            ],
+        )
+        for p in reversed(periods)
+    ]
+    return {
+        "title": title,
+        "figure": figure,
+        "table": UsageTable(caption=title, headers=headers, rows=rows),
+        "any_estimated": any(p.estimated for p in periods),
+    }

@@ -33,6 +33,7 @@ urlpatterns = [
     path("campaigns/", views.campaigns, name="campaigns"),
     path("staff/overview/", views.staff_overview, name="staff_overview"),
     path("meters/<int:meter_id>/", views.meter_latest, name="meter_latest"),
+    path("meters/<int:meter_id>/bills/", views.bill_history, name="bill_history"),
     path("meters/<int:meter_id>/<period:period>/<str:key>/", views.usage, name="usage"),
     path(
         "meters/<int:meter_id>/<period:period>/<str:key>/download.csv",

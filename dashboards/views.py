@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.errors import NotFound, ValidationFailed
 from config.observability.version import deployed_version
 from dashboards import charts, overview, overview_presentation, presentation
+from energy.bills import selectors as bills
 from energy.campaigns import notifications
 from energy.savings.lifecycle import recommendation_status_set
 from energy.savings.templates import recommendation_templates
@@ -186,6 +187,10 @@ def usage(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpRes
             (choice, label, link(shown, to_measure=choice))
             for choice, label in presentation.measure_choices(meter.commodity)
         ],
+        bills_url=reverse("dashboards:bill_history", kwargs={"meter_id": meter.pk})
+        if bills.meter_has_billing_periods(meter=meter)
+        else None,
+        has_data=any(p.use is not None for p in series.points),
         csv_url=reverse(
             "dashboards:usage_csv",
             kwargs={"meter_id": meter.pk, "period": shown.kind, "key": shown.key},
@@ -193,6 +198,26 @@ def usage(request: HttpRequest, meter_id: int, period: str, key: str) -> HttpRes
         + f"?measure={measure}",
     )
     return render(request, "dashboards/usage.html", context)
+
+
+@login_required
+@require_GET
+@not_found_is_404
+def bill_history(request: HttpRequest, meter_id: int) -> HttpResponse:
+    """The meter's billing periods: its use before a smart meter, or from a supplier's bills."""
+    premises = selectors.customer_premises(user=request.user)
+    meter = selectors.meter_pick(premises=premises, meter_id=meter_id)
+    view = presentation.bills_view(bills.meter_billing_periods(meter=meter), meter)
+    context = _portal_context(
+        request,
+        premises,
+        meter.premise,
+        meter=meter,
+        bills=view,
+        figure=view["figure"] and charts.figure_html(view["figure"], div_id="bills-chart"),
+        usage_url=reverse("dashboards:meter_latest", kwargs={"meter_id": meter.pk}),
+    )
+    return render(request, "dashboards/bills.html", context)
 
 
 @login_required
