@@ -15,7 +15,8 @@ Follows the CalTRACK methods, version 2.0 (openeemeter/caltrack ``docs/methods.r
 
 Every fit is a closed-form solve over all candidate balance points at once (the 2x2 normal
 equations of the centred slopes), so a year of daily data fits in about 2 ms
-(bench/caltrack_fit.py).
+(bench/caltrack_fit.py). The solve takes row weights, so the billing method
+(``energy/savings/billing.py``, weighted least squares, 3.4.2) shares it.
 """
 
 from dataclasses import dataclass, field
@@ -204,14 +205,19 @@ class _Candidates:
     qualified: np.ndarray  # bool
 
 
-def _fit_one_slope(x: np.ndarray, y: np.ndarray, ss_tot: float) -> _Candidates:
-    """y = a + b * x_j for every column j of x (days, candidates)."""
+def _weighted_mean(w: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return (w @ values) / w.sum()
+
+
+def _fit_one_slope(x: np.ndarray, y: np.ndarray, w: np.ndarray, ss_tot: float) -> _Candidates:
+    """y = a + b * x_j for every column j of x (rows, candidates), rows weighted by w."""
     n = x.shape[0]
-    x_mean = x.mean(axis=0)
+    x_mean = _weighted_mean(w, x)
+    y_mean = _weighted_mean(w, y)
     xc = x - x_mean
-    yc = y - y.mean()
-    s_xx = np.einsum("ij,ij->j", xc, xc)
-    s_xy = xc.T @ yc
+    wyc = w * (y - y_mean)
+    s_xx = np.einsum("i,ij,ij->j", w, xc, xc)
+    s_xy = xc.T @ wyc
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = s_xy / s_xx
         ss_res = np.maximum(ss_tot - slope * s_xy, 0.0)
@@ -228,24 +234,26 @@ def _fit_one_slope(x: np.ndarray, y: np.ndarray, ss_tot: float) -> _Candidates:
         qualified=(s_xx > 0)
         & (slope > 0)
         & (p_value < SLOPE_MAX_P_VALUE)
-        & (y.mean() - slope * x_mean >= 0),  # a negative baseload is not physical (3.4.3.2.3)
+        & (y_mean - slope * x_mean >= 0),  # a negative baseload is not physical (3.4.3.2.3)
     )
 
 
 def _fit_two_slopes(
-    h: np.ndarray, c: np.ndarray, pairs: np.ndarray, y: np.ndarray, ss_tot: float
+    h: np.ndarray, c: np.ndarray, pairs: np.ndarray, y: np.ndarray, w: np.ndarray, ss_tot: float
 ) -> _Candidates:
-    """y = a + b_h * h_i + b_c * c_j for every (i, j) in pairs."""
+    """y = a + b_h * h_i + b_c * c_j for every (i, j) in pairs, rows weighted by w."""
     n = h.shape[0]
-    h_mean, c_mean = h.mean(axis=0), c.mean(axis=0)
+    h_mean, c_mean = _weighted_mean(w, h), _weighted_mean(w, c)
+    y_mean = _weighted_mean(w, y)
     hc = h - h_mean
     cc = c - c_mean
-    yc = y - y.mean()
-    s_hh = np.einsum("ij,ij->j", hc, hc)[pairs[:, 0]]
-    s_cc = np.einsum("ij,ij->j", cc, cc)[pairs[:, 1]]
-    s_hc = (hc.T @ cc)[pairs[:, 0], pairs[:, 1]]
-    s_hy = (hc.T @ yc)[pairs[:, 0]]
-    s_cy = (cc.T @ yc)[pairs[:, 1]]
+    wyc = w * (y - y_mean)
+    whc = w[:, None] * hc
+    s_hh = np.einsum("ij,ij->j", whc, hc)[pairs[:, 0]]
+    s_cc = np.einsum("i,ij,ij->j", w, cc, cc)[pairs[:, 1]]
+    s_hc = (whc.T @ cc)[pairs[:, 0], pairs[:, 1]]
+    s_hy = (hc.T @ wyc)[pairs[:, 0]]
+    s_cy = (cc.T @ wyc)[pairs[:, 1]]
     with np.errstate(divide="ignore", invalid="ignore"):
         det = s_hh * s_cc - s_hc**2
         b_h = (s_cc * s_hy - s_hc * s_cy) / det
@@ -269,16 +277,61 @@ def _fit_two_slopes(
         & (b_c > 0)
         & (p_h < SLOPE_MAX_P_VALUE)
         & (p_c < SLOPE_MAX_P_VALUE)
-        & (y.mean() - b_h * h_mean[pairs[:, 0]] - b_c * c_mean[pairs[:, 1]] >= 0),
+        & (y_mean - b_h * h_mean[pairs[:, 0]] - b_c * c_mean[pairs[:, 1]] >= 0),
     )
 
 
-def _enough_degree_days(dd: np.ndarray, n_days: int) -> np.ndarray:
-    """CalTRACK 3.2.2.2 per candidate column, scaled to the length of the data."""
-    per_year = n_days / BASELINE_DAYS
-    return ((dd > 0).sum(axis=0) >= MIN_NONZERO_DEGREE_DAYS * per_year) & (
-        dd.sum(axis=0) >= MIN_TOTAL_DEGREE_DAYS * per_year
-    )
+def enough_degree_days(dd: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
+    """CalTRACK 3.2.2.2 per candidate column, scaled to the length of the data.
+
+    Rows are days, or, with ``days``, billing periods of that many days each whose ``dd`` is
+    the mean degree days per day; the 10 non-zero days do not apply to billing (3.2.2.2.1).
+    """
+    if days is None:
+        per_year = dd.shape[0] / BASELINE_DAYS
+        nonzero_ok = (dd > 0).sum(axis=0) >= MIN_NONZERO_DEGREE_DAYS * per_year
+        return nonzero_ok & (dd.sum(axis=0) >= MIN_TOTAL_DEGREE_DAYS * per_year)
+    per_year = days.sum() / BASELINE_DAYS
+    return days @ dd >= MIN_TOTAL_DEGREE_DAYS * per_year
+
+
+def candidates_select(
+    *,
+    usage_per_day: np.ndarray,
+    weights: np.ndarray,
+    hdd: np.ndarray,
+    cdd: np.ndarray,
+    hdd_ok: np.ndarray,
+    cdd_ok: np.ndarray,
+) -> dict[str, Any]:
+    """CalTRACK 3.4.3: fit every qualified candidate in closed form and keep the best.
+
+    ``hdd`` and ``cdd`` hold the regressors (rows, BALANCE_POINTS_C); ``hdd_ok`` and
+    ``cdd_ok`` say which balance points have enough degree days (and cooling at all).
+    Rows are weighted by ``weights``: ones for days, the days of each billing period for
+    bills (3.4.2). Returns the kind, adjusted R², slopes, p-values and balance points.
+    """
+    y, w = usage_per_day, weights
+    y_mean = float(_weighted_mean(w, y))
+    ss_tot = float(w @ (y - y_mean) ** 2)
+    # Intercept-only: adjusted R² is 0 by definition (CalTRACK 3.4.3.1.4).
+    best: dict[str, Any] = {"kind": "intercept_only", "adj_r_squared": 0.0, "ss_res": ss_tot}
+    if ss_tot <= 0:
+        return best
+    for kind, dd, ok in (("hdd_only", hdd, hdd_ok), ("cdd_only", cdd, cdd_ok)):
+        if not ok.any():
+            continue
+        columns = np.flatnonzero(ok)
+        fit = _fit_one_slope(dd[:, columns], y, w, ss_tot)
+        best = _better(best, kind, fit, columns[:, None])
+    if hdd_ok.any() and cdd_ok.any():
+        i, j = np.meshgrid(np.flatnonzero(hdd_ok), np.flatnonzero(cdd_ok), indexing="ij")
+        pairs = np.column_stack([i.ravel(), j.ravel()])
+        pairs = pairs[BALANCE_POINTS_C[pairs[:, 1]] >= BALANCE_POINTS_C[pairs[:, 0]]]
+        if len(pairs):
+            fit = _fit_two_slopes(hdd, cdd, pairs, y, w, ss_tot)
+            best = _better(best, "hdd_cdd", fit, pairs)
+    return best
 
 
 def baseline_fit(
@@ -308,27 +361,16 @@ def baseline_fit(
     if mean <= 0:
         raise DataInsufficient(["the mean usage is not positive"])
     ss_tot = float((y - mean) @ (y - mean))
-
-    # Intercept-only: adjusted R² is 0 by definition (CalTRACK 3.4.3.1.4).
-    best: dict[str, Any] = {"kind": "intercept_only", "adj_r_squared": 0.0, "ss_res": ss_tot}
-    if ss_tot > 0:
-        hdd = np.maximum(BALANCE_POINTS_C[None, :] - temperature[:, None], 0.0)
-        cdd = np.maximum(temperature[:, None] - BALANCE_POINTS_C[None, :], 0.0)
-        hdd_ok = _enough_degree_days(hdd, n)
-        cdd_ok = _enough_degree_days(cdd, n) & (commodity == ELECTRICITY)
-        for kind, dd, ok in (("hdd_only", hdd, hdd_ok), ("cdd_only", cdd, cdd_ok)):
-            if not ok.any():
-                continue
-            columns = np.flatnonzero(ok)
-            fit = _fit_one_slope(dd[:, columns], y, ss_tot)
-            best = _better(best, kind, fit, columns[:, None])
-        if hdd_ok.any() and cdd_ok.any():
-            i, j = np.meshgrid(np.flatnonzero(hdd_ok), np.flatnonzero(cdd_ok), indexing="ij")
-            pairs = np.column_stack([i.ravel(), j.ravel()])
-            pairs = pairs[BALANCE_POINTS_C[pairs[:, 1]] >= BALANCE_POINTS_C[pairs[:, 0]]]
-            if len(pairs):
-                fit = _fit_two_slopes(hdd, cdd, pairs, y, ss_tot)
-                best = _better(best, "hdd_cdd", fit, pairs)
+    hdd = np.maximum(BALANCE_POINTS_C[None, :] - temperature[:, None], 0.0)
+    cdd = np.maximum(temperature[:, None] - BALANCE_POINTS_C[None, :], 0.0)
+    best = candidates_select(
+        usage_per_day=y,
+        weights=np.ones(n),
+        hdd=hdd,
+        cdd=cdd,
+        hdd_ok=enough_degree_days(hdd),
+        cdd_ok=enough_degree_days(cdd) & (commodity == ELECTRICITY),
+    )
     return _model_from(best, commodity=commodity, y=y, temperature=temperature, ss_tot=ss_tot)
 
 

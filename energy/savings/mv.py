@@ -23,8 +23,9 @@ from energy.savings.caltrack import (
 )
 
 CONFIDENCE = 0.9  # CalTRACK 4.3.2.4.2: "usually 90 %"
-# CalTRACK 4.3.2.4.6, daily data: FSU multiplier a*M^2 + b*M + d, M = reporting months.
-_SUN_BALTAZAR_DAILY = (-0.00024, 0.03535, 1.00286)
+# CalTRACK 4.3.2.4.6: FSU multiplier a*M^2 + b*M + d, M = reporting months.
+SUN_BALTAZAR_DAILY = (-0.00024, 0.03535, 1.00286)
+SUN_BALTAZAR_BILLING = (-0.00022, 0.03306, 0.94054)  # monthly billing data
 DAYS_PER_MONTH = 365.25 / 12
 MIN_REPORTING_DAYS = 30  # our policy: fewer days make a number too noisy to show a household
 
@@ -59,7 +60,7 @@ class MeasuredSavings:
             "avoided": self.avoided,
             "avoided_uncertainty": self.avoided_uncertainty,
             "fractional_savings": self.fractional_savings,
-            "fractional_savings_uncertainty": _finite_or_none(self.fractional_savings_uncertainty),
+            "fractional_savings_uncertainty": finite_or_none(self.fractional_savings_uncertainty),
             "confidence": self.confidence,
             "cvrmse": self.model.cvrmse,
             "nmbe": self.model.nmbe,
@@ -67,23 +68,46 @@ class MeasuredSavings:
         }
 
 
-def savings_uncertainty_relative_to_baseline(*, model: BaselineModel, reporting_days: int) -> float:
+def savings_uncertainty_relative(
+    *,
+    baseline_points: int,
+    n_params: int,
+    cvrmse: float,
+    autocorr_resid: float,
+    reporting_points: int,
+    reporting_months: float,
+    coefficients: tuple[float, float, float],
+) -> float:
     """CalTRACK 4.3.2.4 times F: the savings' uncertainty as a fraction of predicted use.
 
-    Divided by the fractional savings F it is the fractional savings uncertainty; multiplied
-    by the predicted use it is the absolute uncertainty of the avoided use.
+    Points are days or billing periods (P in the baseline, Q in the reporting period);
+    ``coefficients`` are Sun and Baltazar's (a, b, d) for that kind of data. Divided by the
+    fractional savings F it is the fractional savings uncertainty; multiplied by the
+    predicted use it is the absolute uncertainty of the avoided use.
     """
-    p = model.n_days
-    rho = min(max(model.autocorr_resid, 0.0), 0.99)
-    p_prime = p * (1 - rho) / (1 + rho)  # effective independent baseline days
-    months = reporting_days / DAYS_PER_MONTH
-    a, b, d = _SUN_BALTAZAR_DAILY
-    t = stats.t.ppf(0.5 + CONFIDENCE / 2, p - model.n_params)
+    p = baseline_points
+    rho = min(max(autocorr_resid, 0.0), 0.99)
+    p_prime = p * (1 - rho) / (1 + rho)  # effective independent baseline points
+    a, b, d = coefficients
+    t = stats.t.ppf(0.5 + CONFIDENCE / 2, p - n_params)
     return float(
         t
-        * (a * months**2 + b * months + d)
-        * model.cvrmse
-        * np.sqrt(p / p_prime * (1 + 2 / p_prime) / reporting_days)
+        * (a * reporting_months**2 + b * reporting_months + d)
+        * cvrmse
+        * np.sqrt(p / p_prime * (1 + 2 / p_prime) / reporting_points)
+    )
+
+
+def savings_uncertainty_relative_to_baseline(*, model: BaselineModel, reporting_days: int) -> float:
+    """``savings_uncertainty_relative`` of a daily model over ``reporting_days`` days."""
+    return savings_uncertainty_relative(
+        baseline_points=model.n_days,
+        n_params=model.n_params,
+        cvrmse=model.cvrmse,
+        autocorr_resid=model.autocorr_resid,
+        reporting_points=reporting_days,
+        reporting_months=reporting_days / DAYS_PER_MONTH,
+        coefficients=SUN_BALTAZAR_DAILY,
     )
 
 
@@ -164,5 +188,5 @@ def savings_measure(
     )
 
 
-def _finite_or_none(value: float) -> float | None:
+def finite_or_none(value: float) -> float | None:
     return value if np.isfinite(value) else None
