@@ -34,6 +34,9 @@ PLAUSIBLE_TEMPERATURE_C = (-90.0, 60.0)
 
 TEMPERATURE_UNITS = ("C", "F")
 
+# Naive timestamps and date-only files without --time-zone are read in the service area's zone.
+DEFAULT_TIME_ZONE = "Asia/Tokyo"
+
 
 class SeriesFileInvalid(ValidationFailed):
     """A usage or temperature file that cannot be read; the message names file and line."""
@@ -65,16 +68,17 @@ def usage_daily_from_csv(
     *,
     text: str | None = None,
     file: Path | str | None = None,
-    time_zone: str = "Asia/Tokyo",
+    time_zone: str | None = None,
     name: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Daily usage totals from ``date,value`` (daily) or ``ts,value`` (interval readings) CSV.
 
-    Interval readings are labelled by their start and summed per local day in ``time_zone``
-    (naive timestamps are read in that zone). Returns ``(dates, values)`` sorted by date.
+    Interval readings are labelled by their start and summed per local day: the day of each
+    timestamp's own UTC offset, or of ``time_zone`` when one is given (naive timestamps are read
+    in ``time_zone``, by default Asia/Tokyo). Returns ``(dates, values)`` sorted by date.
     """
     source, text = _source_text(text=text, file=file, name=name)
-    zone = zone_from_name(time_zone)
+    zone = zone_from_name(time_zone) if time_zone else None
     time_column, rows = _rows(text, source=source, value_column="value")
     values = np.array([_number(raw, source=source, line=line) for line, _time, raw in rows])
     for (line, _time, raw), value in zip(rows, values, strict=True):
@@ -91,7 +95,7 @@ def temperature_daily_from_csv(
     *,
     text: str | None = None,
     file: Path | str | None = None,
-    time_zone: str = "Asia/Tokyo",
+    time_zone: str | None = None,
     unit: str = "C",
     name: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +107,7 @@ def temperature_daily_from_csv(
     unit_key = unit.strip().upper().removeprefix("°")
     if unit_key not in TEMPERATURE_UNITS:
         raise ValidationFailed(_("Unknown temperature unit %(unit)r; use C or F.") % {"unit": unit})
-    zone = zone_from_name(time_zone)
+    zone = zone_from_name(time_zone) if time_zone else None
     time_column, rows = _rows(text, source=source, value_column="temperature")
     values = np.array([_number(raw, source=source, line=line) for line, _time, raw in rows])
     if unit_key == "F":
@@ -215,7 +219,7 @@ def savings_measure_files(
     reporting_end: date | None = None,
     commodity: str,
     temperature_unit: str,
-    time_zone: str,
+    time_zone: str | None = None,
 ) -> FilesMeasurement:
     """Avoided use after ``intervention`` (CalTRACK daily method) from a usage and a
     temperature CSV file: read both into local days, align them, check the intervention falls
@@ -262,6 +266,7 @@ def savings_measure_files(
         },
         "commodity": commodity_key,
         "usage_unit": Unit.of(commodity_key).label,
+        # None: each timestamp's own UTC offset (naive ones and dates: DEFAULT_TIME_ZONE).
         "time_zone": time_zone,
     }
     return FilesMeasurement(result=result, inputs=inputs)
@@ -394,17 +399,21 @@ def _intervals_to_days(
     rows: list[tuple[int, str, str]],
     values: np.ndarray,
     *,
-    zone: ZoneInfo,
+    zone: ZoneInfo | None,
     source: str,
     aggregate: str,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per local day: the sum (usage) or mean (temperature) of timestamped readings.
 
-    The interval is the median spacing of the readings. A day with fewer than half of its
-    intervals (23, 24 or 25 hours' worth, by the zone's clock) is NaN; otherwise missing
-    intervals are filled with the mean of those present (CalTRACK 2.2.2.1, 2.2.2.3).
+    The local day is ``zone``'s, or without one each timestamp's own (its UTC offset; naive
+    timestamps are read in DEFAULT_TIME_ZONE). The interval is the median spacing of the
+    readings. A day with fewer than half of its intervals (23, 24 or 25 hours' worth, by the
+    zone's clock or the offsets' change) is NaN; otherwise missing intervals are filled with the
+    mean of those present (CalTRACK 2.2.2.1, 2.2.2.3).
     """
+    naive_zone = zone or ZoneInfo(DEFAULT_TIME_ZONE)
     epoch_s = np.empty(len(rows), dtype=np.int64)
+    offset_s = np.empty(len(rows), dtype=np.int64)
     local_days = np.empty(len(rows), dtype="datetime64[D]")
     first_line: dict[int, int] = {}
     for index, (line, raw, _value) in enumerate(rows):
@@ -421,7 +430,9 @@ def _intervals_to_days(
                 line=line,
             ) from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=zone)  # naive means the analyst's --time-zone
+            moment = moment.replace(tzinfo=naive_zone)  # naive: the analyst's --time-zone
+        elif zone is not None:
+            moment = moment.astimezone(zone)
         seconds = int(moment.timestamp())
         if seconds in first_line:
             raise SeriesFileInvalid(
@@ -432,7 +443,8 @@ def _intervals_to_days(
             )
         first_line[seconds] = line
         epoch_s[index] = seconds
-        local_days[index] = np.datetime64(moment.astimezone(zone).date(), "D")
+        offset_s[index] = int(moment.utcoffset().total_seconds())
+        local_days[index] = np.datetime64(moment.date(), "D")
     if len(rows) < 2:
         raise SeriesFileInvalid(
             _(
@@ -448,7 +460,10 @@ def _intervals_to_days(
     present = np.bincount(day_index, weights=known, minlength=days.size)
     totals = np.bincount(day_index, weights=np.where(known, values, 0.0), minlength=days.size)
     # Seconds from local midnight to the next, by the zone's clock (23 or 25 h on DST days).
-    day_length_s = np.array([60 * local_day_minutes(day, zone) for day in days.astype(date)])
+    if zone is not None:
+        day_length_s = np.array([60 * local_day_minutes(day, zone) for day in days.astype(date)])
+    else:
+        day_length_s = _day_lengths_from_offsets(days, day_index, epoch_s, offset_s)
     expected = day_length_s / interval_s
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = totals / present
@@ -456,6 +471,25 @@ def _intervals_to_days(
     daily = totals + np.maximum(expected - present, 0.0) * mean if aggregate == "sum" else mean
     daily[present < MIN_DAY_COVERAGE * np.round(expected)] = np.nan
     return days, daily
+
+
+def _day_lengths_from_offsets(
+    days: np.ndarray, day_index: np.ndarray, epoch_s: np.ndarray, offset_s: np.ndarray
+) -> np.ndarray:
+    """Seconds in each local day by the offsets in the data: a day whose first reading is at
+    -05:00 and whose next day's first is at -04:00 is 23 hours long (the clocks went forward).
+    A day with no next day in the data is taken to keep its offset (24 hours)."""
+    order = np.argsort(epoch_s, kind="stable")
+    first_offset = np.empty(days.size, dtype=np.int64)
+    seen = np.zeros(days.size, dtype=bool)
+    for row in order:  # the offset of each day's earliest reading
+        day = day_index[row]
+        if not seen[day]:
+            first_offset[day], seen[day] = offset_s[row], True
+    lengths = np.full(days.size, 86400.0)
+    following = np.flatnonzero(np.diff(days) == np.timedelta64(1, "D"))
+    lengths[following] += first_offset[following] - first_offset[following + 1]
+    return lengths
 
 
 def _on_days(dates: np.ndarray, series_dates: np.ndarray, series: np.ndarray) -> np.ndarray:

@@ -116,6 +116,42 @@ def test_a_23_hour_dst_day_needs_46_half_hours_not_48():
     assert values == pytest.approx([48.0, 46.0])  # a complete short day is not scaled up
 
 
+def test_without_a_time_zone_the_days_are_those_of_the_offsets_in_the_data():
+    """A US feed with -05:00 / -04:00 offsets: its own days, and its 23-hour DST day complete
+    at 46 half-hours (the offsets say the clocks went forward), not Tokyo's days."""
+    new_york = ZoneInfo("America/New_York")
+    utc = ZoneInfo("UTC")
+    start = datetime(2026, 3, 7, tzinfo=new_york).astimezone(utc)
+    # Local days 7, 8 (23 hours) and 9 March, one kWh per half-hour, written in local time.
+    readings = [
+        ((start + timedelta(minutes=30 * slot)).astimezone(new_york), 1.0)
+        for slot in range(48 + 46 + 48)
+    ]
+
+    dates, values = usage_daily_from_csv(text=interval_csv(readings))
+
+    assert list(dates) == days("2026-03-07", "2026-03-08", "2026-03-09")
+    assert values == pytest.approx([48.0, 46.0, 48.0])
+    # The same readings read in Tokyo's days fall on other dates.
+    tokyo_dates, _ = usage_daily_from_csv(text=interval_csv(readings), time_zone="Asia/Tokyo")
+    assert list(tokyo_dates) != list(dates)
+
+
+def test_a_25_hour_day_by_the_offsets_keeps_its_50_half_hours_and_a_gap_is_filled():
+    new_york = ZoneInfo("America/New_York")
+    utc = ZoneInfo("UTC")
+    start = datetime(2026, 10, 31, tzinfo=new_york).astimezone(utc)
+    readings = [
+        ((start + timedelta(minutes=30 * slot)).astimezone(new_york), 1.0)
+        for slot in range(48 + 50 + 48)
+        if slot != 60  # one half-hour of the long day is missing
+    ]
+
+    _, values = usage_daily_from_csv(text=interval_csv(readings))
+
+    assert values == pytest.approx([48.0, 50.0, 48.0])
+
+
 def test_hourly_temperature_is_averaged_per_day_and_a_day_under_half_its_hours_is_missing():
     start = datetime(2026, 1, 15, tzinfo=TOKYO)
     readings = [(start + timedelta(hours=hour), -10 + hour) for hour in range(24)]

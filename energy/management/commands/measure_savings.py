@@ -65,8 +65,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--time-zone",
-            default="Asia/Tokyo",
-            help=_("zone of the local days and of naive timestamps (default Asia/Tokyo)"),
+            default=None,
+            help=_(
+                "IANA zone of the local days, e.g. America/New_York (default: each timestamp's "
+                "own UTC offset; timestamps without one are read in Asia/Tokyo)"
+            ),
         )
         parser.add_argument("--json", action="store_true", help=_("print one JSON object instead"))
 
