@@ -1,10 +1,12 @@
 """Reading and writing Green Button (ESPI) feeds, without the database.
 
-The sample files in tests/data/greenbutton are real feeds (see their README, LICENSE and NOTICE).
+The sample files in tests/data/greenbutton are real feeds (see their README, LICENSE and NOTICE),
+but for gas_daily_no_service_category.xml, written for these tests after a gas utility's export.
 Expected totals are worked out by hand in the comments.
 """
 
-from datetime import UTC, date, datetime
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,14 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from config.errors import ValidationFailed
-from energy.interop.greenbutton.espi import ExportReading, feed_count, feed_read, feed_write
+from energy.interop.greenbutton.espi import (
+    COMMODITY_KINDS,
+    UNITS,
+    ExportReading,
+    feed_count,
+    feed_read,
+    feed_write,
+)
 
 DATA = Path(__file__).parent.parent / "data" / "greenbutton"
 SCHEMA = DATA / "schema" / "atom_subset.xsd"
@@ -36,11 +45,16 @@ def feed(*entries: str, prefix: str = "") -> str:
     return f'<feed xmlns="http://www.w3.org/2005/Atom"{declaration}>{body}</feed>'
 
 
+def urn(self_href: str) -> str:
+    """The Atom id ``entry`` gives the entry with this self href (messages name entries by it)."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, self_href)}"
+
+
 def entry(self_href: str, content: str, *related: str, up: str = "") -> str:
     links = "".join(f'<link rel="related" href="{href}"/>' for href in related)
     up_link = f'<link rel="up" href="{up}"/>' if up else ""
     return (
-        f'<entry><id>urn:uuid:{abs(hash(self_href))}</id><link rel="self" href="{self_href}"/>'
+        f'<entry><id>{urn(self_href)}</id><link rel="self" href="{self_href}"/>'
         f"{up_link}{links}<title>t</title><content>{content}</content></entry>"
     )
 
@@ -59,12 +73,14 @@ def reading(start: int, value: int, duration: int = 1800, quality: int | None = 
     )
 
 
-def one_point(kind: int, uom: int, power: int, readings: str, *, extra_type: str = "") -> str:
+def one_point(
+    kind: int | None, uom: int, power: int, readings: str, *, extra_type: str = ""
+) -> str:
+    """One UsagePoint (without ServiceCategory when ``kind`` is None), MeterReading, ReadingType
+    and IntervalBlock; messages name them as UP, MR, RT and IB below."""
+    category = f"<ServiceCategory><kind>{kind}</kind></ServiceCategory>" if kind is not None else ""
     return feed(
-        entry(
-            "/UsagePoint/1",
-            espi("UsagePoint", f"<ServiceCategory><kind>{kind}</kind></ServiceCategory>"),
-        ),
+        entry("/UsagePoint/1", espi("UsagePoint", category)),
         entry("/UsagePoint/1/MeterReading/1", espi("MeterReading"), "/ReadingType/1"),
         entry(
             "/ReadingType/1",
@@ -77,7 +93,13 @@ def one_point(kind: int, uom: int, power: int, readings: str, *, extra_type: str
     )
 
 
-# --- The three sample files ------------------------------------------------------------------
+UP = "/UsagePoint/1"  # a UsagePoint is named by its self href, the other entries by their id
+MR = urn("/UsagePoint/1/MeterReading/1")
+RT = urn("/ReadingType/1")
+IB = urn("/UsagePoint/1/MeterReading/1/IntervalBlock/1")
+
+
+# --- The sample files ------------------------------------------------------------------------
 
 
 def test_nine_days_hourly_sample_reads_216_readings_totalling_199_563_kwh():
@@ -126,9 +148,54 @@ def test_gas_sample_converts_therms_to_m3_with_the_calorific_value():
     assert point.readings[0].value == pytest.approx(86.728328889)
 
 
+GAS_DAILY_POINT = (
+    "https://greenbutton.gas-utility.example/DataCustodian/espi/1_1/resource/"
+    "Subscription/52017/UsagePoint/1"
+)
+
+
+def test_gas_feed_without_service_category_is_gas_by_its_reading_type_and_says_so():
+    (point,) = read(sample("gas_daily_no_service_category.xml"))
+    assert point.identifier == GAS_DAILY_POINT
+    assert point.commodity == "gas"
+    assert point.units == ["therm × 10^-3"]
+    assert point.notes == [
+        f"UsagePoint {GAS_DAILY_POINT} has no ServiceCategory/kind; gas was inferred from "
+        "ReadingType urn:uuid:9d4f6a13-7b2e-4c8d-a5f1-3e6b0c9d2a47 (uom 169 therm, commodity 7)"
+    ]
+    # Two blocks of 14 daily readings, New York days: 2024-03-10 is 23 hours (82 800 s), the
+    # clocks going forward; 2024-11-03 is 25 hours (90 000 s), going back.
+    assert len(point.readings) == 28
+    assert all(r.problem is None for r in point.readings)
+    new_york = ZoneInfo("America/New_York")
+    durations = {
+        datetime.fromtimestamp(r.start, new_york).date(): r.duration for r in point.readings
+    }
+    assert durations[date(2024, 3, 10)] == 82800
+    assert durations[date(2024, 11, 3)] == 90000
+    assert list(durations.values()).count(86400) == 26
+    # Values × 10^-3 therm, per block:
+    #   4120 + 3870 + 4410 + 3950 + 3620 + 3380 + 2910 + 3240 + 3560 + 3110 + 2870 + 2690
+    #   + 2950 + 3030 = 47 710;
+    #   1120 + 1340 + 1280 + 1510 + 1460 + 1690 + 1870 + 1730 + 1650 + 1920 + 2040 + 1980
+    #   + 2210 + 2150 = 23 950;  47 710 + 23 950 = 71 660, i.e. 71.66 therm.
+    # 71.66 × 105.4804 MJ = 7 558.725 464 MJ; at 45 MJ/m³: 167.971 676 977… m³
+    assert sum(r.value for r in point.readings) == pytest.approx(167.971676978)
+    # The 23-hour day alone: 2.910 therm × 105.4804 MJ = 306.947 964 MJ; / 45 = 6.821 07… m³
+    spring = next(r for r in point.readings if r.duration == 82800)
+    assert spring.value == pytest.approx(2.910 * 105.4804 / 45)
+    # 2024-11-06 carries ReadingQuality 8 (estimated using a reference day).
+    assert [
+        datetime.fromtimestamp(r.start, new_york).date()
+        for r in point.readings
+        if r.quality == "estimated"
+    ] == [date(2024, 11, 6)]
+
+
 def test_feed_count_counts_interval_readings():
     assert feed_count(sample("TestGBDataHourlyNineDaysBinnedDaily.xml")) == 216
     assert feed_count(sample("gas_direct.xml")) == 5
+    assert feed_count(sample("gas_daily_no_service_category.xml")) == 28
 
 
 # --- Files that differ from the samples -------------------------------------------------------
@@ -245,53 +312,335 @@ def test_reading_problems_and_quality_are_per_reading():
     (point,) = read(one_point(0, 72, 0, readings))
     estimated, projected, no_value, bad_start, far_future, before_1970, no_time = point.readings
     assert (estimated.quality, estimated.problem) == ("estimated", None)
-    assert "projected" in projected.problem
-    assert no_value.problem == "the IntervalReading has no value"
-    assert "not an integer" in bad_start.problem
-    assert (
-        far_future.problem
-        == before_1970.problem
-        == ("the timePeriod start must be between 1970 and 9999")
+    # Each problem names the IntervalBlock, the reading's place in it and the element at fault.
+    assert projected.problem == (
+        f"IntervalBlock {IB}, IntervalReading 2: ReadingQuality/quality 12 says the value is "
+        "projected (a forecast), not a reading"
     )
-    assert no_time.problem == "the timePeriod duration must be 1 to 31622400 seconds"
+    assert no_value.problem == f"IntervalBlock {IB}, IntervalReading 3 has no value"
+    assert bad_start.problem == (
+        f"IntervalBlock {IB}, IntervalReading 4: timePeriod/start 'soon' is not an integer."
+    )
+    assert far_future.problem == (
+        f"IntervalBlock {IB}, IntervalReading 5: timePeriod/start {10**30} is not between 1970 "
+        "and 9999"
+    )
+    assert before_1970.problem == (
+        f"IntervalBlock {IB}, IntervalReading 6: timePeriod/start -1800 is not between 1970 "
+        "and 9999"
+    )
+    assert no_time.problem == (
+        f"IntervalBlock {IB}, IntervalReading 7: timePeriod/duration 0 is not 1 to 31622400 seconds"
+    )
     assert [r.position for r in point.readings] == [1, 2, 3, 4, 5, 6, 7]
 
 
-@pytest.mark.parametrize(
-    ("text", "fragment"),
-    [
-        ("<feed", "not well-formed XML"),
-        ("<rss/>", "root element is rss"),
-        (feed(), "no UsagePoint"),
-        (one_point(0, 38, 0, ""), "uom 38"),  # watts: power, not energy
-        (one_point(0, 42, 0, ""), "is not a unit of electricity"),
-        (one_point(2, 42, 0, ""), "ServiceCategory kind 2 is not supported"),  # water
-        (
-            one_point(0, 72, 0, "", extra_type="<flowDirection>19</flowDirection>"),
-            "flowDirection 19",
+def test_problems_of_readings_without_a_time_period_name_where_the_time_was_to_come_from():
+    untimed = "<IntervalReading><value>1</value></IntervalReading>"
+    no_block_start = one_point(
+        0, 72, 0, untimed, extra_type="<intervalLength>1800</intervalLength>"
+    )
+    no_length = one_point(
+        0,
+        72,
+        0,
+        "<interval><duration>1800</duration><start>1700000000</start></interval>" + untimed,
+    )
+    projected_by_default = one_point(
+        0, 72, 0, reading(1700000000, 1), extra_type="<defaultQuality>12</defaultQuality>"
+    )
+    assert read(no_block_start)[0].readings[0].problem == (
+        f"IntervalBlock {IB}, IntervalReading 1 has no timePeriod, and the IntervalBlock has no "
+        "interval/start to count from"
+    )
+    assert read(no_length)[0].readings[0].problem == (
+        f"IntervalBlock {IB}, IntervalReading 1 has no timePeriod, and its ReadingType {RT} has "
+        "no intervalLength"
+    )
+    assert read(projected_by_default)[0].readings[0].problem == (
+        f"IntervalBlock {IB}, IntervalReading 1: its ReadingType {RT} defaultQuality 12 says the "
+        "value is projected (a forecast), not a reading"
+    )
+
+
+def two_reading_types(first: str, second: str, *, kind: str = "") -> str:
+    """A UsagePoint with two MeterReadings, of ReadingTypes /RT/a and /RT/b."""
+    return feed(
+        entry("/UP/1", espi("UsagePoint", kind)),
+        entry("/UP/1/MeterReading/1", espi("MeterReading"), "/RT/a"),
+        entry("/UP/1/MeterReading/2", espi("MeterReading"), "/RT/b"),
+        entry("/RT/a", espi("ReadingType", first)),
+        entry("/RT/b", espi("ReadingType", second)),
+    )
+
+
+# Every refusal names the element at fault: the entry (a UsagePoint by its href, the others by
+# their id) and the child element, with the code found.
+REFUSALS = [
+    ("<feed", "not well-formed XML"),
+    ("<rss/>", "root element is rss"),
+    (feed(), "The file holds no UsagePoint"),
+    (one_point(0, 38, 0, ""), f"ReadingType {RT} has uom 38; supported: 72 (Wh)"),  # watts
+    (
+        one_point(0, 42, 0, ""),
+        f"MeterReading {MR} is in m³ (ReadingType {RT}, uom 42), which is not a unit of "
+        f"electricity: UsagePoint {UP} has ServiceCategory/kind 0 (electricity).",
+    ),
+    (
+        one_point(2, 42, 0, ""),  # water
+        f"UsagePoint {UP}: ServiceCategory/kind 2 is not supported",
+    ),
+    (
+        one_point(0, 72, 0, "", extra_type="<flowDirection>19</flowDirection>"),
+        f"ReadingType {RT} has flowDirection 19",
+    ),
+    (
+        one_point(0, 72, 0, "", extra_type="<accumulationBehaviour>1</accumulationBehaviour>"),
+        f"ReadingType {RT} has accumulationBehaviour 1",
+    ),
+    (
+        one_point(0, 72, 0, "", extra_type="<kind>37</kind>"),
+        f"ReadingType {RT} has kind 37",
+    ),
+    (one_point(0, 72, 13, ""), f"ReadingType {RT}: powerOfTenMultiplier 13 is out of range"),
+    (
+        one_point(0, 72, 0, "").replace("<powerOfTenMultiplier>0<", "<powerOfTenMultiplier>x<"),
+        f"ReadingType {RT}: powerOfTenMultiplier 'x' is not an integer.",
+    ),
+    (
+        one_point(0, 72, 0, "").replace("<uom>72</uom>", ""),
+        f"ReadingType {RT} has no uom, so its unit is unknown.",
+    ),
+    (
+        one_point(0, 72, 0, "<interval><start>noon</start></interval>"),
+        f"IntervalBlock {IB}: interval/start 'noon' is not an integer.",
+    ),
+    (
+        feed(entry("/x", '<Customer xmlns="urn:other"/>')),
+        f"Entry {urn('/x')} holds {{urn:other}}Customer, which this importer does not read",
+    ),
+    (
+        feed(
+            entry("/UP/1", espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>"))
+        ).replace("<kind>0</kind>", "<kind>zero</kind>"),
+        "UsagePoint /UP/1: ServiceCategory/kind 'zero' is not an integer.",
+    ),
+    (
+        feed(
+            entry("/UP/1", espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>")),
+            entry("/UP/1", espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>")),
         ),
-        (
-            one_point(0, 72, 0, "", extra_type="<accumulationBehaviour>1</accumulationBehaviour>"),
-            "accumulationBehaviour 1",
+        "UsagePoint /UP/1 appears twice.",
+    ),
+    (
+        feed(
+            "<entry><content>"
+            + espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>")
+            + "</content></entry>"
         ),
-        (
-            feed(entry("/x", '<Customer xmlns="urn:other"/>')),
-            "{urn:other}Customer, which this importer does not read",
+        "The UsagePoint at entry 1 has neither a self link nor an id",
+    ),
+    (
+        feed(
+            entry("/UP/1", espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>")),
+            entry("/UP/2", espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>")),
+            entry("/MR/1", espi("MeterReading")),
         ),
-        (
-            feed(
-                entry(
-                    "/UP/1", espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>")
-                )
-            ).replace("<kind>0</kind>", "<kind>zero</kind>"),
-            "kind 'zero' is not an integer",
+        f"MeterReading {urn('/MR/1')} belongs to no UsagePoint in this file",
+    ),
+    (
+        feed(
+            entry(
+                "/UP/1",
+                espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>"),
+                "/MR/1",
+            ),
+            entry(
+                "/UP/2",
+                espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>"),
+                "/MR/1",
+            ),
+            entry("/MR/1", espi("MeterReading")),
         ),
-    ],
-)
+        f"MeterReading {urn('/MR/1')} belongs to more than one UsagePoint in this file "
+        "(/UP/1, /UP/2)",
+    ),
+    (
+        two_reading_types("<uom>72</uom>", "<uom>72</uom>").replace(
+            '<link rel="related" href="/RT/b"/>', ""
+        ),  # the second MeterReading links to no ReadingType, and there are two
+        f"MeterReading {urn('/UP/1/MeterReading/2')} links to 0 ReadingTypes; exactly one is "
+        "needed",
+    ),
+    (
+        two_reading_types("<uom>72</uom>", "<uom>72</uom>").replace(
+            'href="/RT/b"/>', 'href="/RT/b"/><link rel="related" href="/RT/a"/>', 1
+        ),  # the second MeterReading links to both
+        f"MeterReading {urn('/UP/1/MeterReading/2')} links to 2 ReadingTypes "
+        f"({', '.join(sorted([urn('/RT/a'), urn('/RT/b')]))}); exactly one is needed",
+    ),
+    (
+        feed(
+            entry("/UP/1", espi("UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>")),
+            entry("/IB/1", espi("IntervalBlock")),
+        ),
+        f"IntervalBlock {urn('/IB/1')} belongs to no MeterReading: the file holds none.",
+    ),
+    # No ServiceCategory/kind, and the ReadingTypes do not settle what is metered:
+    (
+        feed(entry("/UP/1", espi("UsagePoint"))),
+        "UsagePoint /UP/1 has no ServiceCategory/kind and no MeterReading with a ReadingType, "
+        "so nothing says whether it is electricity or gas.",
+    ),
+    (
+        one_point(None, 72, 0, "", extra_type="<commodity>7</commodity>"),
+        f"UsagePoint {UP} has no ServiceCategory/kind, and its ReadingType {RT} disagrees with "
+        "itself: uom 72 (Wh) is electricity but commodity 7 is gas.",
+    ),
+    (
+        one_point(None, 169, 0, "", extra_type="<commodity>8</commodity>"),  # propane
+        f"UsagePoint {UP} has no ServiceCategory/kind, and its ReadingType {RT} has commodity 8, "
+        "which is neither electricity (1, 2) nor natural gas (7).",
+    ),
+    (
+        two_reading_types("<uom>72</uom>", "<commodity>7</commodity><uom>169</uom>"),
+        "UsagePoint /UP/1 has no ServiceCategory/kind, and its ReadingTypes disagree: "
+        f"ReadingType {urn('/RT/a')} (uom 72 Wh) is electricity; "
+        f"ReadingType {urn('/RT/b')} (uom 169 therm, commodity 7) is gas.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "fragment"), REFUSALS)
 def test_unreadable_or_unsupported_files_are_refused_with_a_reason(text, fragment):
     with pytest.raises(ValidationFailed) as caught:
         read(text)
     assert fragment in caught.value.message
+
+
+def test_therms_need_a_positive_calorific_value_and_the_refusal_names_the_reading_type():
+    with pytest.raises(ValidationFailed) as caught:
+        feed_read(one_point(1, 169, 0, ""), gas_mj_per_m3=0)
+    assert caught.value.message.startswith(f"ReadingType {RT} is in therms (uom 169)")
+
+
+# --- A UsagePoint without ServiceCategory/kind ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("uom", "extra_type", "commodity", "evidence"),
+    [
+        (72, "", "electricity", "uom 72 Wh"),
+        (72, "<commodity>1</commodity>", "electricity", "uom 72 Wh, commodity 1"),
+        (72, "<commodity>2</commodity>", "electricity", "uom 72 Wh, commodity 2"),
+        (42, "<commodity>7</commodity>", "gas", "uom 42 m³, commodity 7"),
+        (119, "<commodity>0</commodity>", "gas", "uom 119 ft³"),  # 0: not applicable
+        (169, "<commodity>7</commodity>", "gas", "uom 169 therm, commodity 7"),
+    ],
+)
+def test_the_commodity_is_inferred_from_the_reading_type_and_noted(
+    uom, extra_type, commodity, evidence
+):
+    (point,) = read(one_point(None, uom, 0, reading(1700000000, 5), extra_type=extra_type))
+    assert point.commodity == commodity
+    assert point.notes == [
+        f"UsagePoint {UP} has no ServiceCategory/kind; {commodity} was inferred from "
+        f"ReadingType {RT} ({evidence})"
+    ]
+    assert point.readings[0].problem is None
+
+
+def test_an_empty_service_category_kind_counts_as_missing():
+    text = one_point(0, 42, 0, reading(1700000000, 5)).replace("<kind>0</kind>", "<kind> </kind>")
+    (point,) = read(text)
+    assert point.commodity == "gas"
+    assert point.notes[0].startswith(f"UsagePoint {UP} has no ServiceCategory/kind; gas was")
+
+
+def test_reading_types_that_agree_are_all_named_in_the_note():
+    (point,) = read(two_reading_types("<uom>42</uom>", "<commodity>7</commodity><uom>119</uom>"))
+    assert point.commodity == "gas"
+    assert point.units == ["m³ × 10^0", "ft³ × 10^0"]
+    assert point.notes == [
+        "UsagePoint /UP/1 has no ServiceCategory/kind; gas was inferred from ReadingTypes "
+        f"{urn('/RT/a')} (uom 42 m³), {urn('/RT/b')} (uom 119 ft³, commodity 7)"
+    ]
+
+
+def test_with_a_service_category_kind_the_reading_types_commodity_is_not_read():
+    # The kind says what is metered and the uom must be of it; a commodity code that says
+    # otherwise (a mislabelled optional element) does not refuse the file, and nothing is noted.
+    (point,) = read(
+        one_point(1, 169, -3, reading(1700000000, 5), extra_type="<commodity>1</commodity>")
+    )
+    assert (point.commodity, point.notes) == ("gas", [])
+
+
+@given(
+    codes=st.lists(
+        st.tuples(st.sampled_from(sorted(UNITS)), st.sampled_from([None, 0, 1, 2, 7, 8, 9])),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_an_inferred_commodity_agrees_with_every_reading_type_or_the_file_is_refused(codes):
+    """Without ServiceCategory/kind, a file is read only when every ReadingType's uom and
+    commodity name the same commodity, and the note names each ReadingType; otherwise the
+    refusal names the UsagePoint and what is missing."""
+    entries = [entry("/UP/1", espi("UsagePoint"))]
+    for n, (uom, commodity) in enumerate(codes):
+        code = f"<commodity>{commodity}</commodity>" if commodity is not None else ""
+        entries.append(entry(f"/UP/1/MeterReading/{n}", espi("MeterReading"), f"/RT/{n}"))
+        entries.append(entry(f"/RT/{n}", espi("ReadingType", f"{code}<uom>{uom}</uom>")))
+    said = [
+        said
+        for uom, commodity in codes
+        for said in (UNITS[uom].commodity, COMMODITY_KINDS.get(commodity, commodity))
+        if said not in (None, 0)
+    ]
+    try:
+        (point,) = read(feed(*entries))
+    except ValidationFailed as refused:
+        assert len(set(said)) > 1
+        assert refused.message.startswith(
+            "UsagePoint /UP/1 has no ServiceCategory/kind, and its ReadingType"
+        )
+        return
+    assert set(said) == {point.commodity}
+    assert len(point.notes) == 1
+    assert all(urn(f"/RT/{n}") in point.notes[0] for n in range(len(codes)))
+
+
+# --- Daylight saving time ---------------------------------------------------------------------
+
+
+def test_daily_readings_of_23_and_25_hours_keep_their_start_and_duration():
+    """A New York utility's daily feed: each reading runs from local midnight to the next, so
+    2026-03-08 (clocks forward) lasts 82 800 s and 2026-11-01 (clocks back) 90 000 s."""
+    new_york = ZoneInfo("America/New_York")
+    days = [date(2026, 3, 6) + timedelta(days=n) for n in range(5)] + [
+        date(2026, 10, 30) + timedelta(days=n) for n in range(5)
+    ]
+
+    def midnight(day: date) -> int:
+        return int(datetime(day.year, day.month, day.day, tzinfo=new_york).timestamp())
+
+    expected = [(midnight(day), midnight(day + timedelta(days=1)) - midnight(day)) for day in days]
+    readings = "".join(
+        reading(start, 2000 + n, duration) for n, (start, duration) in enumerate(expected)
+    )
+    (point,) = read(
+        one_point(1, 169, -3, readings, extra_type="<intervalLength>86400</intervalLength>")
+    )
+    assert [(r.start, r.duration) for r in point.readings] == expected
+    assert [r.problem for r in point.readings] == [None] * 10
+    assert [d for _, d in expected].count(82800) == 1  # 2026-03-08
+    assert [d for _, d in expected].count(90000) == 1  # 2026-11-01
+    assert {datetime.fromtimestamp(r.start, new_york).time() for r in point.readings} == {
+        datetime.min.time()
+    }
+    # 2.000 therm on the first day: 2 × 105.4804 / 45 = 4.688 017 8 m³
+    assert point.readings[0].value == pytest.approx(2 * 105.4804 / 45)
 
 
 def test_external_entities_are_never_resolved():

@@ -2,8 +2,14 @@
 
 ESPI codes used here are those of the ESPI schema (espiDerived.xsd, as published in the Green
 Button Alliance's OpenESPI-Common-java): ServiceKind 0 electricity / 1 gas; UnitSymbolKind
-72 Wh, 42 m³, 119 ft³, 169 therm; AccumulationKind 4 deltaData; FlowDirectionKind 1 forward;
-MeasurementKind 12 energy / 58 volume; QualityOfReading 8 and 9 estimated, 12 projected.
+72 Wh, 42 m³, 119 ft³, 169 therm; CommodityKind 0 none, 1 electricity secondary metered,
+2 electricity primary metered, 7 natural gas; AccumulationKind 4 deltaData; FlowDirectionKind
+1 forward; MeasurementKind 12 energy / 58 volume; QualityOfReading 8 and 9 estimated,
+12 projected.
+
+A UsagePoint says what it meters in ServiceCategory/kind. Some utilities' feeds leave it out; then
+the commodity is inferred from the UsagePoint's ReadingTypes (their uom and, when given, their
+commodity), the inference is noted on the UsagePoint, and any doubt refuses the file.
 
 Parsing is safe against hostile files: no DTD is loaded, entities are not resolved, the network
 is never used, and a document with a DOCTYPE is refused outright (no XXE, no entity expansion).
@@ -28,6 +34,9 @@ ESPI_CUSTOMER = "http://naesb.org/espi/customer"
 ELECTRICITY = "electricity"
 GAS = "gas"
 SERVICE_KINDS = {0: ELECTRICITY, 1: GAS}
+# ReadingType commodity (CommodityKind): 0 says nothing; other codes are neither of ours.
+COMMODITY_KINDS = {1: ELECTRICITY, 2: ELECTRICITY, 7: GAS}
+COMMODITY_NONE = 0
 
 # 1 ft³ = (0.3048 m)³ exactly (the international foot); NIST SP 811 (2008), B.8: 2.831 685 E-02 m³.
 M3_PER_FT3 = Decimal("0.028316846592")
@@ -95,17 +104,21 @@ class UsagePointData:
     commodity: str
     units: list[str] = field(default_factory=list)  # e.g. "therm × 10^-3", one per ReadingType
     readings: list[IntervalValue] = field(default_factory=list)
+    # What was inferred rather than read (a commodity taken from the ReadingTypes), as sentences
+    # naming the elements: shown with the batch's outcome.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class _Entry:
-    id: str
+    id: str  # for messages: the Atom id, else the self href, else "at entry <n>"
     title: str
     self_href: str
     up_href: str
     related: set[str]
     resource: etree._Element
     updated: str | None = None  # its Atom <updated>, when that is a date-time with an offset
+    atom_id: str = ""  # the Atom id as written (empty when there is none)
 
 
 def _fail(message: str, **details) -> ValidationFailed:
@@ -169,7 +182,6 @@ def _entries(root: etree._Element) -> Iterable[_Entry]:
     entries = [root] if root.tag == f"{{{ATOM}}}entry" else root.iterfind(f"{{{ATOM}}}entry")
     for number, entry in enumerate(entries, start=1):
         entry_id = (entry.findtext(f"{{{ATOM}}}id") or "").strip()
-        where = entry_id or f"entry {number}"
         links = {"self": "", "up": ""}
         related = set()
         for link in entry.iterfind(f"{{{ATOM}}}link"):
@@ -178,6 +190,7 @@ def _entries(root: etree._Element) -> Iterable[_Entry]:
                 related.add(href)
             elif rel in links:
                 links[rel] = href
+        where = entry_id or links["self"] or f"at entry {number}"
         content = entry.find(f"{{{ATOM}}}content")
         for resource in content if content is not None else ():
             if not isinstance(resource.tag, str):
@@ -189,14 +202,22 @@ def _entries(root: etree._Element) -> Iterable[_Entry]:
                 continue  # customer account data and summaries: never stored
             if qname.namespace != ESPI or qname.localname not in USAGE_ESPI:
                 raise _fail(
-                    f"{where} holds {_name(resource)}, which this importer does not read; "
+                    f"Entry {entry_id or links['self'] or number} holds {_name(resource)}, "
+                    "which this importer does not read; "
                     "supported: UsagePoint, MeterReading, ReadingType, IntervalBlock "
                     "(summaries and LocalTimeParameters are skipped).",
                     entry=where,
                 )
             title = (entry.findtext(f"{{{ATOM}}}title") or "").strip()
             yield _Entry(
-                where, title, links["self"], links["up"], related, resource, _updated(entry)
+                where,
+                title,
+                links["self"],
+                links["up"],
+                related,
+                resource,
+                _updated(entry),
+                entry_id,
             )
 
 
@@ -211,46 +232,68 @@ def _updated(element: etree._Element) -> str | None:
     return moment.isoformat() if moment.tzinfo is not None else None
 
 
-def _integer(parent: etree._Element, name: str, where: str, *, required: bool = True):
-    text = parent.findtext(f"{{{ESPI}}}{name}")
+def _integer(
+    parent: etree._Element, path: str, where: str, *, required: bool = True, **details
+) -> int | None:
+    """The integer at ``path`` under ``parent`` (e.g. "timePeriod/start"); ``where`` names the
+    element ``parent`` is ("IntervalBlock urn:…, IntervalReading 3") for the messages."""
+    text = parent.findtext("/".join(f"{{{ESPI}}}{part}" for part in path.split("/")))
     if text is None or not text.strip():
         if required:
-            raise _fail(f"{where}: {name} is missing.", entry=where)
+            raise _fail(f"{where}: {path} is missing.", element=path, **details)
         return None
     try:
         return int(text.strip())
     except ValueError:
-        raise _fail(f"{where}: {name} {text.strip()!r} is not an integer.", entry=where) from None
+        raise _fail(
+            f"{where}: {path} {text.strip()!r} is not an integer.", element=path, **details
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
 class _ReadingType:
+    entry_id: str
+    uom: int
     unit: UnitOfMeasure
     power_of_ten: int
     interval_length: int | None
     default_quality: int | None
+    commodity: int | None  # CommodityKind, when given
 
     def describe(self) -> str:
         return f"{self.unit.symbol} × 10^{self.power_of_ten}"
 
+    def evidence(self) -> str:
+        """What says which commodity this is, e.g. "uom 169 therm, commodity 7"."""
+        given = self.commodity is not None and self.commodity != COMMODITY_NONE
+        return f"uom {self.uom} {self.unit.symbol}" + (
+            f", commodity {self.commodity}" if given else ""
+        )
+
 
 def _reading_type(entry: _Entry, gas_mj_per_m3: float) -> _ReadingType:
-    element, where = entry.resource, entry.id
-    uom = _integer(element, "uom", where, required=False)
+    element, where = entry.resource, f"ReadingType {entry.id}"
+    uom = _integer(element, "uom", where, required=False, entry=entry.id)
     if uom is None:
-        raise _fail(f"ReadingType {where} has no uom, so its unit is unknown.", entry=where)
+        raise _fail(f"{where} has no uom, so its unit is unknown.", entry=entry.id, element="uom")
     unit = UNITS.get(uom)
     if unit is None:
         raise _fail(
-            f"ReadingType {where} has uom {uom}; supported: "
+            f"{where} has uom {uom}; supported: "
             + ", ".join(f"{code} ({u.symbol})" for code, u in UNITS.items())
             + ".",
-            entry=where,
+            entry=entry.id,
+            element="uom",
             uom=uom,
         )
-    power = _integer(element, "powerOfTenMultiplier", where, required=False) or 0
+    power = _integer(element, "powerOfTenMultiplier", where, required=False, entry=entry.id) or 0
     if power not in POWERS_OF_TEN:
-        raise _fail(f"ReadingType {where}: powerOfTenMultiplier {power} is out of range.")
+        raise _fail(
+            f"{where}: powerOfTenMultiplier {power} is out of range "
+            f"({POWERS_OF_TEN.start} to {POWERS_OF_TEN.stop - 1}).",
+            entry=entry.id,
+            element="powerOfTenMultiplier",
+        )
     checks = (
         (
             "accumulationBehaviour",
@@ -261,19 +304,27 @@ def _reading_type(entry: _Entry, gas_mj_per_m3: float) -> _ReadingType:
         ("kind", MEASUREMENT_KINDS, "only energy (12) or volume (58)"),
     )
     for name, allowed, meaning in checks:
-        code = _integer(element, name, where, required=False)
+        code = _integer(element, name, where, required=False, entry=entry.id)
         if code is not None and code not in allowed:
             raise _fail(
-                f"ReadingType {where} has {name} {code}; {meaning} can be imported.",
-                entry=where,
+                f"{where} has {name} {code}; {meaning} can be imported.",
+                entry=entry.id,
+                element=name,
             )
     if unit.per_unit is None and not gas_mj_per_m3 > 0:
-        raise _fail("The gas calorific value setting must be positive to convert therms.")
+        raise _fail(
+            f"{where} is in therms (uom 169), and the gas calorific value setting "
+            "(GAS_CALORIFIC_VALUE_MJ_PER_M3) must be positive to convert them.",
+            entry=entry.id,
+        )
     return _ReadingType(
+        entry.id,
+        uom,
         unit,
         power,
-        _integer(element, "intervalLength", where, required=False),
-        _integer(element, "defaultQuality", where, required=False),
+        _integer(element, "intervalLength", where, required=False, entry=entry.id),
+        _integer(element, "defaultQuality", where, required=False, entry=entry.id),
+        _integer(element, "commodity", where, required=False, entry=entry.id),
     )
 
 
@@ -291,27 +342,42 @@ def _interval_values(
     position: int,
     source_time: str | None,
 ) -> list[IntervalValue]:
-    where = block.id
-    interval = block.resource.find(f"{{{ESPI}}}interval")
-    block_start = (
-        _integer(interval, "start", where, required=False) if interval is not None else None
+    """The block's IntervalReadings; each ``problem`` names the reading (its place in the
+    block) and the element at fault."""
+    block_where = f"IntervalBlock {block.id}"
+    block_start = _integer(
+        block.resource, "interval/start", block_where, required=False, entry=block.id
     )
     values = []
-    for index, reading in enumerate(block.resource.iterfind(f"{{{ESPI}}}IntervalReading")):
+    readings = block.resource.iterfind(f"{{{ESPI}}}IntervalReading")
+    for index, reading in enumerate(readings):
         position += 1
+        where = f"{block_where}, IntervalReading {index + 1}"
         start = duration = None
+        start_from = "timePeriod/start"
+        duration_from = "timePeriod/duration"
         period = reading.find(f"{{{ESPI}}}timePeriod")
         problem = None
         try:
             if period is not None:
-                start = _integer(period, "start", where)
-                duration = _integer(period, "duration", where)
+                start = _integer(reading, "timePeriod/start", where)
+                duration = _integer(reading, "timePeriod/duration", where)
             elif block_start is not None and reading_type.interval_length:
                 # ESPI: without a timePeriod, readings follow each other by intervalLength.
                 duration = reading_type.interval_length
                 start = block_start + index * duration
+                start_from = f"interval/start + {index} × intervalLength"
+                duration_from = f"ReadingType {reading_type.entry_id} intervalLength"
+            elif block_start is None:
+                problem = (
+                    f"{where} has no timePeriod, and the IntervalBlock has no interval/start "
+                    "to count from"
+                )
             else:
-                problem = "the IntervalReading has no timePeriod and no intervalLength applies"
+                problem = (
+                    f"{where} has no timePeriod, and its ReadingType {reading_type.entry_id} "
+                    "has no intervalLength"
+                )
             raw = _integer(reading, "value", where, required=False)
         except ValidationFailed as exc:
             values.append(
@@ -321,18 +387,29 @@ def _interval_values(
             )
             continue
         if problem is None and raw is None:
-            problem = "the IntervalReading has no value"
+            problem = f"{where} has no value"
         if problem is None and (duration is None or not 0 < duration <= MAX_DURATION):
-            problem = f"the timePeriod duration must be 1 to {MAX_DURATION} seconds"
+            problem = f"{where}: {duration_from} {duration} is not 1 to {MAX_DURATION} seconds"
         if problem is None and not 0 <= start <= LATEST_START:
-            problem = "the timePeriod start must be between 1970 and 9999"
-        codes = [
+            problem = f"{where}: {start_from} {start} is not between 1970 and 9999"
+        read_codes = [
             int(q.text)
             for q in reading.iterfind(f"{{{ESPI}}}ReadingQuality/{{{ESPI}}}quality")
             if (q.text or "").strip().isdigit()
-        ] or ([reading_type.default_quality] if reading_type.default_quality is not None else [])
+        ]
+        codes = read_codes or (
+            [reading_type.default_quality] if reading_type.default_quality is not None else []
+        )
         if problem is None and PROJECTED_QUALITY in codes:
-            problem = "the value is projected (a forecast, quality 12), not a reading"
+            said_by = (
+                "ReadingQuality/quality"
+                if read_codes
+                else f"its ReadingType {reading_type.entry_id} defaultQuality"
+            )
+            problem = (
+                f"{where}: {said_by} {PROJECTED_QUALITY} says the value is projected "
+                "(a forecast), not a reading"
+            )
         quality = "estimated" if ESTIMATED_QUALITIES.intersection(codes) else "measured"
         value = None if problem or raw is None else float(Decimal(raw) * scale)
         values.append(
@@ -354,10 +431,19 @@ def _owner(child: _Entry, parents: list[_Entry], kind: str, parent_kind: str) ->
         return linked[0]
     if not linked and len(parents) == 1:
         return parents[0]
+    if linked:
+        # UsagePoints are named by their href everywhere (it is what staff map to meters).
+        which = ", ".join(
+            (parent.self_href or parent.id) if parent_kind == "UsagePoint" else parent.id
+            for parent in linked
+        )
+        raise _fail(
+            f"{kind} {child.id} belongs to more than one {parent_kind} in this file ({which}).",
+            entry=child.id,
+        )
     raise _fail(
-        f"{kind} {child.id} belongs to "
-        + ("no" if not linked else "more than one")
-        + f" {parent_kind} in this file.",
+        f"{kind} {child.id} belongs to no {parent_kind} in this file: none has a related link "
+        "to its self or up href, nor a self href its own is under.",
         entry=child.id,
     )
 
@@ -372,60 +458,78 @@ def feed_read(text: str, *, gas_mj_per_m3: float) -> list[UsagePointData]:
     if not by_kind["UsagePoint"]:
         raise _fail("The file holds no UsagePoint, so there is no usage to import.")
 
-    points: dict[int, UsagePointData] = {}
+    identifiers: dict[int, str] = {}
     seen: set[str] = set()
+    kinds: dict[int, int | None] = {}
     for entry in by_kind["UsagePoint"]:
+        if not entry.self_href and not entry.atom_id:
+            raise _fail(
+                f"The UsagePoint {entry.id} has neither a self link nor an id, so it cannot be "
+                "mapped to a meter.",
+                entry=entry.id,
+            )
         identifier = entry.self_href or entry.id
-        if not identifier:
-            raise _fail("A UsagePoint entry has neither a self link nor an id.")
         if identifier in seen:
             raise _fail(f"UsagePoint {identifier} appears twice.", usage_point=identifier)
         seen.add(identifier)
-        kind = (
-            _integer(entry.resource.find(f"{{{ESPI}}}ServiceCategory"), "kind", entry.id)
-            if (entry.resource.find(f"{{{ESPI}}}ServiceCategory") is not None)
-            else None
+        identifiers[id(entry)] = identifier
+        where = f"UsagePoint {identifier}"
+        kind = _integer(
+            entry.resource, "ServiceCategory/kind", where, required=False, usage_point=identifier
         )
-        if kind not in SERVICE_KINDS:
+        if kind is not None and kind not in SERVICE_KINDS:
             raise _fail(
-                f"UsagePoint {identifier}: ServiceCategory kind "
-                + ("is missing" if kind is None else f"{kind} is not supported")
-                + "; 0 (electricity) and 1 (gas) can be imported.",
+                f"{where}: ServiceCategory/kind {kind} is not supported; 0 (electricity) and "
+                "1 (gas) can be imported.",
                 usage_point=identifier,
+                element="ServiceCategory/kind",
+                kind=kind,
             )
-        points[id(entry)] = UsagePointData(identifier, entry.id, entry.title, SERVICE_KINDS[kind])
+        kinds[id(entry)] = kind
 
     reading_types = {rt.self_href: rt for rt in by_kind["ReadingType"] if rt.self_href}
     mr_types: dict[int, _ReadingType] = {}
-    mr_points: dict[int, UsagePointData] = {}
+    mr_owners: dict[int, _Entry] = {}
+    types_of: dict[int, list[tuple[_Entry, _ReadingType]]] = {
+        id(entry): [] for entry in by_kind["UsagePoint"]
+    }
     for meter_reading in by_kind["MeterReading"]:
-        point = points[
-            id(_owner(meter_reading, by_kind["UsagePoint"], "MeterReading", "UsagePoint"))
-        ]
+        owner = _owner(meter_reading, by_kind["UsagePoint"], "MeterReading", "UsagePoint")
         linked = [reading_types[href] for href in meter_reading.related if href in reading_types]
         if len(linked) != 1 and len(by_kind["ReadingType"]) == 1:
             linked = by_kind["ReadingType"]
         if len(linked) != 1:
             raise _fail(
-                f"MeterReading {meter_reading.id} links to {len(linked)} ReadingTypes; "
-                "exactly one is needed.",
+                f"MeterReading {meter_reading.id} links to {len(linked)} ReadingTypes"
+                + (f" ({', '.join(sorted(rt.id for rt in linked))})" if linked else "")
+                + "; exactly one is needed (a related link to its self href).",
                 entry=meter_reading.id,
             )
         reading_type = _reading_type(linked[0], gas_mj_per_m3)
-        if reading_type.unit.commodity != point.commodity:
-            raise _fail(
-                f"MeterReading {meter_reading.id} is in {reading_type.unit.symbol}, "
-                f"which is not a unit of {point.commodity} (UsagePoint {point.identifier}).",
-                entry=meter_reading.id,
-            )
-        point.units.append(reading_type.describe())
+        types_of[id(owner)].append((meter_reading, reading_type))
         mr_types[id(meter_reading)] = reading_type
-        mr_points[id(meter_reading)] = point
+        mr_owners[id(meter_reading)] = owner
+
+    points: dict[int, UsagePointData] = {}
+    for entry in by_kind["UsagePoint"]:
+        identifier, readings = identifiers[id(entry)], types_of[id(entry)]
+        commodity, note = _commodity(identifier, kinds[id(entry)], readings)
+        points[id(entry)] = UsagePointData(
+            identifier,
+            entry.atom_id,
+            entry.title,
+            commodity,
+            units=[reading_type.describe() for _, reading_type in readings],
+            notes=[note] if note else [],
+        )
 
     position = 0
     for block in by_kind["IntervalBlock"]:
         if not by_kind["MeterReading"]:
-            raise _fail(f"IntervalBlock {block.id} belongs to no MeterReading in this file.")
+            raise _fail(
+                f"IntervalBlock {block.id} belongs to no MeterReading: the file holds none.",
+                entry=block.id,
+            )
         meter_reading = _owner(block, by_kind["MeterReading"], "IntervalBlock", "MeterReading")
         reading_type = mr_types[id(meter_reading)]
         values = _interval_values(
@@ -436,8 +540,80 @@ def feed_read(text: str, *, gas_mj_per_m3: float) -> list[UsagePointData]:
             source_time=block.updated or feed_updated,
         )
         position += len(values)
-        mr_points[id(meter_reading)].readings.extend(values)
+        points[id(mr_owners[id(meter_reading)])].readings.extend(values)
     return list(points.values())
+
+
+def _commodity(
+    identifier: str, kind: int | None, readings: list[tuple[_Entry, _ReadingType]]
+) -> tuple[str, str | None]:
+    """A usage point's commodity from its ServiceCategory/kind, else from its MeterReadings'
+    ReadingTypes; with a note saying so when it was inferred. Any doubt refuses the file."""
+    where = f"UsagePoint {identifier}"
+    if kind is not None:
+        commodity = SERVICE_KINDS[kind]
+        for meter_reading, reading_type in readings:
+            if reading_type.unit.commodity != commodity:
+                raise _fail(
+                    f"MeterReading {meter_reading.id} is in {reading_type.unit.symbol} "
+                    f"(ReadingType {reading_type.entry_id}, uom {reading_type.uom}), which is "
+                    f"not a unit of {commodity}: {where} has ServiceCategory/kind {kind} "
+                    f"({commodity}).",
+                    entry=meter_reading.id,
+                    usage_point=identifier,
+                )
+        return commodity, None
+
+    types = list({rt.entry_id: rt for _, rt in readings}.values())  # each ReadingType once
+    if not types:
+        raise _fail(
+            f"{where} has no ServiceCategory/kind and no MeterReading with a ReadingType, so "
+            "nothing says whether it is electricity or gas.",
+            usage_point=identifier,
+            element="ServiceCategory/kind",
+        )
+    for reading_type in types:
+        code = reading_type.commodity
+        if code is None or code == COMMODITY_NONE:
+            continue
+        named = COMMODITY_KINDS.get(code)
+        if named is None:
+            raise _fail(
+                f"{where} has no ServiceCategory/kind, and its ReadingType "
+                f"{reading_type.entry_id} has commodity {code}, which is neither electricity "
+                "(1, 2) nor natural gas (7).",
+                usage_point=identifier,
+                entry=reading_type.entry_id,
+                commodity=code,
+            )
+        if named != reading_type.unit.commodity:
+            raise _fail(
+                f"{where} has no ServiceCategory/kind, and its ReadingType "
+                f"{reading_type.entry_id} disagrees with itself: uom {reading_type.uom} "
+                f"({reading_type.unit.symbol}) is {reading_type.unit.commodity} but commodity "
+                f"{code} is {named}.",
+                usage_point=identifier,
+                entry=reading_type.entry_id,
+                uom=reading_type.uom,
+                commodity=code,
+            )
+    commodities = {reading_type.unit.commodity for reading_type in types}
+    if len(commodities) > 1:
+        raise _fail(
+            f"{where} has no ServiceCategory/kind, and its ReadingTypes disagree: "
+            + "; ".join(
+                f"ReadingType {rt.entry_id} ({rt.evidence()}) is {rt.unit.commodity}"
+                for rt in types
+            )
+            + ".",
+            usage_point=identifier,
+        )
+    commodity = commodities.pop()
+    sources = ", ".join(f"{rt.entry_id} ({rt.evidence()})" for rt in types)
+    return commodity, (
+        f"{where} has no ServiceCategory/kind; {commodity} was inferred from "
+        f"{'ReadingType' if len(types) == 1 else 'ReadingTypes'} {sources}"
+    )
 
 
 def feed_count(text: str) -> int:
