@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from energy.models import DailyUsage, IngestBatch, Meter, Premise, Region, WeatherObservation
 
@@ -89,11 +91,26 @@ class IngestBatchAdmin(admin.ModelAdmin):
     search_fields = ["id", "idempotency_key", "client__username"]
     date_hierarchy = "received_at"
     list_select_related = ["client"]
-    exclude = ["payload"]
-    readonly_fields = [f.name for f in IngestBatch._meta.fields if f.name != "payload"]
+    exclude = ["payload", "notes"]
+    # Every field as stored, but the notes as a list, after the rejections.
+    readonly_fields = [
+        name
+        for field in IngestBatch._meta.fields
+        if field.name != "payload"
+        for name in (["notes_list"] if field.name == "notes" else [field.name])
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("payload")
+
+    @admin.display(description=_("notes"))
+    def notes_list(self, batch: IngestBatch) -> str:
+        """What the reader inferred rather than read, one item each (empty: nothing)."""
+        if not batch.notes:
+            return "-"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((n,) for n in batch.notes))
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -18,6 +18,15 @@ from energy.models import IngestBatch
 class BatchOutputSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=(
+            "What was inferred rather than read in the delivery, one sentence each naming the "
+            "elements: e.g. a Green Button UsagePoint without ServiceCategory/kind whose "
+            "commodity was taken from its ReadingTypes. Empty when nothing was inferred."
+        ),
+    )
 
     class Meta:
         model = IngestBatch
@@ -36,6 +45,7 @@ class BatchOutputSerializer(serializers.ModelSerializer):
             "finished_at",
             "attempts",
             "rejected_rows",
+            "notes",
             "error",
         ]
 
@@ -130,7 +140,7 @@ class IngestReadingsView(APIView):
 
 
 class BatchDetailView(APIView):
-    """A batch's status, counts and rejected rows.
+    """A batch's status, counts, rejected rows and notes.
 
     A client sees only its own batches; the data team (``export`` keys, or sessions with the
     view permission) all.

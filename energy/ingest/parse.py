@@ -23,18 +23,27 @@ CONTENT_TYPES = {
 }
 
 
+class FormatRows(NamedTuple):
+    """What a registered format's reader makes of a stored batch."""
+
+    rows: list["RawRow"]  # labelled with meter serials
+    # What the reader inferred rather than read in the file, one sentence each (a Green Button
+    # usage point's commodity taken from its reading types): kept on the batch as its notes.
+    notes: list[str]
+
+
 class RegisteredFormat(NamedTuple):
     """How ingest reads a format another app owns."""
 
     readings_count: Callable[[str], int]  # readings in a body; raises ValidationFailed
-    rows: Callable[[Any], list["RawRow"]]  # a stored batch's rows, labelled with meter serials
+    rows: Callable[[Any], FormatRows]  # a stored batch's rows and notes
 
 
 _REGISTERED: dict[str, RegisteredFormat] = {}
 
 
 def format_register(
-    fmt: str, *, readings_count: Callable[[str], int], rows: Callable[[Any], list["RawRow"]]
+    fmt: str, *, readings_count: Callable[[str], int], rows: Callable[[Any], FormatRows]
 ) -> None:
     """Let ingest read ``fmt`` (called from the owning app's ``AppConfig.ready``)."""
     _REGISTERED[fmt] = RegisteredFormat(readings_count=readings_count, rows=rows)

@@ -238,8 +238,9 @@ def _mark_failed(batch_id, error: str) -> None:
 
 def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None:
     with tracer().start_as_current_span("ingest.parse_validate"):
+        notes: list[str] = []
         if (registered := format_registered(batch.format)) is not None:
-            rows = registered.rows(batch)
+            rows, notes = registered.rows(batch)
         else:
             rows = list(parse_rows(text=batch.payload, fmt=batch.format))
         serials = {row.meter for row in rows if isinstance(row.meter, str)}
@@ -279,6 +280,7 @@ def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None
     batch.rejected_count = len(result.rejected)
     batch.rejected_rows = [rejection.as_dict() for rejection in result.rejected[:keep]]
     batch.rejected_reasons = dict(Counter(str(r.reason) for r in result.rejected))
+    batch.notes = notes
     batch.status = BatchStatus.DONE
     batch.error = ""
     batch.finished_at = timezone.now()
@@ -291,6 +293,7 @@ def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None
             "rejected_count",
             "rejected_rows",
             "rejected_reasons",
+            "notes",
             "status",
             "error",
             "finished_at",

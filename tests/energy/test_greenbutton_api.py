@@ -472,3 +472,74 @@ def test_openapi_schema_documents_both_endpoints(admin_client):
     export = schema["paths"]["/api/v1/meters/{serial}/greenbutton.xml"]["get"]
     assert {p["name"] for p in export["parameters"]} >= {"serial", "start", "end"}
     assert "application/atom+xml" in export["responses"]["200"]["content"]
+
+
+# --- What the importer inferred ----------------------------------------------------------------
+
+GAS_DAILY_POINT = (
+    "https://greenbutton.gas-utility.example/DataCustodian/espi/1_1/resource/"
+    "Subscription/52017/UsagePoint/1"
+)
+GAS_DAILY_NOTE = (
+    f"UsagePoint {GAS_DAILY_POINT} has no ServiceCategory/kind; gas was inferred from "
+    "ReadingType urn:uuid:9d4f6a13-7b2e-4c8d-a5f1-3e6b0c9d2a47 (uom 169 therm, commodity 7)"
+)
+
+
+def test_a_gas_feed_without_service_category_is_imported_as_gas_and_the_batch_says_why(
+    api_client_for, upload, admin_client
+):
+    client = api_client_for("ingest")
+    batch = batch_json(upload("gas_daily_no_service_category.xml", client=client), client)
+
+    assert batch["status"] == "done", batch
+    assert batch["notes"] == [GAS_DAILY_NOTE]
+    # The usage point is registered as gas, waiting for staff to choose its meter.
+    point = GreenButtonUsagePoint.objects.get()
+    assert (point.identifier, point.commodity, point.meter) == (GAS_DAILY_POINT, "gas", None)
+    assert point.title == "Gas Service - 12 Elm St"
+    assert batch["counts"]["rejected"] == 28  # 2 blocks × 14 days, held, not lost
+    assert {row["reason"] for row in batch["rejected_rows"]} == {"unmapped_usage_point"}
+
+    # The admin's batch page shows the note as well.
+    page = admin_client.get(f"/admin/energy/ingestbatch/{batch['id']}/change/")
+    assert page.status_code == 200
+    assert f"<li>{GAS_DAILY_NOTE}</li>" in page.content.decode()
+
+
+def test_a_batch_with_nothing_inferred_has_no_notes(api_client_for, upload):
+    client = api_client_for("ingest")
+    batch = batch_json(upload("electric_containerized.xml", client=client), client)
+    assert batch["notes"] == []
+    assert IngestBatch.objects.get(pk=batch["id"]).notes == []
+
+
+def test_ingest_file_command_prints_the_notes(db, capsys):
+    factories.UserFactory(username="ops", is_superuser=True)
+    call_command("ingest_file", str(DATA / "gas_daily_no_service_category.xml"), verbosity=0)
+    assert f"note: {GAS_DAILY_NOTE}" in capsys.readouterr().out
+    assert IngestBatch.objects.get().notes == [GAS_DAILY_NOTE]
+
+
+def test_a_feed_whose_reading_types_disagree_is_refused_naming_them(upload):
+    text = (
+        (DATA / "gas_daily_no_service_category.xml")
+        .read_text()
+        .replace("<espi:commodity>7</espi:commodity>", "<espi:commodity>1</espi:commodity>")
+    )
+    response = upload(text)
+    assert response.status_code == 400, response.content
+    assert response.json()["message"] == (
+        f"UsagePoint {GAS_DAILY_POINT} has no ServiceCategory/kind, and its ReadingType "
+        "urn:uuid:9d4f6a13-7b2e-4c8d-a5f1-3e6b0c9d2a47 disagrees with itself: uom 169 (therm) "
+        "is gas but commodity 1 is electricity."
+    )
+    assert not IngestBatch.objects.exists()
+
+
+def test_openapi_schema_documents_the_batch_notes(admin_client):
+    schema = admin_client.get("/api/v1/schema/", {"format": "json"}).json()
+    notes = schema["components"]["schemas"]["BatchOutput"]["properties"]["notes"]
+    assert notes["type"] == "array"
+    assert notes["items"]["type"] == "string"
+    assert notes["readOnly"] is True

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.errors import ValidationFailed
-from energy.ingest.parse import RawRow
+from energy.ingest.parse import FormatRows, RawRow
 from energy.ingest.services import batch_replay
 from energy.ingest.validate import SOURCE_CLOCK_AHEAD_S, Reason
 from energy.interop.greenbutton.espi import (
@@ -58,8 +58,9 @@ def feed_readings_count(text: str) -> int:
     return sum(len(point.readings) for point in points)
 
 
-def greenbutton_rows(batch: IngestBatch) -> list[RawRow]:
-    """A stored Green Button file as ingest rows, labelled with the meters' serials.
+def greenbutton_rows(batch: IngestBatch) -> FormatRows:
+    """A stored Green Button file as ingest rows, labelled with the meters' serials, and the
+    notes of what was inferred (a usage point's commodity, when it has no ServiceCategory/kind).
 
     Readings that cannot go to a meter are rows with a reason, never dropped silently: the usage
     point has no meter yet, is of another commodity, or the reading's interval is not the
@@ -73,7 +74,7 @@ def greenbutton_rows(batch: IngestBatch) -> list[RawRow]:
         meter = usage_points[point.identifier].meter
         for reading in point.readings:
             rows.append(_row(reading, point, meter, latest))
-    return rows
+    return FormatRows(rows, [note for point in points for note in point.notes])
 
 
 def _source_time(reading: IntervalValue, latest: float) -> str | None:

@@ -106,6 +106,8 @@ class Command(BaseCommand):
             totals["corrected"] += batch.corrected_count
             totals["stale"] += batch.stale_count
             totals["rejected"] += batch.rejected_count
+            for note in batch.notes:
+                progress.write(f"  note: {note}")
             for row in batch.rejected_rows[:5]:
                 progress.write(f"  line {row['line']}: {row['reason']}: {row['message']}")
             progress.set_postfix(totals)
