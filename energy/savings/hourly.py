@@ -6,21 +6,25 @@ details the text leaves open taken from the eemeter reference implementation
 
 - 2.2.1.2: no minimum baseline length, but over 90 % of the hours of every calendar month must
   have usage; each month's model also uses its neighbours, so all twelve must qualify. We count
-  an hour when it has usage and temperature; zero electricity counts as missing (2.2.1.4).
+  an hour when it has usage and temperature; zero electricity counts as missing (2.2.1.4);
+  negative use is refused (2.3.5); a baseline is at most the 365 days before the intervention.
 - 2.2.4.1: temperature gaps of up to six hours are interpolated linearly; a longer gap in the
-  baseline disqualifies it.
+  baseline disqualifies it (in the reporting period its hours are skipped).
 - 3.7.5: one model per calendar month, fitted by weighted least squares to that month of the
-  baseline (weight 1) and the months before and after it (weight 0.5).
+  baseline (weight 1) and the months before and after it (weight 0.5). The text's options of
+  one model for the whole year (3.7.5.1, 3.7.5.2) are not used.
 - 3.8: occupancy. A WLS model usage ~ 1 + HDH(50 °F) + CDH(65 °F) is fitted to the segment; an
   hour of the week (168, Monday 00:00 local first) is occupied when more than 65 % of its
   residuals are positive.
 - 3.9: temperature bins with endpoints 30, 45, 55, 65, 75, 90 °F, merged for each segment and
-  occupancy state until every bin has at least 20 hours: an empty first bin loses its upper
-  endpoint, an empty last bin its lower one, and only then an empty middle bin its upper one.
+  occupancy state until every bin has at least 20 hours: a short first bin loses its upper
+  endpoint, a short last bin its lower one, and only then a short middle bin its upper one.
 - 3.10, 3.11: usage per hour ~ 168 time-of-week indicators (no intercept) + the bin features
   times the occupancy indicator + the bin features times its complement. Occupancy is a function
   of the hour of week, so the text's occupied and unoccupied time-of-week coefficients are one
   coefficient per hour of week.
+- 4.3.2.4: FSU by ASHRAE Guideline 14 over hours, with Sun and Baltazar's daily coefficients
+  (the text has none for hourly data; eemeter uses the daily ones too).
 
 We compute in °C: the endpoints are the °F ones converted, which changes no prediction. The
 hour of week and the month are local time in the premise's zone: a 23- or 25-hour day keeps the
@@ -28,8 +32,8 @@ schedule in step with the clock.
 
 Fit metrics are ASHRAE Guideline 14's, as in ``caltrack.py``, over the baseline hours each
 predicted by its own month's model. The model's number of parameters c is its effective one:
-the sum of the baseline hours' leverages in their own month's fit (about a third of the 12 × ~180
-coefficients, as each is also fitted to the neighbouring months).
+the sum of the baseline hours' leverages in their own month's fit (about half of the 12 × ~180
+coefficients, as each is also fitted to the neighbouring months at half weight).
 """
 
 from dataclasses import dataclass
@@ -37,10 +41,16 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from energy.savings.caltrack import BASELINE_DAYS, ELECTRICITY, GAS, DataInsufficient, usable_days
-from energy.savings.mv import CONFIDENCE, DAYS_PER_MONTH, MIN_REPORTING_DAYS
+from energy.savings.mv import (
+    CONFIDENCE,
+    DAYS_PER_MONTH,
+    MIN_REPORTING_DAYS,
+    SUN_BALTAZAR_DAILY,
+    finite_or_none,
+    savings_uncertainty_relative,
+)
 
 HOURS_PER_WEEK = 168
 MONTHS = 12
@@ -72,7 +82,7 @@ MIN_BIN_HOURS = 20  # CalTRACK 3.9.1.2
 MIN_REPORTING_HOURS = MIN_REPORTING_DAYS * 24  # our policy, as for the daily method
 # FSU multiplier a*M^2 + b*M + d (CalTRACK 4.3.2.4.6). The text gives Sun and Baltazar's
 # coefficients for billing and daily data only; like eemeter, we use the daily ones for hourly.
-_SUN_BALTAZAR_HOURLY = (-0.00024, 0.03535, 1.00286)
+SUN_BALTAZAR_HOURLY = SUN_BALTAZAR_DAILY
 _RCOND = 1e-10  # singular values below this share of the largest are treated as zero
 
 
@@ -348,7 +358,7 @@ def _mean_or_none(values: np.ndarray) -> float | None:
 def _bins_as_dict(endpoints: tuple[float, ...], slopes: tuple[float, ...]) -> dict[str, Any]:
     return {
         "endpoints_c": [round(e, 2) for e in endpoints],
-        "slopes_kwh_per_c": [_finite_or_none(s) for s in slopes],
+        "slopes_kwh_per_c": [finite_or_none(s) for s in slopes],
     }
 
 
@@ -586,8 +596,8 @@ class HourlyMeasuredSavings:
             "observed": self.observed,
             "avoided": self.avoided,
             "avoided_uncertainty": self.avoided_uncertainty,
-            "fractional_savings": _finite_or_none(self.fractional_savings),
-            "fractional_savings_uncertainty": _finite_or_none(self.fractional_savings_uncertainty),
+            "fractional_savings": finite_or_none(self.fractional_savings),
+            "fractional_savings_uncertainty": finite_or_none(self.fractional_savings_uncertainty),
             "confidence": self.confidence,
             "cvrmse": self.model.cvrmse,
             "nmbe": self.model.nmbe,
@@ -596,23 +606,19 @@ class HourlyMeasuredSavings:
 
 
 def hourly_savings_uncertainty_relative(*, model: HourlyModel, reporting_hours: int) -> float:
-    """CalTRACK 4.3.2.4 times F, over hours: the savings' uncertainty as a share of predicted.
+    """CalTRACK 4.3.2.4 times F over hours: the savings' uncertainty as a share of predicted.
 
-    ``t · (a·M² + b·M + d) · CV(RMSE) · √(P/P′ · (1 + 2/P′) / Q)`` with P baseline hours,
-    P′ = P(1 − ρ)/(1 + ρ) for the hourly lag-1 autocorrelation ρ, Q reporting hours, M the
-    reporting months and (a, b, d) Sun and Baltazar's daily coefficients.
+    P is the baseline hours, P′ from their hour-to-hour lag-1 autocorrelation, c the model's
+    effective parameters, Q the reporting hours and M the reporting months.
     """
-    p = model.n_hours
-    rho = min(max(model.autocorr_resid, 0.0), 0.99)
-    p_prime = p * (1 - rho) / (1 + rho)
-    months = reporting_hours / 24 / DAYS_PER_MONTH
-    a, b, d = _SUN_BALTAZAR_HOURLY
-    t = stats.t.ppf(0.5 + CONFIDENCE / 2, p - model.effective_parameters)
-    return float(
-        t
-        * (a * months**2 + b * months + d)
-        * model.cvrmse
-        * np.sqrt(p / p_prime * (1 + 2 / p_prime) / reporting_hours)
+    return savings_uncertainty_relative(
+        baseline_points=model.n_hours,
+        n_params=round(model.effective_parameters),
+        cvrmse=model.cvrmse,
+        autocorr_resid=model.autocorr_resid,
+        reporting_points=reporting_hours,
+        reporting_months=reporting_hours / 24 / DAYS_PER_MONTH,
+        coefficients=SUN_BALTAZAR_HOURLY,
     )
 
 
@@ -713,7 +719,3 @@ def hourly_savings_measure(
         fractional_savings_uncertainty=relative / abs(fraction) if fraction else float("inf"),
         avoided_uncertainty=relative * predicted,
     )
-
-
-def _finite_or_none(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
