@@ -309,7 +309,8 @@ def candidates_select(
     ``hdd`` and ``cdd`` hold the regressors (rows, BALANCE_POINTS_C); ``hdd_ok`` and
     ``cdd_ok`` say which balance points have enough degree days (and cooling at all).
     Rows are weighted by ``weights``: ones for days, the days of each billing period for
-    bills (3.4.2). Returns the kind, adjusted R², slopes, p-values and balance points.
+    bills (3.4.2). Returns the kind, adjusted R², slopes, p-values and balance points (with
+    their indices in BALANCE_POINTS_C).
     """
     y, w = usage_per_day, weights
     y_mean = float(_weighted_mean(w, y))
@@ -386,6 +387,7 @@ def _better(best: dict, kind: str, fit: _Candidates, balance_index: np.ndarray) 
         "slopes": fit.slopes[index],
         "p_values": fit.p_values[index],
         "s_inverse": fit.s_inverse[index],
+        "balance_index": balance_index[index],
         "balance": BALANCE_POINTS_C[balance_index[index]],
     }
 
