@@ -20,7 +20,7 @@ BENCH_FIGURES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_FIGURES
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser prometheus run test lint format drill-chaos fuzz-api bench-readings-api bench-page-weight bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-billing-accuracy bench-recommendations bench-portal bench-overview bench-experiment-results bench-tracing bench-export bench-experiments bench-figures clean
+.PHONY: install messages browser prometheus run test lint format drill-chaos fuzz-api bench-readings-api bench-page-weight bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-billing-accuracy bench-hourly bench-recommendations bench-portal bench-overview bench-experiment-results bench-tracing bench-export bench-experiments bench-figures clean
 
 # The portal's charts use only bar and scatter traces: plotly's published "basic" bundle
 # (scatter, bar, pie; 1.2 MB, 0.4 MB compressed) instead of the full 4.8 MB one that ships in
@@ -197,6 +197,10 @@ bench-figures: install messages
 
 bench-savings-accuracy: install
 	$(BIN)/python bench/savings_accuracy.py
+
+# The CalTRACK hourly method on simulated hourly use with known occupancy and slopes (no database).
+bench-hourly: install
+	$(BIN)/python bench/savings_hourly.py
 
 # The CalTRACK billing method on simulated monthly bills with a known saving (no database).
 bench-billing-accuracy: install

@@ -500,3 +500,18 @@ def test_each_month_weighs_itself_1_and_its_neighbours_half():
         expected = (weight[rows] * usage[rows]).sum() / weight[rows].sum()
         assert segment.hour_of_week_kwh[10] == pytest.approx(expected)
         assert segment.n_hours == (month == segment.month).sum()
+
+
+def test_the_simulated_climate_is_sapporo_like():
+    simulated = hourly_simulate(seed=1, zone=SAPPORO, start=START, days=5 * 365)
+    month = np.array(
+        [
+            datetime.fromtimestamp(s, SAPPORO).month
+            for s in simulated.hours.astype(np.int64).tolist()
+        ]
+    )
+
+    assert simulated.temperature_c[month == 1].mean() == pytest.approx(-3.5, abs=1.0)
+    assert simulated.temperature_c[month == 8].mean() == pytest.approx(22.0, abs=1.0)
+    assert (np.diff(simulated.hours) == np.timedelta64(3600, "s")).all()
+    assert (simulated.usage > 0).all()
