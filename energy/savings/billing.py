@@ -427,6 +427,8 @@ def _baseline_fit(
     hdd, cdd = hdd[usable & within], cdd[usable & within]
     days = fitted.days.astype(float)
     y = fitted.usage / days  # CalTRACK 3.3.3
+    if fitted.usage.sum() <= 0:
+        raise DataInsufficient(["the baseline bills' mean usage is not positive"])
     best = candidates_select(
         usage_per_day=y,
         weights=days,

@@ -372,3 +372,13 @@ def test_scaling_the_bills_scales_the_model_and_leaves_the_fraction_saved(scale,
     assert scaled.fractional_savings_uncertainty == pytest.approx(
         original.fractional_savings_uncertainty, rel=1e-6
     )
+
+
+def test_bills_of_no_gas_at_all_are_refused():
+    data = bills([30] * 13)
+    data["usage"][:] = 0.0
+
+    with pytest.raises(DataInsufficient) as refusal:
+        billing_baseline_fit(**data, commodity="gas")
+
+    assert refusal.value.reasons == ["the baseline bills' mean usage is not positive"]
