@@ -13,6 +13,7 @@ from energy.savings.hourly import (
     BIN_ENDPOINTS_C,
     hour_of_week,
     hourly_baseline_fit,
+    hourly_baseline_sufficiency,
     hourly_savings_measure,
 )
 from energy.savings.simulate_hourly import DEFAULT_OCCUPIED_HOURS_OF_WEEK, hourly_simulate
@@ -232,7 +233,7 @@ def test_reporting_end_limits_the_reporting_period(sapporo):
     assert result.fractional_savings == pytest.approx(0.10, abs=0.02)
 
 
-def test_no_saving_gives_a_null_uncertainty_fraction_only_when_exactly_zero(sapporo):
+def test_no_saving_is_measured_as_none_within_its_uncertainty(sapporo):
     usage = sapporo.usage.copy()
     usage[YEAR_HOURS:] /= 0.9  # undo the reduction: nothing saved
 
@@ -270,6 +271,12 @@ def test_a_month_with_too_few_hours_is_refused_naming_the_month(sapporo):
         baseline_fit(sapporo, usage=usage)
 
     assert len(refused.value.reasons) == 1
+    assert refused.value.reasons == hourly_baseline_sufficiency(
+        hours=sapporo.hours[:YEAR_HOURS],
+        usage=usage[:YEAR_HOURS],
+        temperature_c=sapporo.temperature_c[:YEAR_HOURS],
+        zone=SAPPORO,
+    )
     reason = refused.value.reasons[0]
     assert reason.startswith("March: 648 of the baseline's 744 hours (87.1 %)")
     assert "2.2.1.2" in reason
