@@ -10,21 +10,29 @@ from rest_framework.views import APIView
 from config.filters import DATE_BOUNDS
 from energy.api.access import meters_visible, scope_required
 from energy.apikeys.models import ApiScope
-from energy.savings.services import meter_savings_measure
+from energy.savings.services import meter_billing_savings_measure, meter_savings_measure
+
+METHODS = {"daily": meter_savings_measure, "billing": meter_billing_savings_measure}
 
 
 class MeterSavingsView(APIView):
-    """Measured savings of one meter since an intervention date (CalTRACK daily method).
+    """Measured savings of one meter since an intervention date, by the CalTRACK daily method
+    (from its daily use) or billing method (from its billing periods).
 
-    ``GET /api/v1/meters/<serial>/savings/?intervention=YYYY-MM-DD[&reporting_end=YYYY-MM-DD]``
-    A customer sees their own meters; the data team every meter. When the data do not qualify
-    the answer is 422 ``insufficient_data`` with the reasons.
+    ``GET /api/v1/meters/<serial>/savings/?intervention=YYYY-MM-DD[&reporting_end=YYYY-MM-DD]
+    [&method=daily|billing]`` A customer sees their own meters; the data team every meter. When
+    the data do not qualify the answer is 422 ``insufficient_data`` with the reasons.
     """
 
     permission_classes = [scope_required(ApiScope.EXPORT)]
 
     class InputSerializer(serializers.Serializer):
         intervention = serializers.DateField(validators=DATE_BOUNDS)
+        method = serializers.ChoiceField(
+            choices=list(METHODS),
+            default="daily",
+            help_text="daily (daily use, the default) or billing (billing periods)",
+        )
         reporting_end = serializers.DateField(required=False, validators=DATE_BOUNDS)
 
         def validate(self, attrs):
@@ -44,8 +52,11 @@ class MeterSavingsView(APIView):
         )
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        savings = meter_savings_measure(meter=meter, **params.validated_data)
+        arguments = dict(params.validated_data)
+        method = arguments.pop("method")
+        savings = METHODS[method](meter=meter, **arguments)
         return Response(
             {"meter": meter.serial, "commodity": meter.commodity, "unit": meter.unit}
+            | {"method": method}
             | savings.as_dict()
         )

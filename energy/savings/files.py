@@ -12,7 +12,7 @@ import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +21,10 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from config.errors import ValidationFailed
+from energy.bills.parse import billing_periods_parse
 from energy.models import Commodity, Unit, local_day_minutes
+from energy.savings.billing import BillingMeasuredSavings, billing_savings_measure
+from energy.savings.hourly import HourlyMeasuredSavings, hourly_savings_measure
 from energy.savings.mv import MeasuredSavings, savings_measure
 
 # CalTRACK 2.2.2.1 (interval usage) and 2.2.2.3 (hourly temperature): a day with less than half
@@ -104,12 +107,37 @@ def temperature_daily_from_csv(
     ``unit`` is the file's unit, ``C`` or ``F``; °F is converted to °C.
     """
     source, text = _source_text(text=text, file=file, name=name)
-    unit_key = unit.strip().upper().removeprefix("°")
-    if unit_key not in TEMPERATURE_UNITS:
-        raise ValidationFailed(_("Unknown temperature unit %(unit)r; use C or F.") % {"unit": unit})
+    unit_key = _temperature_unit(unit)
     zone = zone_from_name(time_zone) if time_zone else None
     time_column, rows = _rows(text, source=source, value_column="temperature")
     values = np.array([_number(raw, source=source, line=line) for line, _time, raw in rows])
+    values = _temperature_c(rows, values, unit=unit_key, source=source)
+    if time_column == "date":
+        return _daily(rows, values, source=source)
+    return _intervals_to_days(rows, values, zone=zone, source=source, aggregate="mean")
+
+
+@dataclass(frozen=True)
+class HourlySeries:
+    """Consecutive UTC hours with a value each (NaN: missing), and the zone of their clock."""
+
+    hours: np.ndarray  # datetime64[s], the start of each hour, UTC
+    values: np.ndarray
+    zone: tzinfo
+
+
+def _temperature_unit(unit: str) -> str:
+    unit_key = unit.strip().upper().removeprefix("°")
+    if unit_key not in TEMPERATURE_UNITS:
+        raise ValidationFailed(_("Unknown temperature unit %(unit)r; use C or F.") % {"unit": unit})
+    return unit_key
+
+
+def _temperature_c(
+    rows: list[tuple[int, str, str]], values: np.ndarray, *, unit: str, source: str
+) -> np.ndarray:
+    """The file's temperatures in °C; an implausible one is refused with a hint at the unit."""
+    unit_key = _temperature_unit(unit)
     if unit_key == "F":
         values = (values - 32.0) * (5.0 / 9.0)
     low, high = PLAUSIBLE_TEMPERATURE_C
@@ -124,9 +152,99 @@ def temperature_daily_from_csv(
                 source=source,
                 line=line,
             )
-    if time_column == "date":
-        return _daily(rows, values, source=source)
-    return _intervals_to_days(rows, values, zone=zone, source=source, aggregate="mean")
+    return values
+
+
+def hourly_from_csv(
+    *,
+    text: str | None = None,
+    file: Path | str | None = None,
+    time_zone: str | None = None,
+    value_column: str = "value",
+    unit: str = "C",
+    name: str | None = None,
+) -> HourlySeries:
+    """Per UTC hour: the sum of interval usage (``value_column="value"``) or the mean of
+    temperature readings (``"temperature"``, in ``unit``) from a ``ts,…`` CSV file.
+
+    An hour with under half of its intervals is missing; otherwise missing intervals count at
+    the mean of the others (CalTRACK 2.2.2.1). The hours of the week are counted on the clock
+    of ``time_zone``, or of the data's one UTC offset; data whose offsets change (daylight
+    saving) need ``time_zone`` to say which clock that is.
+    """
+    source, text = _source_text(text=text, file=file, name=name)
+    zone = zone_from_name(time_zone) if time_zone else None
+    time_column, rows = _rows(text, source=source, value_column=value_column)
+    if time_column != "ts":
+        raise SeriesFileInvalid(
+            _(
+                "the hourly method needs timestamped readings (ts,%(value)s), at most an hour "
+                "apart; this file has one row per day."
+            )
+            % {"value": value_column},
+            source=source,
+        )
+    values = np.array([_number(raw, source=source, line=line) for line, _time, raw in rows])
+    if value_column == "temperature":
+        values = _temperature_c(rows, values, unit=unit, source=source)
+    else:
+        for (line, _time, raw), value in zip(rows, values, strict=True):
+            if value < 0:
+                raise SeriesFileInvalid(
+                    _("usage %(value)s is negative.") % {"value": raw}, source=source, line=line
+                )
+    epoch_s, offset_s, _days = _timestamps(rows, zone=zone, source=source)
+    interval_s = float(np.median(np.diff(np.sort(epoch_s))))
+    if interval_s > 3600 or 3600 % interval_s:
+        raise SeriesFileInvalid(
+            _(
+                "the readings are %(seconds)d seconds apart; the hourly method needs an hour or "
+                "a whole fraction of one."
+            )
+            % {"seconds": round(interval_s)},
+            source=source,
+        )
+    if zone is None:
+        offsets = np.unique(offset_s)
+        if len(offsets) > 1:
+            raise SeriesFileInvalid(
+                _(
+                    "the timestamps change their UTC offset (daylight saving); give --time-zone "
+                    "(such as America/New_York) so the hours of the week follow that clock."
+                ),
+                source=source,
+            )
+        zone = timezone(timedelta(seconds=int(offsets[0])))
+    hour_s = epoch_s - epoch_s % 3600
+    first, last = hour_s.min(), hour_s.max()
+    index = (hour_s - first) // 3600
+    count = int((last - first) // 3600) + 1
+    known = np.isfinite(values)
+    present = np.bincount(index, weights=known, minlength=count)
+    totals = np.bincount(index, weights=np.where(known, values, 0.0), minlength=count)
+    expected = 3600 / interval_s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = totals / present
+    hourly = (
+        totals + np.maximum(expected - present, 0.0) * mean if value_column == "value" else mean
+    )
+    hourly[present < MIN_DAY_COVERAGE * expected] = np.nan
+    hours = np.arange(first, last + 1, 3600).astype("datetime64[s]")
+    return HourlySeries(hours=hours, values=hourly, zone=zone)
+
+
+def hours_align(usage: HourlySeries, temperature: HourlySeries) -> tuple[np.ndarray, ...]:
+    """Both hourly series on the hours either covers, NaN where one has no value."""
+    first = min(usage.hours[0], temperature.hours[0])
+    last = max(usage.hours[-1], temperature.hours[-1])
+    hours = np.arange(first, last + np.timedelta64(1, "h"), np.timedelta64(1, "h"))
+    hours = hours.astype("datetime64[s]")
+    aligned = []
+    for series in (usage, temperature):
+        values = np.full(hours.size, np.nan)
+        values[((series.hours - first) // np.timedelta64(1, "h")).astype(int)] = series.values
+        aligned.append(values)
+    return hours, aligned[0], aligned[1]
 
 
 def series_align(
@@ -200,15 +318,22 @@ def series_summary(*, dates: np.ndarray, values: np.ndarray, source: str) -> dic
     }
 
 
+METHODS = ("daily", "billing", "hourly")
+
+
 @dataclass(frozen=True)
 class FilesMeasurement:
     """Savings measured from files, and what was read from them (``inputs``, JSON-ready)."""
 
-    result: MeasuredSavings
+    result: MeasuredSavings | BillingMeasuredSavings | HourlyMeasuredSavings
     inputs: dict[str, Any]
 
+    @property
+    def method(self) -> str:
+        return self.inputs["method"]
+
     def as_dict(self) -> dict[str, Any]:
-        return {**self.result.as_dict(), "inputs": self.inputs}
+        return {"method": self.method, **self.result.as_dict(), "inputs": self.inputs}
 
 
 def savings_measure_files(
@@ -220,23 +345,100 @@ def savings_measure_files(
     commodity: str,
     temperature_unit: str,
     time_zone: str | None = None,
+    method: str | None = None,
 ) -> FilesMeasurement:
-    """Avoided use after ``intervention`` (CalTRACK daily method) from a usage and a
-    temperature CSV file: read both into local days, align them, check the intervention falls
-    inside them, and measure.
+    """Avoided use after ``intervention`` from a usage and a temperature CSV file, by the
+    CalTRACK daily, billing or hourly method: read both, align them, and measure.
 
-    Raises ``ValidationFailed`` (``SeriesFileInvalid`` naming the file and line) for bad input
-    and ``DataInsufficient`` when the files hold too little for a baseline or a reporting period.
+    Without ``method``, a bill file (``start,end,value``) is measured by the billing method and
+    any other usage file by the daily method. Raises ``ValidationFailed`` (naming the file and
+    line) for bad input and ``DataInsufficient`` when the files hold too little for a baseline
+    or a reporting period.
     """
     commodity_key = commodity.strip().lower()
     if commodity_key not in Commodity.values:
         raise ValidationFailed(
             _("Unknown commodity %(commodity)r; use electricity or gas.") % {"commodity": commodity}
         )
-    usage_source, temperature_source = str(usage_path), str(temperature_path)
-    usage_dates, usage = usage_daily_from_csv(file=usage_path, time_zone=time_zone)
+    usage_source, usage_text = _source_text(text=None, file=usage_path, name=None)
+    is_bill_file = _is_bill_file(usage_text)
+    method = (method or ("billing" if is_bill_file else "daily")).strip().lower()
+    if method not in METHODS:
+        raise ValidationFailed(
+            _("Unknown method %(method)r; use daily, billing or hourly.") % {"method": method}
+        )
+    if is_bill_file and method != "billing":
+        raise SeriesFileInvalid(
+            _("this is a bill file (start,end,value): measure it with --method billing."),
+            source=usage_source,
+        )
+    common = {
+        "intervention": intervention,
+        "reporting_end": reporting_end,
+        "commodity": commodity_key,
+    }
+    inputs = {
+        "method": method,
+        "commodity": commodity_key,
+        "usage_unit": Unit.of(commodity_key).label,
+        # None: each timestamp's own UTC offset (naive ones and dates: DEFAULT_TIME_ZONE).
+        "time_zone": time_zone,
+    }
+    temperature_source = str(temperature_path)
+    unit_key = _temperature_unit(temperature_unit)
+    if method == "hourly":
+        usage = hourly_from_csv(text=usage_text, name=usage_source, time_zone=time_zone)
+        temperature = hourly_from_csv(
+            file=temperature_path,
+            time_zone=time_zone,
+            value_column="temperature",
+            unit=unit_key,
+        )
+        hours, usage_aligned, temperature_aligned = hours_align(usage, temperature)
+        result = hourly_savings_measure(
+            hours=hours,
+            usage=usage_aligned,
+            temperature_c=temperature_aligned,
+            zone=usage.zone,
+            **common,
+        )
+        inputs |= {
+            "usage": _hours_summary(usage, source=usage_source),
+            "temperature": _hours_summary(temperature, source=temperature_source)
+            | {"unit": unit_key},
+            "time_zone": time_zone or str(usage.zone),
+        }
+        return FilesMeasurement(result=result, inputs=inputs)
+
     temperature_dates, temperature_c = temperature_daily_from_csv(
-        file=temperature_path, time_zone=time_zone, unit=temperature_unit
+        file=temperature_path, time_zone=time_zone, unit=unit_key
+    )
+    inputs["temperature"] = series_summary(
+        dates=temperature_dates, values=temperature_c, source=temperature_source
+    ) | {"unit": unit_key}
+    if method == "billing":
+        bills = billing_periods_parse(usage_text, source=usage_source)
+        periods = bills.periods
+        result = billing_savings_measure(
+            period_starts=np.array([p.start for p in periods], dtype="datetime64[D]"),
+            period_ends=np.array([p.end for p in periods], dtype="datetime64[D]"),
+            usage=np.array([p.usage for p in periods], dtype=float),
+            estimated=np.array([p.estimated for p in periods], dtype=bool),
+            temperature_dates=temperature_dates,
+            temperature_c=temperature_c,
+            **common,
+        )
+        inputs["usage"] = {
+            "file": usage_source,
+            "periods": len(periods),
+            "first": periods[0].start.isoformat(),
+            "last": periods[-1].end.isoformat(),
+            "ends_are_read_days": bills.ends_are_read_days,
+        }
+        return FilesMeasurement(result=result, inputs=inputs)
+
+    usage_dates, usage = usage_daily_from_csv(
+        text=usage_text, name=usage_source, time_zone=time_zone
     )
     dates, usage_aligned, temperature_aligned = series_align(
         usage_dates=usage_dates,
@@ -249,27 +451,31 @@ def savings_measure_files(
     both_known = np.isfinite(usage_aligned) & np.isfinite(temperature_aligned)
     intervention_check(dates=dates[both_known], intervention=intervention, source=usage_source)
     result = savings_measure(
-        dates=dates,
-        usage=usage_aligned,
-        temperature_c=temperature_aligned,
-        intervention=intervention,
-        commodity=commodity_key,
-        reporting_end=reporting_end,
+        dates=dates, usage=usage_aligned, temperature_c=temperature_aligned, **common
     )
-    inputs = {
-        "usage": series_summary(dates=usage_dates, values=usage, source=usage_source),
-        "temperature": {
-            **series_summary(
-                dates=temperature_dates, values=temperature_c, source=temperature_source
-            ),
-            "unit": temperature_unit.strip().upper().removeprefix("°"),
-        },
-        "commodity": commodity_key,
-        "usage_unit": Unit.of(commodity_key).label,
-        # None: each timestamp's own UTC offset (naive ones and dates: DEFAULT_TIME_ZONE).
-        "time_zone": time_zone,
-    }
+    inputs["usage"] = series_summary(dates=usage_dates, values=usage, source=usage_source)
     return FilesMeasurement(result=result, inputs=inputs)
+
+
+def _hours_summary(series: HourlySeries, *, source: str) -> dict[str, Any]:
+    known = np.isfinite(series.values)
+    return {
+        "file": source,
+        "hours": int(series.hours.size),
+        "hours_with_value": int(known.sum()),
+        "hours_missing": int(series.hours.size - known.sum()),
+        "first": str(series.hours[0].astype("datetime64[m]")) + "Z",
+        "last": str(series.hours[-1].astype("datetime64[m]")) + "Z",
+    }
+
+
+def _is_bill_file(text: str) -> bool:
+    """Whether a usage file's header names billing periods (start and end columns)."""
+    for record in csv.reader(io.StringIO(text)):
+        if record and any(field.strip() for field in record):
+            columns = {column.strip().lower() for column in record}
+            return {"start", "end"} <= columns
+    return False
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -395,22 +601,12 @@ def _daily(
     return dates[order], values[order]
 
 
-def _intervals_to_days(
-    rows: list[tuple[int, str, str]],
-    values: np.ndarray,
-    *,
-    zone: ZoneInfo | None,
-    source: str,
-    aggregate: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per local day: the sum (usage) or mean (temperature) of timestamped readings.
-
-    The local day is ``zone``'s, or without one each timestamp's own (its UTC offset; naive
-    timestamps are read in DEFAULT_TIME_ZONE). The interval is the median spacing of the
-    readings. A day with fewer than half of its intervals (23, 24 or 25 hours' worth, by the
-    zone's clock or the offsets' change) is NaN; otherwise missing intervals are filled with the
-    mean of those present (CalTRACK 2.2.2.1, 2.2.2.3).
-    """
+def _timestamps(
+    rows: list[tuple[int, str, str]], *, zone: ZoneInfo | None, source: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's instant (seconds since 1970), UTC offset (seconds) and local day: in
+    ``zone``, or without one by the timestamp's own offset (naive: DEFAULT_TIME_ZONE).
+    Refuses a repeated instant and a file of one reading (no interval to tell)."""
     naive_zone = zone or ZoneInfo(DEFAULT_TIME_ZONE)
     epoch_s = np.empty(len(rows), dtype=np.int64)
     offset_s = np.empty(len(rows), dtype=np.int64)
@@ -453,6 +649,26 @@ def _intervals_to_days(
             ),
             source=source,
         )
+    return epoch_s, offset_s, local_days
+
+
+def _intervals_to_days(
+    rows: list[tuple[int, str, str]],
+    values: np.ndarray,
+    *,
+    zone: ZoneInfo | None,
+    source: str,
+    aggregate: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per local day: the sum (usage) or mean (temperature) of timestamped readings.
+
+    The local day is ``zone``'s, or without one each timestamp's own (its UTC offset; naive
+    timestamps are read in DEFAULT_TIME_ZONE). The interval is the median spacing of the
+    readings. A day with fewer than half of its intervals (23, 24 or 25 hours' worth, by the
+    zone's clock or the offsets' change) is NaN; otherwise missing intervals are filled with the
+    mean of those present (CalTRACK 2.2.2.1, 2.2.2.3).
+    """
+    epoch_s, offset_s, local_days = _timestamps(rows, zone=zone, source=source)
     interval_s = float(np.median(np.diff(np.sort(epoch_s))))
 
     days, day_index = np.unique(local_days, return_inverse=True)

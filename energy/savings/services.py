@@ -4,7 +4,13 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from energy.bills.selectors import (
+    meter_billing_arrays,
+    meter_last_one_day,
+    meter_one_day_usage,
+)
 from energy.models import Commodity, DailyUsage, Meter, WeatherObservation
+from energy.savings.billing import BillingMeasuredSavings, billing_savings_measure
 from energy.savings.caltrack import BASELINE_DAYS, DataInsufficient
 from energy.savings.mv import MeasuredSavings, savings_measure
 
@@ -31,8 +37,9 @@ def meter_daily_series(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dates, usage, temperature_c) for each local day from start to end inclusive.
 
-    Usage is the meter's DailyUsage total filled for missing intervals; NaN marks a day
-    without enough readings or without a temperature for the premise's region.
+    Usage is the meter's DailyUsage total filled for missing intervals, or on a day without
+    readings the use of a one-day billing period (a daily-binned Green Button feed's day); NaN
+    marks a day without either, or without a temperature for the premise's region.
     """
     dates = np.arange(np.datetime64(start), np.datetime64(end) + 1)
     index = {d: i for i, d in enumerate(dates.astype(date).tolist())}
@@ -48,6 +55,9 @@ def meter_daily_series(
             intervals=np.array([intervals]),
             expected=meter.intervals_per_day(day),
         )[0]
+    for day, total in meter_one_day_usage(meter=meter, start=start, end=end).items():
+        if np.isnan(usage[index[day]]):
+            usage[index[day]] = total
     weather = WeatherObservation.objects.filter(
         region=region, date__range=(start, end)
     ).values_list("date", "temperature_mean_c")
@@ -61,7 +71,8 @@ def meter_savings_measure(
 ) -> MeasuredSavings:
     """Measured savings of one meter since ``intervention`` (raises DataInsufficient)."""
     last = DailyUsage.objects.filter(meter=meter).order_by("-date").values_list("date", flat=True)
-    last_day = last.first()
+    last_days = [day for day in (last.first(), meter_last_one_day(meter=meter)) if day]
+    last_day = max(last_days, default=None)
     if last_day is None:
         raise DataInsufficient([f"meter {meter.serial} has no daily usage yet"])
     end = min(reporting_end or last_day, last_day)
@@ -78,4 +89,32 @@ def meter_savings_measure(
         temperature_c=temperature_c,
         intervention=intervention,
         commodity=Commodity(meter.commodity).value,
+    )
+
+
+def meter_billing_savings_measure(
+    *, meter: Meter, intervention: date, reporting_end: date | None = None
+) -> BillingMeasuredSavings:
+    """Measured savings of one meter from its billing periods (CalTRACK billing method) and the
+    daily mean temperatures of its premise's region (raises DataInsufficient)."""
+    periods = meter_billing_arrays(meter=meter)
+    if not len(periods.starts):
+        raise DataInsufficient([f"meter {meter.serial} has no billing periods"])
+    first = periods.starts.min().astype(date)
+    last = periods.ends.max().astype(date)
+    weather = list(
+        WeatherObservation.objects.filter(
+            region=meter.premise.region, date__range=(first, last)
+        ).values_list("date", "temperature_mean_c")
+    )
+    return billing_savings_measure(
+        period_starts=periods.starts,
+        period_ends=periods.ends,
+        usage=periods.usage,
+        estimated=periods.estimated,
+        temperature_dates=np.array([day for day, _ in weather], dtype="datetime64[D]"),
+        temperature_c=np.array([value for _, value in weather], dtype=float),
+        intervention=intervention,
+        commodity=Commodity(meter.commodity).value,
+        reporting_end=reporting_end,
     )

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -142,7 +143,7 @@ def test_a_period_overlapping_a_stored_one_is_refused_and_nothing_is_stored(mete
 
 
 def test_a_period_that_is_not_over_yet_is_refused(meter):
-    today = date.today()
+    today = timezone.localdate(timezone=meter.premise.region.tzinfo)
     text = f"start,end,value\n{today - timedelta(days=20)},{today + timedelta(days=9)},10\n"
 
     with pytest.raises(BillFileInvalid, match="not over yet"):

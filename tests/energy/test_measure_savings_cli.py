@@ -22,6 +22,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
+from energy.savings.simulate_bills import SimulatedBills, bills_simulate
+from energy.savings.simulate_hourly import hourly_simulate
+
 REPO = Path(__file__).resolve().parents[2]
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -347,3 +350,134 @@ def test_the_command_line_reports_a_bad_file_on_stderr_with_exit_code_2(tmp_path
     # The command speaks the site's default language, Japanese.
     assert f"{usage} の 5 行目: 使用量 -1 が負の値です。" in run.stderr
     assert "Traceback" not in run.stderr and run.stdout == ""
+
+
+# --- bills: the CalTRACK billing method --------------------------------------------------------
+
+
+def write_bills(directory: Path, seed: int = 5) -> tuple[Path, Path, SimulatedBills]:
+    bills = bills_simulate(seed=seed, commodity="gas", estimated_read=True)
+    usage = directory / "bills.csv"
+    usage.write_text(
+        "start,end,value,estimated\n"
+        + "".join(
+            f"{start},{end},{float(value)!r},{'yes' if estimated else 'no'}\n"
+            for start, end, value, estimated in zip(
+                bills.period_starts, bills.period_ends, bills.usage, bills.estimated, strict=True
+            )
+        )
+    )
+    temps = directory / "temps.csv"
+    temps.write_text(
+        "date,temperature\n"
+        + "".join(
+            f"{day},{'' if math.isnan(value) else repr(float(value))}\n"
+            for day, value in zip(bills.temperature_dates, bills.temperature_c, strict=True)
+        )
+    )
+    return usage, temps, bills
+
+
+def test_a_bill_file_is_measured_by_the_billing_method_without_being_told(tmp_path):
+    usage, temps, bills = write_bills(tmp_path)
+
+    result = measure(usage, temps, "--commodity", "gas", intervention=bills.intervention)
+
+    assert result["method"] == "billing"
+    assert result["inputs"]["usage"]["periods"] == len(bills.usage)
+    assert result["fractional_savings"] == pytest.approx(bills.true_fractional_savings, abs=0.03)
+    assert result["model"]["n_periods"] >= 10  # a year of 27-34-day bills, one combined
+    assert result["reporting_periods"] == bills.reporting_periods
+
+
+def test_the_billing_report_names_the_bills_the_fit_and_the_notes(tmp_path):
+    usage, temps, bills = write_bills(tmp_path)
+    out = StringIO()
+
+    call_command(
+        "measure_savings",
+        "--usage",
+        str(usage),
+        "--temperature",
+        str(temps),
+        "--intervention",
+        bills.intervention.isoformat(),
+        "--commodity",
+        "gas",
+        "--method",
+        "billing",
+        stdout=out,
+    )
+
+    report = out.getvalue()
+    assert f"Bills: {usage}, {len(bills.usage)} billing periods" in report
+    assert "baseline bills" in report and "weighted by their days" in report
+    assert "whole bills" in report
+    assert "fractional savings:" in report
+
+
+def test_a_bill_file_with_the_daily_method_says_to_use_the_billing_method(tmp_path):
+    usage, temps, bills = write_bills(tmp_path)
+
+    with pytest.raises(CommandError, match="--method billing"):
+        measure(usage, temps, "--method", "daily", intervention=bills.intervention)
+
+
+# --- interval data: the CalTRACK hourly method -------------------------------------------------
+
+
+def stamp_in(moment: datetime, style: str) -> str:
+    return moment.isoformat() if style == "offset" else moment.replace(tzinfo=None).isoformat()
+
+
+def write_hourly(directory: Path, zone, *, seed: int = 2, style: str = "offset"):
+    start = date(2024, 7, 1)
+    simulated = hourly_simulate(
+        seed=seed,
+        zone=zone,
+        start=start,
+        days=730,
+        reduction=0.10,
+        reduction_start=date(2025, 7, 1),
+    )
+    usage_lines, temperature_lines = ["ts,value\n"], ["ts,temperature\n"]
+    for hour, kwh, temperature in zip(
+        simulated.hours, simulated.usage, simulated.temperature_c, strict=True
+    ):
+        instant = datetime.fromtimestamp(int(hour.astype(np.int64)), UTC)
+        # Two half-hours per hour, as a smart meter sends them (stepped in UTC: a wall-clock
+        # step would repeat the half-hour after the autumn clock change).
+        for step in (0, 30):
+            moment = (instant + timedelta(minutes=step)).astimezone(zone)
+            usage_lines.append(f"{stamp_in(moment, style)},{float(kwh) / 2!r}\n")
+        text = stamp_in(instant.astimezone(zone), style)
+        temperature_lines.append(f"{text},{float(temperature)!r}\n")
+    usage, temps = directory / "usage.csv", directory / "temps.csv"
+    usage.write_text("".join(usage_lines))
+    temps.write_text("".join(temperature_lines))
+    return usage, temps, simulated
+
+
+def test_half_hourly_use_is_measured_by_the_hourly_method_on_the_datas_clock(tmp_path):
+    usage, temps, simulated = write_hourly(tmp_path, TOKYO)
+
+    result = measure(usage, temps, "--method", "hourly")
+
+    assert result["method"] == "hourly"
+    assert result["inputs"]["time_zone"] == "UTC+09:00"
+    assert result["model"]["cvrmse"] < 0.3
+    truth = 1 - simulated.expected_kwh[
+        simulated.hours >= np.datetime64("2025-06-30T15:00")
+    ].sum() / (
+        simulated.counterfactual_kwh[simulated.hours >= np.datetime64("2025-06-30T15:00")].sum()
+    )
+    assert result["fractional_savings"] == pytest.approx(truth, abs=0.02)
+
+
+def test_the_hourly_method_asks_for_the_zone_when_the_offsets_change(tmp_path):
+    usage, temps, _simulated = write_hourly(tmp_path, ZoneInfo("America/New_York"))
+
+    with pytest.raises(CommandError, match="--time-zone"):
+        measure(usage, temps, "--method", "hourly")
+    result = measure(usage, temps, "--method", "hourly", "--time-zone", "America/New_York")
+    assert result["fractional_savings"] == pytest.approx(0.10, abs=0.03)

@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 
 from energy.access import DATA_TEAM
+from energy.bills.models import BillingPeriod
 from energy.models import DailyUsage, WeatherObservation, intervals_per_day
 from energy.savings.caltrack import heating_degree_days
 from energy.savings.services import (
     daily_totals_filled,
     meter_daily_series,
 )
+from energy.savings.simulate_bills import bills_simulate
 from tests import factories
 
 FIRST_DAY = date(2025, 1, 1)
@@ -157,3 +159,58 @@ def test_bad_parameters_are_400_naming_the_field(client, params, field):
 
     assert response.status_code == 400
     assert field in response.json()["details"]
+
+
+@pytest.mark.django_db
+def test_the_billing_method_measures_a_meters_bills_against_its_regions_weather(client):
+    bills = bills_simulate(seed=11, commodity="gas")
+    meter = factories.MeterFactory(serial="G-BILLS", commodity="gas", unit="m3")
+    BillingPeriod.objects.bulk_create(
+        BillingPeriod(
+            meter=meter,
+            start=start.astype(date),
+            end=end.astype(date),
+            usage=float(value),
+            source="csv",
+        )
+        for start, end, value in zip(
+            bills.period_starts, bills.period_ends, bills.usage, strict=True
+        )
+    )
+    WeatherObservation.objects.bulk_create(
+        WeatherObservation(
+            region=meter.premise.region, date=day.astype(date), temperature_mean_c=float(value)
+        )
+        for day, value in zip(bills.temperature_dates, bills.temperature_c, strict=True)
+        if np.isfinite(value)
+    )
+    client.force_login(meter.premise.owner)
+
+    response = client.get(
+        URL.format("G-BILLS"),
+        {"intervention": bills.intervention.isoformat(), "method": "billing"},
+    )
+    daily = client.get(URL.format("G-BILLS"), {"intervention": bills.intervention.isoformat()})
+
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["method"] == "billing"
+    assert body["unit"] == "m3"
+    assert body["reporting_periods"] == bills.reporting_periods
+    assert body["fractional_savings"] == pytest.approx(bills.true_fractional_savings, abs=0.03)
+    assert daily.status_code == 422  # no daily use: the daily method says so
+    assert daily.json()["code"] == "insufficient_data"
+
+
+@pytest.mark.django_db
+def test_a_meter_without_bills_is_422_by_the_billing_method_and_an_unknown_method_400(client):
+    meter = factories.MeterFactory(serial="G-NOBILLS")
+    client.force_login(meter.premise.owner)
+
+    none = client.get(URL.format("G-NOBILLS"), {"intervention": "2025-06-01", "method": "billing"})
+    unknown = client.get(URL.format("G-NOBILLS"), {"intervention": "2025-06-01", "method": "x"})
+
+    assert none.status_code == 422
+    assert "has no billing periods" in none.json()["details"]["reasons"][0]
+    assert unknown.status_code == 400
+    assert "method" in unknown.json()["details"]

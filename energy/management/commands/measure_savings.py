@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from config.errors import ShoeneError, ValidationFailed
 from energy.savings.caltrack import DataInsufficient
-from energy.savings.files import FilesMeasurement, savings_measure_files
+from energy.savings.files import METHODS, FilesMeasurement, savings_measure_files
 from energy.savings.mv import MeasuredSavings
 
 MODEL_KINDS = {
@@ -25,9 +25,9 @@ MODEL_KINDS = {
 
 class Command(BaseCommand):
     help = gettext_lazy(
-        "Measure avoided energy use after an intervention (CalTRACK daily method) from a usage "
-        "CSV (date,value or ts,value) and a temperature CSV (date,temperature or "
-        "ts,temperature). Needs no database."
+        "Measure avoided energy use after an intervention by a CalTRACK method from a usage "
+        "CSV (date,value or ts,value readings; start,end,value bills) and a temperature CSV "
+        "(date,temperature or ts,temperature). Needs no database."
     )
     # Analysts run this on a laptop with no database configured: no checks, no ORM.
     requires_system_checks = []
@@ -52,6 +52,16 @@ class Command(BaseCommand):
             "--reporting-end",
             default=None,
             help=_("last day of the reporting period (default: the end of the data)"),
+        )
+        parser.add_argument(
+            "--method",
+            choices=METHODS,
+            default=None,
+            help=_(
+                "daily (daily or interval use), billing (start,end,value bills) or hourly "
+                "(interval use and hourly temperatures; electricity). Default: billing for a "
+                "bill file, daily otherwise"
+            ),
         )
         parser.add_argument(
             "--commodity",
@@ -109,19 +119,70 @@ class Command(BaseCommand):
             commodity=options["commodity"],
             temperature_unit=options["temperature_unit"],
             time_zone=options["time_zone"],
+            method=options["method"],
         )
 
 
-def savings_report(*, result: MeasuredSavings, inputs: dict[str, Any]) -> str:
-    """The human-readable report: model, fit, reporting period, savings with uncertainty."""
-    unit = inputs["usage_unit"]
-    model = result.model
+def savings_report(*, result, inputs: dict[str, Any]) -> str:
+    """The human-readable report: what was read, the model and its fit, the savings."""
+    method = inputs.get("method", "daily")
+    model_lines = {
+        "daily": _daily_model_lines,
+        "billing": _billing_model_lines,
+        "hourly": _hourly_model_lines,
+    }[method](result=result, inputs=inputs)
+    return "\n".join(
+        [
+            *_input_lines(method, inputs),
+            "",
+            *model_lines,
+            "",
+            *_reporting_lines(method, result=result, inputs=inputs),
+            *_savings_lines(result=result, unit=inputs["usage_unit"]),
+            *_notes_lines(result),
+        ]
+    )
+
+
+def _input_lines(method: str, inputs: dict[str, Any]) -> list[str]:
+    if method == "billing":
+        usage = (
+            _("Bills: %(file)s, %(periods)d billing periods (%(first)s to %(last)s)")
+            % inputs["usage"]
+        )
+        if inputs["usage"]["ends_are_read_days"]:
+            usage += _("; each end was the next period's first day, read as the day before")
+    elif method == "hourly":
+        usage = (
+            _("Usage: %(file)s, %(hours)d hours (%(first)s to %(last)s), %(hours_missing)d missing")
+            % inputs["usage"]
+        )
+    else:
+        usage = (
+            _("Usage: %(file)s, %(days)d days (%(first)s to %(last)s), %(days_missing)d missing")
+            % inputs["usage"]
+        )
+    if method == "hourly":
+        temperature = (
+            _(
+                "Temperature: %(file)s, %(hours)d hours (%(first)s to %(last)s), "
+                "%(hours_missing)d missing"
+            )
+            % inputs["temperature"]
+        )
+    else:
+        temperature = (
+            _(
+                "Temperature: %(file)s, %(days)d days (%(first)s to %(last)s), %(days_missing)d "
+                "missing"
+            )
+            % inputs["temperature"]
+        )
+    return [usage, temperature]
+
+
+def _degree_day_model_lines(model, unit: str) -> list[str]:
     lines = [
-        _("Usage: %(file)s, %(days)d days (%(first)s to %(last)s), %(days_missing)d missing")
-        % inputs["usage"],
-        _("Temperature: %(file)s, %(days)d days (%(first)s to %(last)s), %(days_missing)d missing")
-        % inputs["temperature"],
-        "",
         _("Baseline model: %(kind)s") % {"kind": MODEL_KINDS.get(model.kind, model.kind)},
         "  " + _("base use: %(value).3f %(unit)s/day") % {"value": model.intercept, "unit": unit},
     ]
@@ -137,7 +198,21 @@ def savings_report(*, result: MeasuredSavings, inputs: dict[str, Any]) -> str:
             + _("cooling: %(beta).4f %(unit)s per °C·day above %(balance).1f °C")
             % {"beta": model.beta_cdd, "unit": unit, "balance": model.cooling_balance_c}
         )
-    lines += [
+    return lines
+
+
+def _fit_figures(model) -> dict[str, float]:
+    return {
+        "r2": model.r_squared,
+        "cvrmse": 100 * model.cvrmse,
+        "nmbe": 100 * model.nmbe,
+    }
+
+
+def _daily_model_lines(*, result: MeasuredSavings, inputs: dict[str, Any]) -> list[str]:
+    model = result.model
+    return [
+        *_degree_day_model_lines(model, inputs["usage_unit"]),
         _(
             "Fit over %(days)d baseline days (%(start)s to %(end)s): R² %(r2).3f, "
             "adjusted R² %(adj_r2).3f, CV(RMSE) %(cvrmse).1f %%, NMBE %(nmbe).2f %%"
@@ -146,24 +221,78 @@ def savings_report(*, result: MeasuredSavings, inputs: dict[str, Any]) -> str:
             "days": model.n_days,
             "start": result.baseline_start.isoformat(),
             "end": result.baseline_end.isoformat(),
-            "r2": model.r_squared,
             "adj_r2": model.adj_r_squared,
-            "cvrmse": 100 * model.cvrmse,
-            "nmbe": 100 * model.nmbe,
+            **_fit_figures(model),
         },
-        "",
-        _("Reporting period: %(start)s to %(end)s, %(days)d days with usage and temperature")
+    ]
+
+
+def _billing_model_lines(*, result, inputs: dict[str, Any]) -> list[str]:
+    model = result.model
+    return [
+        *_degree_day_model_lines(model, inputs["usage_unit"]),
+        _(
+            "Fit over %(periods)d baseline bills, %(days)d days (%(start)s to %(end)s), weighted "
+            "by their days: R² %(r2).3f, adjusted R² %(adj_r2).3f, CV(RMSE) %(cvrmse).1f %%, "
+            "NMBE %(nmbe).2f %%"
+        )
         % {
-            "start": result.reporting_start.isoformat(),
-            "end": result.reporting_end.isoformat(),
-            "days": result.reporting_days,
+            "periods": model.n_periods,
+            "days": model.n_days,
+            "start": result.baseline_start.isoformat(),
+            "end": result.baseline_end.isoformat(),
+            "adj_r2": model.adj_r_squared,
+            **_fit_figures(model),
         },
+    ]
+
+
+def _hourly_model_lines(*, result, inputs: dict[str, Any]) -> list[str]:
+    model = result.model
+    return [
+        _(
+            "Baseline model: time of week and temperature, one per calendar month (CalTRACK "
+            "hourly), on the clock of %(zone)s"
+        )
+        % {"zone": inputs["time_zone"]},
+        _(
+            "Fit over %(hours)d baseline hours (%(start)s to %(end)s): R² %(r2).3f, "
+            "CV(RMSE) %(cvrmse).1f %%, NMBE %(nmbe).2f %%"
+        )
+        % {
+            "hours": model.n_hours,
+            "start": result.baseline_start.isoformat(),
+            "end": result.baseline_end.isoformat(),
+            **_fit_figures(model),
+        },
+    ]
+
+
+def _reporting_lines(method: str, *, result, inputs: dict[str, Any]) -> list[str]:
+    period = {"start": result.reporting_start.isoformat(), "end": result.reporting_end.isoformat()}
+    if method == "billing":
+        return [
+            _("Reporting period: %(start)s to %(end)s, %(periods)d whole bills (%(days)d days)")
+            % {**period, "periods": result.reporting_periods, "days": result.reporting_days}
+        ]
+    if method == "hourly":
+        return [
+            _("Reporting period: %(start)s to %(end)s, %(hours)d hours with usage and temperature")
+            % {**period, "hours": result.reporting_hours}
+        ]
+    return [
+        _("Reporting period: %(start)s to %(end)s, %(days)d days with usage and temperature")
+        % {**period, "days": result.reporting_days}
+    ]
+
+
+def _savings_lines(*, result, unit: str) -> list[str]:
+    fraction = result.fractional_savings
+    fsu = result.fractional_savings_uncertainty
+    return [
         "  "
         + _("predicted (baseline): %(value).1f %(unit)s")
-        % {
-            "value": result.predicted,
-            "unit": unit,
-        },
+        % {"value": result.predicted, "unit": unit},
         "  " + _("observed: %(value).1f %(unit)s") % {"value": result.observed, "unit": unit},
         "  "
         + _("avoided: %(value).1f ± %(uncertainty).1f %(unit)s (90 %% confidence)")
@@ -174,17 +303,23 @@ def savings_report(*, result: MeasuredSavings, inputs: dict[str, Any]) -> str:
             "fractional savings uncertainty %(fsu)s)"
         )
         % {
-            "fraction": 100 * result.fractional_savings,
+            "fraction": 100 * fraction if math.isfinite(fraction) else math.nan,
             # The same interval as the avoided use's, relative to the predicted use.
             "points": 100 * result.avoided_uncertainty / result.predicted
             if result.predicted > 0
             else math.nan,
-            "fsu": f"{100 * result.fractional_savings_uncertainty:.0f} %"
-            if math.isfinite(result.fractional_savings_uncertainty)
+            "fsu": f"{100 * fsu:.0f} %"
+            if math.isfinite(fsu)
             else _("undefined, nothing was saved"),
         },
     ]
-    return "\n".join(lines)
+
+
+def _notes_lines(result) -> list[str]:
+    notes = list(getattr(result, "notes", ()))
+    if not notes:
+        return []
+    return ["", _("Notes:")] + [f"  - {note}" for note in notes]
 
 
 def _date_option(raw: str, option: str) -> date:
