@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from django.db import models
 
 from energy.bills.models import BillingPeriod
 from energy.models import Meter
@@ -23,6 +24,27 @@ def meter_billing_periods(
 
 def meter_has_billing_periods(*, meter: Meter) -> bool:
     return BillingPeriod.objects.filter(meter=meter).exists()
+
+
+def meter_one_day_usage(
+    *, meter: Meter, start: date | None = None, end: date | None = None
+) -> dict[date, float]:
+    """The meter's one-day periods (a daily-binned feed's days), as use per local day."""
+    rows = BillingPeriod.objects.filter(meter=meter, end=models.F("start"))
+    if start is not None:
+        rows = rows.filter(start__gte=start)
+    if end is not None:
+        rows = rows.filter(start__lte=end)
+    return dict(rows.values_list("start", "usage"))
+
+
+def meter_last_one_day(*, meter: Meter) -> date | None:
+    return (
+        BillingPeriod.objects.filter(meter=meter, end=models.F("start"))
+        .order_by("-start")
+        .values_list("start", flat=True)
+        .first()
+    )
 
 
 @dataclass(frozen=True)

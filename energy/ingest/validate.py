@@ -35,6 +35,9 @@ class Reason(StrEnum):
     UNMAPPED_USAGE_POINT = "unmapped_usage_point"
     INTERVAL_MISMATCH = "interval_mismatch"
     COMMODITY_MISMATCH = "commodity_mismatch"
+    # A Green Button reading of whole local days (a bill, a daily bin) that cannot be stored as
+    # a billing period: it overlaps a stored period of another first day, or is not over yet.
+    BILLING_PERIOD_REFUSED = "billing_period_refused"
 
 
 # What staff read for each reason (the overview, the admin); the codes stay in the API and CSVs.
@@ -52,6 +55,7 @@ REASON_LABELS = {
     Reason.UNMAPPED_USAGE_POINT: _("Usage point without a meter"),
     Reason.INTERVAL_MISMATCH: _("Interval other than the meter's"),
     Reason.COMMODITY_MISMATCH: _("Commodity other than the meter's"),
+    Reason.BILLING_PERIOD_REFUSED: _("Billing period not stored"),
 }
 
 

@@ -5,7 +5,8 @@
 Totals are worked out by hand in the comments (the same sums as test_greenbutton_espi.py).
 """
 
-from datetime import UTC, datetime
+import itertools
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,11 @@ from django.utils.translation import gettext
 from lxml import etree
 from rest_framework.test import APIClient
 
+from energy.bills.models import BillingPeriod
 from energy.interop.greenbutton.services import UsagePointsReplay, usage_points_replay
 from energy.interop.models import GreenButtonUsagePoint
 from energy.models import BatchFormat, DailyUsage, IngestBatch, Reading
+from energy.savings.services import meter_daily_series
 from tests import factories
 
 DATA = Path(__file__).parent.parent / "data" / "greenbutton"
@@ -118,27 +121,57 @@ def test_containerized_sample_by_multipart_upload(
     assert total(meter) == pytest.approx(4.086)
 
 
-def test_gas_billing_periods_are_rejected_with_a_reason_not_stored(api_client_for, upload):
+def test_gas_billing_periods_are_stored_as_the_meters_billing_periods(api_client_for, upload):
     meter = hourly_meter("G-GB-1", commodity="gas", unit="m3", point=GAS_POINT)
     client = api_client_for("ingest")
     batch = batch_json(upload("gas_direct.xml", client=client), client)
 
-    # Five billing periods of 35, 28, 30, 33 and 27 days: none is a 60-minute interval.
+    # Five billing periods of 35, 28, 30, 33 and 27 days from UTC midnights (the file's bill
+    # dates): none is a 60-minute interval, each is whole days, so each is a billing period.
     # (They hold 37 + 14 + 21 + 27 + 41 = 140 therm = 140 × 105.4804 / 45 = 328.16 m³.)
     assert batch["counts"] == {
         "accepted": 0,
         "duplicate": 0,
         "corrected": 0,
         "stale": 0,
-        "rejected": 5,
+        "rejected": 0,
     }
-    assert {row["reason"] for row in batch["rejected_rows"]} == {"interval_mismatch"}
-    first = batch["rejected_rows"][0]
-    assert "3024000 s (35 days)" in first["message"]
-    assert "billing periods are not interval readings" in first["message"]
-    assert first["row"]["meter"] == "G-GB-1"
-    assert first["row"]["value"] == pytest.approx(37 * 105.4804 / 45)  # 86.728… m³
-    assert total(meter) == 0
+    periods = list(BillingPeriod.objects.filter(meter=meter).order_by("start"))
+    assert [p.days for p in periods] == [35, 28, 30, 33, 27]
+    assert periods[0].start == date(2021, 5, 26)
+    assert all(a.end + timedelta(days=1) == b.start for a, b in itertools.pairwise(periods))
+    assert periods[0].usage == pytest.approx(37 * 105.4804 / 45)  # 86.728… m³
+    assert sum(p.usage for p in periods) == pytest.approx(140 * 105.4804 / 45)
+    assert {p.source for p in periods} == {"greenbutton"}
+    assert str(periods[0].batch_id) == batch["id"]
+    assert any(
+        "5 readings of whole days (27 to 35 days each) were stored as billing periods of "
+        "meter G-GB-1 (2021-05-26 to 2021-10-25; 5 new, 0 replaced, 0 already stored)" in note
+        for note in batch["notes"]
+    ), batch["notes"]
+    assert total(meter) == 0  # no interval readings were made up from them
+
+    again = batch_json(upload("gas_direct.xml", client=client), client)
+    assert any("0 new, 0 replaced, 5 already stored" in note for note in again["notes"])
+
+
+def test_a_billing_period_overlapping_a_stored_one_is_rejected_with_the_reason(
+    api_client_for, upload
+):
+    meter = hourly_meter("G-GB-2", commodity="gas", unit="m3", point=GAS_POINT)
+    BillingPeriod.objects.create(
+        meter=meter, start=date(2021, 6, 10), end=date(2021, 7, 9), usage=50.0, source="csv"
+    )
+    client = api_client_for("ingest")
+    batch = batch_json(upload("gas_direct.xml", client=client), client)
+
+    assert batch["counts"]["rejected"] == 2  # the bills of 30 June and 28 May overlap it
+    assert {row["reason"] for row in batch["rejected_rows"]} == {"billing_period_refused"}
+    assert (
+        "overlaps the stored period 2021-06-10 to 2021-07-09"
+        in batch["rejected_rows"][0]["message"]
+    )
+    assert BillingPeriod.objects.filter(meter=meter).count() == 1 + 3
 
 
 def test_unassigned_usage_point_is_registered_and_its_readings_wait_for_staff(
@@ -543,3 +576,35 @@ def test_openapi_schema_documents_the_batch_notes(admin_client):
     assert notes["type"] == "array"
     assert notes["items"]["type"] == "string"
     assert notes["readOnly"] is True
+
+
+def test_daily_bins_of_23_and_25_hours_are_stored_as_the_days_they_are(api_client_for, upload):
+    """A New York gas meter's daily feed: every bin, the short and the long day too, becomes
+    one day of use (a one-day billing period) of its meter, on the premise's own days."""
+    new_york = factories.RegionFactory(name="New York", time_zone="America/New_York")
+    meter = factories.MeterFactory(
+        serial="G-NY-1",
+        commodity="gas",
+        unit="m3",
+        interval_minutes=60,
+        premise=factories.PremiseFactory(region=new_york),
+    )
+    GreenButtonUsagePoint.objects.create(identifier=GAS_DAILY_POINT, commodity="gas", meter=meter)
+    client = api_client_for("ingest")
+
+    batch = batch_json(upload("gas_daily_no_service_category.xml", client=client), client)
+
+    assert batch["counts"]["rejected"] == 0, batch["rejected_rows"]
+    days = {p.start: p for p in BillingPeriod.objects.filter(meter=meter)}
+    assert len(days) == 28 and all(p.days == 1 for p in days.values())
+    assert days[date(2024, 3, 10)].usage == pytest.approx(2.910 * 105.4804 / 45)  # 23 hours
+    assert date(2024, 11, 3) in days  # 25 hours
+    assert days[date(2024, 11, 6)].estimated
+    assert sum(p.usage for p in days.values()) == pytest.approx(167.971676978)
+    assert any("28 readings of whole days (one day each)" in note for note in batch["notes"])
+
+    # The savings engine reads them as the meter's daily use where no readings exist.
+    _dates, usage, _temperature = meter_daily_series(
+        meter=meter, start=date(2024, 3, 9), end=date(2024, 3, 11)
+    )
+    assert usage[1] == pytest.approx(2.910 * 105.4804 / 45)

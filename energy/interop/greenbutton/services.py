@@ -2,12 +2,15 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from config.errors import ValidationFailed
+from energy.bills.models import BillingSource
+from energy.bills.parse import BillFileInvalid, PeriodRow, periods_overlap_problems
+from energy.bills.services import billing_periods_import
 from energy.ingest.parse import FormatRows, RawRow
 from energy.ingest.services import batch_replay
 from energy.ingest.validate import SOURCE_CLOCK_AHEAD_S, Reason
@@ -60,21 +63,128 @@ def feed_readings_count(text: str) -> int:
 
 def greenbutton_rows(batch: IngestBatch) -> FormatRows:
     """A stored Green Button file as ingest rows, labelled with the meters' serials, and the
-    notes of what was inferred (a usage point's commodity, when it has no ServiceCategory/kind).
+    notes of what was inferred or stored otherwise.
 
-    Readings that cannot go to a meter are rows with a reason, never dropped silently: the usage
-    point has no meter yet, is of another commodity, or the reading's interval is not the
-    meter's (a monthly billing period is not 30-minute data, and is not spread over one).
+    Readings of whole local days of the meter's region (a monthly bill, a daily bin of 23, 24
+    or 25 hours) that are not the meter's interval are stored as the meter's billing periods,
+    in the batch's transaction, and the notes say how many; one that cannot be (it overlaps a
+    stored period of another first day, or is not over yet) is a row rejected with the reason.
+    Other readings that cannot go to a meter are rows with a reason, never dropped silently:
+    the usage point has no meter yet, is of another commodity, or the reading's interval is not
+    the meter's and is no whole number of local days.
     """
     points = feed_read(batch.payload, gas_mj_per_m3=settings.GAS_CALORIFIC_VALUE_MJ_PER_M3)
     usage_points = usage_points_register(points=points, batch=batch)
     latest = timezone.now().timestamp() + SOURCE_CLOCK_AHEAD_S
     rows = []
+    notes = [note for point in points for note in point.notes]
     for point in points:
         meter = usage_points[point.identifier].meter
+        periods: list[tuple[IntervalValue, PeriodRow]] = []
         for reading in point.readings:
-            rows.append(_row(reading, point, meter, latest))
-    return FormatRows(rows, [note for point in points for note in point.notes])
+            period = _whole_days(reading, point, meter)
+            if period is not None:
+                periods.append((reading, period))
+            else:
+                rows.append(_row(reading, point, meter, latest))
+        if periods:
+            refused, note = _billing_periods_store(periods, point=point, meter=meter, batch=batch)
+            rows += [_refused_row(reading, meter, problem, latest) for reading, problem in refused]
+            notes.append(note)
+    return FormatRows(rows, notes)
+
+
+def _whole_days(
+    reading: IntervalValue, point: UsagePointData, meter: Meter | None
+) -> PeriodRow | None:
+    """The billing period a reading is, when it covers whole local days of the meter's region
+    (or whole UTC days) and is not one of the meter's own intervals; otherwise None (it goes to
+    ingest as a row)."""
+    if (
+        meter is None
+        or reading.problem
+        or reading.value is None
+        or meter.commodity != point.commodity
+        or reading.start is None
+        or reading.duration is None
+        or reading.duration < 82800  # a day, even one of 23 hours
+    ):
+        return None
+    if reading.duration == meter.interval_minutes * 60 and reading.start % reading.duration == 0:
+        return None  # the meter's own interval, on its grid: a reading
+    # Local days of the premise; failing that UTC days, as some utilities write bill dates.
+    for zone in (meter.premise.region.tzinfo, UTC):
+        start = datetime.fromtimestamp(reading.start, zone)
+        after = datetime.fromtimestamp(reading.start + reading.duration, zone)
+        if start.time() == time(0) and after.time() == time(0):
+            break
+    else:
+        return None
+    return PeriodRow(
+        line=reading.position,
+        start=start.date(),
+        end=after.date() - timedelta(days=1),
+        usage=reading.value,
+        estimated=reading.quality == "estimated",
+    )
+
+
+def _billing_periods_store(
+    periods: list[tuple[IntervalValue, PeriodRow]],
+    *,
+    point: UsagePointData,
+    meter: Meter,
+    batch: IngestBatch,
+) -> tuple[list[tuple[IntervalValue, str]], str]:
+    """Store the periods (all but those refused) and say so: (refused with why, the note)."""
+    by_line = {period.line: reading for reading, period in periods}
+    candidates = sorted((period for _, period in periods), key=lambda p: p.start)
+    overlapping = periods_overlap_problems(candidates)
+    refused = [(by_line[line], problem) for line, problem in overlapping]
+    skip = {line for line, _ in overlapping}
+    candidates = [p for p in candidates if p.line not in skip]
+    try:
+        result = billing_periods_import(
+            meter=meter, periods=candidates, source=BillingSource.GREENBUTTON, batch=batch
+        )
+    except BillFileInvalid as error:
+        refused += [(by_line[line], problem) for line, problem in error.problems]
+        bad = {line for line, _ in error.problems}
+        candidates = [p for p in candidates if p.line not in bad]
+        result = billing_periods_import(
+            meter=meter, periods=candidates, source=BillingSource.GREENBUTTON, batch=batch
+        )
+    lengths = sorted({p.days for p in candidates}) or [0]
+    days = (
+        ("one day" if lengths[0] == 1 else f"{lengths[0]} days")
+        if len(lengths) == 1
+        else f"{lengths[0]} to {lengths[-1]} days"
+    )
+    note = (
+        f"UsagePoint {point.identifier}: {len(candidates)} readings of whole days "
+        f"({days} each) were stored as billing periods of meter {meter.serial}"
+        + (
+            f" ({candidates[0].start} to {candidates[-1].end}; {result.created} new, "
+            f"{result.updated} replaced, {result.unchanged} already stored)"
+            if candidates
+            else ""
+        )
+        + (f"; {len(refused)} could not be and are rejected" if refused else "")
+    )
+    return refused, note
+
+
+def _refused_row(reading: IntervalValue, meter: Meter, problem: str, latest: float) -> RawRow:
+    return RawRow(
+        reading.position,
+        meter.serial,
+        datetime.fromtimestamp(reading.start, UTC).isoformat(),
+        reading.value,
+        reading.quality,
+        problem=f"as a billing period of meter {meter.serial}: {problem}",
+        reason=Reason.BILLING_PERIOD_REFUSED,
+        source_time=_source_time(reading, latest),
+    )
 
 
 def _source_time(reading: IntervalValue, latest: float) -> str | None:
@@ -116,8 +226,9 @@ def _row(
             f"the reading covers {_duration(reading.duration)}, but meter {meter.serial} records "
             f"{meter.interval_minutes}-minute intervals"
             + (
-                "; billing periods are not interval readings and are not stored"
-                if reading.duration and reading.duration >= 86400 * 7
+                "; it is no whole number of the meter's local days either, so it cannot be "
+                "stored as a billing period"
+                if reading.duration and reading.duration >= 82800
                 else ""
             )
         )
