@@ -24,6 +24,8 @@ from django.db import transaction
 from energy.access import BUSINESS_STAFF, DATA_TEAM, METER_GATEWAYS, groups_ensure
 from energy.apikeys.models import ApiScope
 from energy.apikeys.services import api_key_create
+from energy.bills.parse import PeriodRow
+from energy.bills.services import billing_periods_import
 from energy.ingest.services import batch_process, batch_receive
 from energy.models import (
     Commodity,
@@ -316,6 +318,8 @@ def demo_seed(
     users = _demo_users()
     gateway = users["gateway"]
 
+    # Bills draw from their own generator, so the rest of the demo stays as it was.
+    bills_rng = np.random.default_rng([seed, 1])
     shared_noise = _ar1(days, rng, phi=0.75, sigma=2.2)
     regions, temperatures = {}, {}
     for name, normals in CLIMATE_NORMALS_C.items():
@@ -405,6 +409,9 @@ def demo_seed(
             pending.append(
                 (meter, readings_csv(serial=meter.serial, days=all_days, values=values, tz=tz))
             )
+            if index < len(owners) and commodity == Commodity.GAS:
+                # The demo customers' gas bills, as the utility billed them monthly.
+                demo_bills_seed(meter=meter, days=all_days, values=values, rng=bills_rng)
 
     readings = rejected = 0
     for _meter, body in progress(pending):
@@ -436,6 +443,31 @@ def demo_seed(
         interventions,
         summary.created + summary.updated,
     )
+
+
+def demo_bills_seed(
+    *, meter: Meter, days: list[date], values: np.ndarray, rng: np.random.Generator
+) -> int:
+    """Monthly gas bills over the demo's days: read every 28 to 33 days, each bill the sum of
+    the readings it covers (the first one estimated, as when the reader found nobody home)."""
+    daily = values.sum(axis=1)
+    periods, first = [], 0
+    while True:
+        length = int(rng.integers(28, 34))
+        if first + length > len(days):
+            break
+        periods.append(
+            PeriodRow(
+                line=len(periods) + 1,
+                start=days[first],
+                end=days[first + length - 1],
+                usage=round(float(daily[first : first + length].sum()), 3),
+                estimated=len(periods) == 0,
+            )
+        )
+        first += length
+    billing_periods_import(meter=meter, periods=periods)
+    return len(periods)
 
 
 # --- Tariffs and emission factors ------------------------------------------------------------

@@ -1,12 +1,15 @@
 """The management commands operators and developers run: seed_demo and ingest_file."""
 
-from datetime import date
+import itertools
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Sum
 
+from energy.bills.models import BillingPeriod
 from energy.models import DailyUsage, IngestBatch, Meter, Reading, WeatherObservation
 from energy.savings.models import Intervention
 from tests import factories
@@ -41,6 +44,23 @@ def test_seed_demo_winter_gas_use_is_far_above_summer(db):
     january = sum(by_month[1]) / len(by_month[1])
     august = sum(by_month[8]) / len(by_month[8])
     assert january > 2.5 * august  # heating dominates in a Hokkaido winter
+
+
+def test_seed_demo_bills_the_demo_customers_gas_monthly_as_their_readings_add_up(db):
+    call_command("seed_demo", premises=2, days=130, seed=3, verbosity=0)
+
+    for gas in Meter.objects.filter(commodity="gas"):
+        bills = list(BillingPeriod.objects.filter(meter=gas).order_by("start"))
+        assert len(bills) == 4  # 130 days in bills of 28 to 33 days
+        assert all(28 <= bill.days <= 33 for bill in bills)
+        assert all(a.end + timedelta(days=1) == b.start for a, b in itertools.pairwise(bills))
+        assert [bill.estimated for bill in bills] == [True, False, False, False]
+        for bill in bills:
+            read = DailyUsage.objects.filter(meter=gas, date__range=(bill.start, bill.end))
+            assert bill.usage == pytest.approx(
+                read.aggregate(total=Sum("total"))["total"], abs=0.01
+            )
+    assert not BillingPeriod.objects.filter(meter__commodity="electricity").exists()
 
 
 def test_seed_demo_if_empty_leaves_existing_data_alone(db, capsys):
