@@ -23,6 +23,7 @@ not even a preconnect hint leaves the machine.
 import os
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +32,8 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from energy.bills.parse import PeriodRow
+from energy.bills.services import billing_periods_import
 from tests import factories
 from tests.dashboards.conftest import (
     home_create,
@@ -307,6 +310,20 @@ def town(live_server):
         with_readings=False,
     )
     weather_and_factors_create(region=region, days=hanako.days, today=today)
+    # A year of gas bills from before her smart meter, one of them estimated.
+    first = hanako.days[0] - timedelta(days=365)
+    bills = [
+        PeriodRow(
+            line=n + 1,
+            start=first + timedelta(days=30 * n),
+            end=first + timedelta(days=30 * n + 29),
+            usage=60.0 + 10 * abs(6 - n),
+            cost_jpy=9000.0 + 1500 * abs(6 - n),
+            estimated=n == 3,
+        )
+        for n in range(12)
+    ]
+    billing_periods_import(meter=hanako.gas, periods=bills)
     return {"hanako": hanako, "taro": taro, "recommendations": recommendations_create(hanako)}
 
 

@@ -104,6 +104,25 @@ def test_a_customers_visit(page, login, screenshot, town):
     assert page.get_by_role("heading", name="ページが見つかりません").is_visible()
 
 
+def test_the_bill_history_from_the_gas_year_before_the_smart_meter(page, login, screenshot, town):
+    hanako = town["hanako"]
+    login(page, username="hanako", password=PASSWORD, path="/accounts/login/")
+    year = hanako.days[0].year - 1
+    page.goto(f"/meters/{hanako.gas.pk}/year/{year}/")
+    assert page.get_by_text("この期間のスマートメーターの計測値はありません。").is_visible()
+
+    page.get_by_role("link", name="ご請求の履歴を見る").click()
+
+    assert page.get_by_role("heading", name="ご請求の履歴").is_visible()
+    assert chart_traces(page, "bills-chart") == 1
+    rows = page.locator("#bills-table tbody tr")
+    assert rows.count() == 12
+    # Newest first; the estimated bill says so; 60 m³ over 30 days is 2 m³ a day.
+    assert "（推定）" in rows.nth(8).inner_text()
+    assert "2.00 m³" in rows.nth(5).inner_text()
+    screenshot(page, "bill-history")
+
+
 PHONE_WIDTH = 375
 
 
@@ -117,6 +136,7 @@ def phone_paths(hanako) -> dict[str, str]:
         "month": f"/meters/{meter}/month/{period_of('month', yesterday).key}/",
         "year": f"/meters/{meter}/year/{period_of('year', yesterday).key}/",
         "gas": f"/meters/{hanako.gas.pk}/",
+        "bills": f"/meters/{hanako.gas.pk}/bills/",
         "recommendations": f"/premises/{hanako.premise.pk}/recommendations/",
         "points": "/campaigns/",
         "email-settings": "/notifications/",
