@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +20,14 @@ BILLS = """start,end,value,cost
 2025-03-06,2025-04-06,431.25,
 """
 URL = "/api/v1/meters/{}/billing-periods/"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read the English messages; the Japanese ones are checked by
+    tests/dashboards/test_translations.py."""
+    with translation.override("en"):
+        yield
 
 
 def test_a_bill_file_gives_each_period_with_its_days_and_cost():

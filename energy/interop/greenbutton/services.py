@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.errors import ValidationFailed
 from energy.bills.models import BillingSource
@@ -144,9 +144,11 @@ def _billing_periods_store(
     skip = {line for line, _ in overlapping}
     candidates = [p for p in candidates if p.line not in skip]
     try:
-        result = billing_periods_import(
-            meter=meter, periods=candidates, source=BillingSource.GREENBUTTON, batch=batch
-        )
+        # In English, as every other rejected row's message on a batch.
+        with translation.override("en"):
+            result = billing_periods_import(
+                meter=meter, periods=candidates, source=BillingSource.GREENBUTTON, batch=batch
+            )
     except BillFileInvalid as error:
         refused += [(by_line[line], problem) for line, problem in error.problems]
         bad = {line for line, _ in error.problems}
