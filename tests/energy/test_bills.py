@@ -244,3 +244,17 @@ def test_the_command_names_each_bad_line_and_exits_2(meter, tmp_path):
     assert "line 2: value 'one' is not a number" in str(raised.value)
     with pytest.raises(CommandError, match="No meter with serial 'X'"):
         call_command("import_bills", str(path), "--meter", "X")
+
+
+@given(
+    body=st.text(alphabet=st.sampled_from(list('start,endvalueco1-0 2.\n\r"x\x00é')), max_size=300)
+)
+def test_any_text_is_a_bill_file_or_a_clear_refusal(body):
+    """Hostile or broken files never get past the parser as anything but periods or reasons."""
+    try:
+        parsed = billing_periods_parse("start,end,value\n" + body)
+    except BillFileInvalid as error:
+        assert error.details["rows"]
+        assert all(row["problem"] for row in error.details["rows"])
+    else:
+        assert all(p.start <= p.end and p.usage >= 0 for p in parsed.periods)
