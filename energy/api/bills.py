@@ -9,16 +9,16 @@ from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PayloadTooLarge, ValidationFailed
 from config.filters import DATE_BOUNDS
-from energy.api.access import meters_visible, scope_required
+from energy.api.access import api_key_of, meters_visible, scope_required
 from energy.apikeys.models import ApiScope
-from energy.bills.models import BillingPeriod
+from energy.bills.models import BillingPeriod, BillingSource
 from energy.bills.parse import billing_periods_parse
 from energy.bills.selectors import meter_billing_periods
 from energy.bills.services import billing_periods_import
@@ -43,6 +43,23 @@ class BillingImportOutputSerializer(serializers.Serializer):
     ends_are_read_days = serializers.BooleanField()
 
 
+class CanImportBills(permissions.BasePermission):
+    """Bills change what customers read and what savings are measured from: a key needs the
+    ``ingest`` scope *and* a user who may add billing periods (the Data team), so a meter
+    gateway's key cannot; a session needs the permission."""
+
+    message = "Importing bills needs the bills.add_billingperiod permission (the Data team)."
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        key = api_key_of(request)
+        if key is not None and not key.has_scope(ApiScope.INGEST):
+            self.message = f"This API key lacks the '{ApiScope.INGEST}' scope."
+            return False
+        return request.user.has_perm("bills.add_billingperiod")
+
+
 class MeterBillingPeriodsView(APIView):
     """A meter's billing periods, oldest first (``start`` and ``end`` are both included)."""
 
@@ -50,7 +67,7 @@ class MeterBillingPeriodsView(APIView):
 
     def get_permissions(self):
         if self.request.method == "POST":
-            return [scope_required(ApiScope.INGEST, session_perm="bills.add_billingperiod")()]
+            return [CanImportBills()]
         return [scope_required(ApiScope.EXPORT)()]
 
     class InputSerializer(serializers.Serializer):
@@ -104,7 +121,9 @@ class MeterBillingPeriodsView(APIView):
                 code="invalid_bill_file",
             ) from exc
         parsed = billing_periods_parse(text, source="body")
-        result = billing_periods_import(meter=meter, periods=parsed.periods, name="body")
+        result = billing_periods_import(
+            meter=meter, periods=parsed.periods, source=BillingSource.API, name="body"
+        )
         return Response(
             {
                 "meter": meter.serial,

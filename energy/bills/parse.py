@@ -24,6 +24,9 @@ from config.errors import ValidationFailed
 # A period longer than a year is not a bill; CalTRACK's own limits (25-35 days for monthly
 # bills, 2.2.3) are the savings engine's business, not the store's.
 MAX_PERIOD_DAYS = 366
+# No meter bills more than this in one period (a large factory uses about 1e8 kWh a year): a
+# bigger figure is a unit or column mix-up, and would overflow the savings engine's squares.
+MAX_AMOUNT = 1e10
 MAX_ROWS = 5000  # 400 years of monthly bills: more is not a bill file
 REQUIRED_COLUMNS = ("start", "end", "value")
 OPTIONAL_COLUMNS = ("cost", "estimated")
@@ -149,10 +152,13 @@ def billing_periods_parse(text: str, *, source: str = "<text>") -> PeriodFile:
 
 
 def periods_overlap_problems(rows: list[PeriodRow]) -> list[tuple[int, str]]:
-    """A problem for each period that shares a day with the one before it (rows sorted)."""
+    """A problem for each period that shares a day with any before it (rows sorted by start):
+    it is compared with the earlier period that reaches furthest."""
     problems = []
-    for earlier, later in itertools.pairwise(rows):
-        if later.start <= earlier.end:
+    reach: PeriodRow | None = None
+    for later in rows:
+        earlier, reach = reach, later if reach is None or later.end > reach.end else reach
+        if earlier is not None and later.start <= earlier.end:
             problems.append(
                 (
                     later.line,
@@ -231,5 +237,11 @@ def _amount(raw: str, column: str, problems: list[str], *, required: bool) -> fl
         return None
     if value < 0:
         problems.append(_("%(column)s %(raw)s is negative.") % {"column": column, "raw": raw})
+        return None
+    if value > MAX_AMOUNT:
+        problems.append(
+            _("%(column)s %(raw)s is larger than any bill (at most %(max).0e).")
+            % {"column": column, "raw": raw, "max": MAX_AMOUNT}
+        )
         return None
     return value

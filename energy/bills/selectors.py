@@ -13,8 +13,9 @@ from energy.models import Meter
 def meter_billing_periods(
     *, meter: Meter, start: date | None = None, end: date | None = None
 ) -> list[BillingPeriod]:
-    """The meter's billing periods sharing a day with ``start``..``end``, oldest first."""
-    rows = BillingPeriod.objects.filter(meter=meter)
+    """The meter's bills (periods of two days or more) sharing a day with ``start``..``end``,
+    oldest first. One-day periods are a daily-binned feed's days: daily use, not bills."""
+    rows = BillingPeriod.objects.filter(meter=meter, end__gt=models.F("start"))
     if start is not None:
         rows = rows.filter(end__gte=start)
     if end is not None:
@@ -23,7 +24,8 @@ def meter_billing_periods(
 
 
 def meter_has_billing_periods(*, meter: Meter) -> bool:
-    return BillingPeriod.objects.filter(meter=meter).exists()
+    """Whether the meter has bills (one-day periods are daily use, not bills)."""
+    return BillingPeriod.objects.filter(meter=meter, end__gt=models.F("start")).exists()
 
 
 def meter_one_day_usage(
@@ -58,7 +60,8 @@ class PeriodArrays:
 
 
 def meter_billing_arrays(*, meter: Meter, end: date | None = None) -> PeriodArrays:
-    rows = BillingPeriod.objects.filter(meter=meter).order_by("start")
+    """The meter's bills for the billing method (not its one-day periods: daily use)."""
+    rows = BillingPeriod.objects.filter(meter=meter, end__gt=models.F("start")).order_by("start")
     if end is not None:
         rows = rows.filter(end__lte=end)
     values = list(rows.values_list("start", "end", "usage", "estimated"))

@@ -376,7 +376,9 @@ def baseline_fit(
 
 
 def _better(best: dict, kind: str, fit: _Candidates, balance_index: np.ndarray) -> dict:
-    adj = np.where(fit.qualified, fit.adj_r_squared, -np.inf)
+    # Rounded, so candidates that tie up to floating-point noise resolve to the lowest balance
+    # point whatever the scale of the usage (the fit must not change when kWh become Wh).
+    adj = np.where(fit.qualified, np.round(fit.adj_r_squared, 10), -np.inf)
     index = int(np.argmax(adj))
     if not np.isfinite(adj[index]) or adj[index] <= best["adj_r_squared"]:
         return best

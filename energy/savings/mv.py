@@ -59,7 +59,7 @@ class MeasuredSavings:
             "observed": self.observed,
             "avoided": self.avoided,
             "avoided_uncertainty": self.avoided_uncertainty,
-            "fractional_savings": self.fractional_savings,
+            "fractional_savings": finite_or_none(self.fractional_savings),
             "fractional_savings_uncertainty": finite_or_none(self.fractional_savings_uncertainty),
             "confidence": self.confidence,
             "cvrmse": self.model.cvrmse,

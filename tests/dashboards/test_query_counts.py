@@ -38,12 +38,13 @@ def test_home(customer_client, home, django_assert_num_queries):
 @pytest.mark.parametrize("period", ["day", "month", "year"])
 def test_usage_views(customer_client, home, django_assert_num_queries, period):
     key = period_of(period, home.today - timedelta(days=1)).key
-    # + rollups, the bill forecast's hourly share, prices; the month view adds the weather,
-    # the day view the half-hours. (No flag: these pages read none.)
+    # + rollups, the bill forecast's hourly share, prices, whether the meter has bills (the
+    # link to its bill history); the month view adds the weather, the day view the half-hours.
+    # (No flag: these pages read none.)
     extra = {"day": 1, "month": 1, "year": 0}[period]
     url = usage(home.electricity, period, key, "yen")
     customer_client.get(url)
-    with django_assert_num_queries(BASE + 1 + 1 + PRICED + extra):
+    with django_assert_num_queries(BASE + 1 + 1 + PRICED + 1 + extra):
         assert customer_client.get(url).status_code == 200
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from hypothesis import given
 from hypothesis import strategies as st
 
+from energy.access import DATA_TEAM
 from energy.apikeys.models import ApiScope
 from energy.bills.models import BillingPeriod
 from energy.bills.parse import BillFileInvalid, billing_periods_parse
@@ -124,6 +125,10 @@ def test_consecutive_periods_read_back_as_written(first, lengths, usage):
     assert [p.days for p in parsed.periods] == lengths
 
 
+def data_team():
+    return factories.UserFactory(groups=[DATA_TEAM])
+
+
 @pytest.fixture
 def meter(db):
     return factories.MeterFactory(serial="G-BILL", commodity="gas", unit="m3", interval_minutes=60)
@@ -159,7 +164,7 @@ def test_a_period_that_is_not_over_yet_is_refused(meter):
 
 
 def test_the_data_team_imports_a_bill_file_and_exports_it(meter, api_client_for):
-    importer = api_client_for(ApiScope.INGEST)
+    importer = api_client_for(ApiScope.INGEST, user=data_team())
     exporter = api_client_for(ApiScope.EXPORT)
 
     created = importer.post(URL.format(meter.serial), BILLS, content_type="text/csv")
@@ -181,13 +186,13 @@ def test_the_data_team_imports_a_bill_file_and_exports_it(meter, api_client_for)
         "usage": 612.5,
         "cost_jpy": 19850.0,
         "estimated": False,
-        "source": "csv",
+        "source": "api",
     }
     assert [p["start"] for p in march.json()] == ["2025-03-06"]
 
 
 def test_a_bad_bill_file_is_a_400_with_a_reason_per_line(meter, api_client_for):
-    response = api_client_for(ApiScope.INGEST).post(
+    response = api_client_for(ApiScope.INGEST, user=data_team()).post(
         URL.format(meter.serial),
         "start,end,value\n2025-01-01,2025-01-31,x\n2025-02-01,2025-02-28,4\n2025-03-01,,5\n",
         content_type="text/csv",
@@ -200,9 +205,35 @@ def test_a_bad_bill_file_is_a_400_with_a_reason_per_line(meter, api_client_for):
     assert not BillingPeriod.objects.exists()
 
 
+def test_a_meter_gateways_key_cannot_write_bills(meter, gateway_client):
+    """Gateways post readings; bills change what customers read, so only the Data team."""
+    response = gateway_client.post(URL.format(meter.serial), BILLS, content_type="text/csv")
+
+    assert response.status_code == 403
+    assert not BillingPeriod.objects.exists()
+
+
+def test_a_period_overlapping_a_later_one_beyond_its_neighbour_is_found():
+    text = (
+        "start,end,value\n"
+        "2025-01-01,2025-03-31,9\n"
+        "2025-01-10,2025-01-10,1\n"
+        "2025-02-01,2025-02-01,1\n"  # inside the first period, not only its neighbour's
+    )
+    with pytest.raises(BillFileInvalid) as raised:
+        billing_periods_parse(text)
+
+    assert [row["line"] for row in raised.value.details["rows"]] == [3, 4]
+
+
+def test_a_value_no_bill_can_have_is_refused():
+    with pytest.raises(BillFileInvalid, match="larger than any bill"):
+        billing_periods_parse("start,end,value\n2025-01-01,2025-01-31,1e300\n")
+
+
 def test_importing_needs_the_ingest_scope_and_a_body_in_csv(meter, api_client_for):
     exporter = api_client_for(ApiScope.EXPORT)
-    importer = api_client_for(ApiScope.INGEST)
+    importer = api_client_for(ApiScope.INGEST, user=data_team())
 
     assert (
         exporter.post(URL.format(meter.serial), BILLS, content_type="text/csv").status_code == 403

@@ -481,3 +481,13 @@ def test_the_hourly_method_asks_for_the_zone_when_the_offsets_change(tmp_path):
         measure(usage, temps, "--method", "hourly")
     result = measure(usage, temps, "--method", "hourly", "--time-zone", "America/New_York")
     assert result["fractional_savings"] == pytest.approx(0.10, abs=0.03)
+
+
+@pytest.mark.parametrize("method", ["daily", "hourly"])
+def test_an_intervention_outside_any_meters_dates_exits_2_not_a_traceback(tmp_path, data, method):
+    usage, temps = write_daily(tmp_path, data)
+
+    with pytest.raises(CommandError, match="is not between 1971-01-01 and 9998-12-31") as raised:
+        measure(usage, temps, "--method", method, intervention=date(1, 1, 5))
+
+    assert raised.value.returncode == 2

@@ -136,26 +136,29 @@ def _billing_periods_store(
     meter: Meter,
     batch: IngestBatch,
 ) -> tuple[list[tuple[IntervalValue, str]], str]:
-    """Store the periods (all but those refused) and say so: (refused with why, the note)."""
+    """Store the periods (all but those refused) and say so: (refused with why, the note).
+
+    Messages are in English, as every other rejected row's on a batch; a reading refused for
+    several reasons is one row with all of them."""
     by_line = {period.line: reading for reading, period in periods}
-    candidates = sorted((period for _, period in periods), key=lambda p: p.start)
-    overlapping = periods_overlap_problems(candidates)
-    refused = [(by_line[line], problem) for line, problem in overlapping]
-    skip = {line for line, _ in overlapping}
-    candidates = [p for p in candidates if p.line not in skip]
-    try:
-        # In English, as every other rejected row's message on a batch.
-        with translation.override("en"):
+    problems: dict[int, list[str]] = {}
+    with translation.override("en"):
+        candidates = sorted((period for _, period in periods), key=lambda p: p.start)
+        for line, problem in periods_overlap_problems(candidates):
+            problems.setdefault(line, []).append(problem)
+        candidates = [p for p in candidates if p.line not in problems]
+        try:
             result = billing_periods_import(
                 meter=meter, periods=candidates, source=BillingSource.GREENBUTTON, batch=batch
             )
-    except BillFileInvalid as error:
-        refused += [(by_line[line], problem) for line, problem in error.problems]
-        bad = {line for line, _ in error.problems}
-        candidates = [p for p in candidates if p.line not in bad]
-        result = billing_periods_import(
-            meter=meter, periods=candidates, source=BillingSource.GREENBUTTON, batch=batch
-        )
+        except BillFileInvalid as error:
+            for line, problem in error.problems:
+                problems.setdefault(line, []).append(problem)
+            candidates = [p for p in candidates if p.line not in problems]
+            result = billing_periods_import(
+                meter=meter, periods=candidates, source=BillingSource.GREENBUTTON, batch=batch
+            )
+    refused = [(by_line[line], "; ".join(texts)) for line, texts in problems.items()]
     lengths = sorted({p.days for p in candidates}) or [0]
     days = (
         ("one day" if lengths[0] == 1 else f"{lengths[0]} days")

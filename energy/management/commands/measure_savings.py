@@ -322,13 +322,24 @@ def _notes_lines(result) -> list[str]:
     return ["", _("Notes:")] + [f"  - {note}" for note in notes]
 
 
+# Dates a meter's data can have (the API's bounds): the engine counts a year back from them.
+EARLIEST_DATE = date(1971, 1, 1)
+LATEST_DATE = date(9998, 12, 31)
+
+
 def _date_option(raw: str, option: str) -> date:
     try:
-        return date.fromisoformat(raw.strip())
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         raise ValidationFailed(
             _("%(option)s %(raw)r is not a date; use YYYY-MM-DD.") % {"option": option, "raw": raw}
         ) from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationFailed(
+            _("%(option)s %(raw)s is not between %(first)s and %(last)s.")
+            % {"option": option, "raw": raw, "first": EARLIEST_DATE, "last": LATEST_DATE}
+        )
+    return day
 
 
 def _json_ready(value: Any) -> Any:
