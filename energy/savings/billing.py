@@ -46,6 +46,7 @@ from energy.savings.mv import (
     DAYS_PER_MONTH,
     SUN_BALTAZAR_BILLING,
     finite_or_none,
+    savings_figures,
     savings_uncertainty_relative,
 )
 
@@ -689,8 +690,7 @@ def billing_savings_measure(
     predicted_periods = days * model.usage_per_day(hdd[counted, 0], cdd[counted, 1])
     predicted = float(predicted_periods.sum())
     observed = float(reporting.usage[counted].sum())
-    avoided = predicted - observed  # CalTRACK 3.6.1, summed over the periods (4.1.1)
-    fraction = avoided / predicted if predicted > 0 else float("nan")
+    # Avoided use is summed over the periods (CalTRACK 3.6.1, 4.1.1): savings_figures below.
     reporting_days = int(days.sum())
     relative = savings_uncertainty_relative(
         baseline_points=model.n_periods,
@@ -711,12 +711,6 @@ def billing_savings_measure(
         baseline_periods=baseline.periods,
         reporting_periods=int(counted.sum()),
         reporting_days=reporting_days,
-        predicted=predicted,
-        observed=observed,
-        avoided=avoided,
-        fractional_savings=fraction,
-        # Undefined (infinite) when nothing was saved: reported as null.
-        fractional_savings_uncertainty=relative / abs(fraction) if fraction else float("inf"),
-        avoided_uncertainty=relative * predicted,
+        **savings_figures(predicted=predicted, observed=observed, relative_uncertainty=relative),
         notes=tuple(notes),
     )

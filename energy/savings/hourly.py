@@ -49,6 +49,7 @@ from energy.savings.mv import (
     MIN_REPORTING_DAYS,
     SUN_BALTAZAR_DAILY,
     finite_or_none,
+    savings_figures,
     savings_uncertainty_relative,
 )
 
@@ -707,8 +708,6 @@ def hourly_savings_measure(
         )
     predicted = float(prediction[counted].sum())
     observed = float(usage[counted].sum())
-    avoided = predicted - observed
-    fraction = avoided / predicted if predicted > 0 else float("nan")
     relative = hourly_savings_uncertainty_relative(model=model, reporting_hours=reporting_hours)
     return HourlyMeasuredSavings(
         model=model,
@@ -718,11 +717,5 @@ def hourly_savings_measure(
         reporting_start=intervention,
         reporting_end=reporting_end,
         reporting_hours=reporting_hours,
-        predicted=predicted,
-        observed=observed,
-        avoided=avoided,
-        fractional_savings=fraction,
-        # Undefined (infinite) when nothing was saved: reported as null.
-        fractional_savings_uncertainty=relative / abs(fraction) if fraction else float("inf"),
-        avoided_uncertainty=relative * predicted,
+        **savings_figures(predicted=predicted, observed=observed, relative_uncertainty=relative),
     )

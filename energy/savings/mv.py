@@ -167,8 +167,6 @@ def savings_measure(
         )
     predicted = float(model.predict(temperature_c[counted]).sum())
     observed = float(usage[counted].sum())
-    avoided = predicted - observed
-    fraction = avoided / predicted if predicted > 0 else float("nan")
     relative = savings_uncertainty_relative_to_baseline(model=model, reporting_days=reporting_days)
     return MeasuredSavings(
         model=model,
@@ -178,14 +176,29 @@ def savings_measure(
         reporting_start=intervention,
         reporting_end=reporting_end,
         reporting_days=reporting_days,
-        predicted=predicted,
-        observed=observed,
-        avoided=avoided,
-        fractional_savings=fraction,
-        # Undefined (infinite) when nothing was saved: reported as null.
-        fractional_savings_uncertainty=relative / abs(fraction) if fraction else float("inf"),
-        avoided_uncertainty=relative * predicted,
+        **savings_figures(predicted=predicted, observed=observed, relative_uncertainty=relative),
     )
+
+
+def savings_figures(
+    *, predicted: float, observed: float, relative_uncertainty: float
+) -> dict[str, float]:
+    """Avoided use (CalTRACK 3.6.1), its share of the predicted use and their uncertainties
+    (4.3.2.4), from the reporting period's predicted and observed use and the uncertainty
+    relative to the predicted use: the figures every method reports alike."""
+    avoided = predicted - observed
+    fraction = avoided / predicted if predicted > 0 else float("nan")
+    return {
+        "predicted": predicted,
+        "observed": observed,
+        "avoided": avoided,
+        "fractional_savings": fraction,
+        # Undefined (infinite) when nothing was saved: reported as null.
+        "fractional_savings_uncertainty": (
+            relative_uncertainty / abs(fraction) if fraction else float("inf")
+        ),
+        "avoided_uncertainty": relative_uncertainty * predicted,
+    }
 
 
 def finite_or_none(value: float) -> float | None:
