@@ -92,6 +92,26 @@ def test_workers_scale_and_beat_runs_alone(objects):
     assert "beat" in _containers(beat)[0]["command"]
 
 
+def test_workers_scale_on_the_queue_depth_the_web_exports(objects):
+    from django.conf import settings
+
+    from config.observability.metrics import SystemCollector
+
+    hpa = by_kind(objects, "HorizontalPodAutoscaler")["shoene-worker"]
+    external = [m["external"] for m in hpa["spec"]["metrics"] if m["type"] == "External"]
+    assert len(external) == 1
+    (queue_depth,) = external
+    # The name SystemCollector serves at /metrics (its first family; the worker ping follows).
+    exported = next(iter(SystemCollector().collect())).name
+    assert queue_depth["metric"]["name"] == exported == "shoene_celery_queue_depth"
+    # The queue ingest batches wait in (no task routes: every task goes to the default queue).
+    assert queue_depth["metric"]["selector"]["matchLabels"] == {
+        "queue": settings.CELERY_TASK_DEFAULT_QUEUE
+    }
+    assert queue_depth["target"]["type"] == "AverageValue"
+    assert int(queue_depth["target"]["averageValue"]) > 0
+
+
 def test_migrations_run_as_a_job(objects):
     job = by_kind(objects, "Job")["shoene-migrate"]
     assert "migrate" in " ".join(_containers(job)[0]["command"])
