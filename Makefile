@@ -20,7 +20,7 @@ BENCH_FIGURES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_FIGURES
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser prometheus run test lint format drill-chaos fuzz-api bench-readings-api bench-page-weight bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-billing-accuracy bench-hourly bench-recommendations bench-portal bench-overview bench-experiment-results bench-tracing bench-export bench-experiments bench-figures clean
+.PHONY: install messages browser prometheus run test lint format drill-chaos fuzz-api bench-readings-api bench-page-weight bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-billing-accuracy bench-hourly bench-recommendations bench-portal bench-overview bench-experiment-results bench-tracing bench-export bench-experiments bench-figures bench-scale clean
 
 # The portal's charts use only bar and scatter traces: plotly's published "basic" bundle
 # (scatter, bar, pie; 1.2 MB, 0.4 MB compressed) instead of the full 4.8 MB one that ships in
@@ -182,6 +182,14 @@ bench-tracing: install
 
 bench-export: install
 	$(BIN)/python bench/export.py --database-url $(BENCH_EXPORT_DATABASE_URL) $(BENCH_EXPORT_ARGS)
+
+# Cost as the store grows: ingest, a batch's rollup, one meter's month and the portal home at
+# 0, 50 M and 200 M stored readings, each size in its own database (shoene_scale_0, _50m, _200m)
+# built once with binary COPY and kept (about 30 GB of disk for all three); the ratios to the
+# empty store are the figures (docs/benchmarks.md, "Cost as the store grows").
+BENCH_SCALE_SIZES ?= 0,50M,200M
+bench-scale: install messages
+	$(BIN)/python bench/scale.py --sizes $(BENCH_SCALE_SIZES) $(BENCH_SCALE_ARGS)
 
 # figures_audit on the default demo (SQLite, a temporary file) and on 1,000 premises (PostgreSQL).
 bench-figures: install messages
