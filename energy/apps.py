@@ -22,7 +22,11 @@ class EnergyConfig(AppConfig):
 
     def ready(self) -> None:
         from config.celery_app import beat_schedule_register
+        from config.observability.metrics import metrics_collector_register
         from energy.access import on_post_migrate
+        from energy.partitions import checks  # noqa: F401 - registers the partitions check
+        from energy.partitions.metrics import READINGS_PARTITIONS
+        from energy.partitions.services import readings_partitions_on_post_migrate
         from energy.savings.templates import on_post_migrate as templates_on_post_migrate
         from energy.schedules import beat_schedule
 
@@ -32,4 +36,11 @@ class EnergyConfig(AppConfig):
         post_migrate.connect(
             templates_on_post_migrate, sender=self, dispatch_uid="energy-recommendation-templates"
         )
+        # PostgreSQL: the months ahead have their readings partition, and the default partition
+        # is emptied into partitions of its rows' months (energy/partitions/services.py).
+        post_migrate.connect(
+            readings_partitions_on_post_migrate, sender=self, dispatch_uid="energy-partitions"
+        )
+        # Rows in the default partition, months ahead with a partition (docs/observability.md).
+        metrics_collector_register(READINGS_PARTITIONS)
         connection_created.connect(sqlite_functions_add, dispatch_uid="energy-sqlite-functions")

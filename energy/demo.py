@@ -38,6 +38,7 @@ from energy.models import (
     Unit,
     WeatherObservation,
 )
+from energy.partitions.services import readings_partitions_ensure
 from energy.savings.generate import recommendations_generate
 from energy.savings.models import Intervention
 from energy.tariffs.models import (
@@ -315,6 +316,10 @@ def demo_seed(
     weekend = np.array([d.weekday() >= 5 for d in all_days])
 
     groups_ensure()
+    # PostgreSQL: every month the demo writes has its readings partition before ingest, so its
+    # history does not land in the default partition (the first local day starts the day before
+    # in UTC).
+    readings_partitions_ensure(first=all_days[0] - timedelta(days=1))
     users = _demo_users()
     gateway = users["gateway"]
 

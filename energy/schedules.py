@@ -55,4 +55,12 @@ def beat_schedule() -> dict[str, dict]:
             "task": "energy.tasks.demand_response_awards_compute",
             "schedule": crontab(minute=40),
         },
+        # Readings have a partition for each month up to READINGS_PARTITIONS_AHEAD_MONTHS ahead
+        # before any arrive for it, and readings that landed in the default partition (a
+        # back-fill of a month with no partition) move into one of their month. Daily, so a
+        # failed run (a lock not granted in time) is tried again well before a month turns.
+        "readings-partitions-ensure": {
+            "task": "energy.tasks.readings_partitions_ensure",
+            "schedule": crontab(hour=1, minute=20),
+        },
     }

@@ -172,3 +172,15 @@ def demand_response_event_awards_compute(event_id: int) -> dict:
 
     event = DemandResponseEvent.objects.get(pk=event_id)
     return event_awards_compute(event=event).as_dict()
+
+
+# --- Readings storage ----------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, max_retries=5)
+def readings_partitions_ensure() -> dict:
+    """Daily: the months ahead have a readings partition; the default partition is emptied into
+    partitions of its rows' months. A lock not granted in time is retried (OperationalError)."""
+    from energy.partitions.services import readings_partitions_ensure as partitions_ensure
+
+    return partitions_ensure().as_dict()

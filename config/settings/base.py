@@ -305,6 +305,15 @@ INGEST_REQUEUE_RECEIVED_AFTER_S = env.int("INGEST_REQUEUE_RECEIVED_AFTER_S", def
 INGEST_REQUEUE_PROCESSING_AFTER_S = env.int("INGEST_REQUEUE_PROCESSING_AFTER_S", default=300)
 # The longest time range one bulk export (GET /api/v1/export/readings.*) may ask for.
 EXPORT_MAX_DAYS = env.int("EXPORT_MAX_DAYS", default=731)
+
+# --- Readings storage (PostgreSQL: monthly partitions; docs/readings-storage.md) -----------
+# Monthly partitions of energy_reading exist from the current month to this many months ahead
+# (created by migrate and the beat entry "readings-partitions-ensure"), so new readings never
+# land in the default partition.
+READINGS_PARTITIONS_AHEAD_MONTHS = env.int("READINGS_PARTITIONS_AHEAD_MONTHS", default=3)
+# Where readings_archive writes a month's Parquet file and the manifest, and readings_restore
+# reads them (--dir overrides it).
+READINGS_ARCHIVE_DIR = env.path("READINGS_ARCHIVE_DIR", default=BASE_DIR / "archive" / "readings")
 # Gross calorific value of the city gas supplied, MJ/m³: Green Button files in therms (energy) are
 # converted to m³ with it. 13A city gas is 45 MJ/m³ at Hokkaido Gas (the GHG reporting rules'
 # standard value for city gas is 44.8 MJ/m³).
