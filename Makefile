@@ -14,13 +14,15 @@ BENCH_PORTAL_REDIS_URL ?= redis://127.0.0.1:6379/11
 BENCH_TRACING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene_bench_tracing
 # The export benchmark's data set (17.5 M readings) is built once in its own database and kept.
 BENCH_EXPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene_export_bench
+# The archive benchmark's month of readings is rebuilt on every run in its own database.
+BENCH_ARCHIVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoene_archive_bench
 # The figures audit's 1,000-premise demo is seeded once in its own database and kept.
 BENCH_FIGURES_DB ?= shoene_figures_bench
 BENCH_FIGURES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_FIGURES_DB)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages browser prometheus run test lint format drill-chaos fuzz-api bench-readings-api bench-page-weight bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-billing-accuracy bench-hourly bench-recommendations bench-portal bench-overview bench-experiment-results bench-tracing bench-export bench-experiments bench-figures bench-scale clean
+.PHONY: install messages browser prometheus run test lint format drill-chaos fuzz-api bench-readings-api bench-page-weight bench-load bench-ingest bench-flags bench-caltrack bench-savings-accuracy bench-billing-accuracy bench-hourly bench-recommendations bench-portal bench-overview bench-experiment-results bench-tracing bench-export bench-experiments bench-figures bench-scale bench-archive clean
 
 # The portal's charts use only bar and scatter traces: plotly's published "basic" bundle
 # (scatter, bar, pie; 1.2 MB, 0.4 MB compressed) instead of the full 4.8 MB one that ships in
@@ -216,6 +218,11 @@ bench-billing-accuracy: install
 
 bench-experiments: install
 	$(BIN)/python bench/experiments.py
+
+# A month of 1,000 meters' half-hourly readings (1.44 M) archived to Parquet and restored:
+# times, and whether the rows' checksums are identical (bench/archive.py).
+bench-archive: install
+	$(BIN)/python bench/archive.py --database-url $(BENCH_ARCHIVE_DATABASE_URL) $(BENCH_ARCHIVE_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
