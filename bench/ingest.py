@@ -116,12 +116,18 @@ def main() -> None:
     try:
         _wait_http(args.port)
         _wait_worker()
+        groups = {"web": processes[0].pid, "worker": processes[1].pid}
+        cpu_before = _cpu_seconds(groups)
         elapsed = _post_all(args.port, token, bodies, args.clients)
+        cpu = {k: v - cpu_before.get(k, 0.0) for k, v in _cpu_seconds(groups).items()}
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
     from energy.models import IngestBatch, Reading
 
@@ -133,6 +139,11 @@ def main() -> None:
         f"({stored:,} stored, {failed} batches not done)"
     )
 
+    print(
+        "CPU seconds while ingesting (2 cores: at most "
+        f"{2 * elapsed:.1f}): "
+        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(cpu.items()))
+    )
     copy_rate = _copy_rate(database_url, copy_text, total_rows)
     print(f"plain COPY: {copy_rate:,.0f} readings/s into a table keyed (meter_id, ts)")
     print(f"ratio end-to-end / COPY: {end_to_end / copy_rate:.2f}")
@@ -184,6 +195,42 @@ def _bodies(serials: list[str], intervals: int, batch_rows: int):
         bodies.append("".join(lines).encode())
         total += len(block) * intervals
     return bodies, total, "".join(copy_lines).encode()
+
+
+def _cpu_seconds(groups: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) so far of each process tree in ``groups`` (name: root pid), of
+    PostgreSQL's processes and of this client, read from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent, spent, names = {}, {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        fields = rest.split()
+        pid = int(entry.name)
+        parent[pid], names[pid] = int(fields[1]), name
+        # Its own time and that of its children that have exited (PostgreSQL's backends of
+        # closed connections are counted in the postmaster).
+        spent[pid] = sum(int(field) for field in fields[11:15]) / ticks
+    totals: dict[str, float] = {}
+    for pid, seconds in spent.items():
+        if pid == os.getpid():
+            group = "client"
+        elif names[pid] == "postgres":
+            group = "postgres"
+        else:
+            group, up = None, pid
+            while up in parent and group is None:
+                group = next((g for g, root in groups.items() if root == up), None)
+                up = parent[up] if parent[up] != up else None
+            if group is None:
+                continue
+        totals[group] = totals.get(group, 0.0) + seconds
+    return totals
 
 
 def _wait_http(port: int) -> None:

@@ -296,6 +296,10 @@ INGEST_MAX_VALUE_PER_HOUR = {
 }
 # Rows kept with their reasons on a batch; the total is always counted.
 INGEST_REJECTED_ROWS_KEPT = 1000
+# On PostgreSQL, a CSV body is COPYed into a staging table and checked there
+# (energy/ingest/staging.py); false sends every batch the reference path (parsed and checked in
+# Python), which gives the same result more slowly.
+INGEST_FAST_PATH = env.bool("INGEST_FAST_PATH", default=True)
 # The sweeper (beat entry "ingest-requeue-stale-batches", every INGEST_REQUEUE_EVERY_S) queues
 # again a batch still "received" this long after it arrived (its message was lost: broker down
 # or restarted), or "processing" this long after it started without a worker holding it (the

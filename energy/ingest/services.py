@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,15 +21,17 @@ from config.observability.context import log_context
 from config.observability.metrics import BATCH_DURATION, BATCHES, READINGS, exemplar
 from config.observability.tracing import tracer
 from energy.ingest.parse import (
+    csv_plain_columns,
     decode_body,
     format_for_content_type,
     format_registered,
     parse_rows,
     payload_check,
 )
+from energy.ingest.staging import Unsuitable, batch_stage
 from energy.ingest.store import readings_upsert
 from energy.ingest.validate import MeterRules, readings_validate
-from energy.models import BatchStatus, IngestBatch, Meter
+from energy.models import BatchFormat, BatchStatus, IngestBatch, Meter
 from energy.rollups import daily_usage_refresh, local_dates_touched, meter_time_zones
 
 logger = logging.getLogger(__name__)
@@ -198,7 +200,8 @@ def _batch_observe(batch: IngestBatch, *, seconds: float) -> None:
 def _batch_process(batch_id, recommendations_follow: bool) -> tuple[IngestBatch, bool]:
     """The batch, and whether this call finished it (done or failed) rather than found it done."""
     with transaction.atomic():
-        batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
+        # Not the payload yet (it can be megabytes): only the transaction below reads it.
+        batch = IngestBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
         if batch.status == BatchStatus.DONE:
             return batch, False
         batch.status = BatchStatus.PROCESSING
@@ -237,6 +240,44 @@ def _mark_failed(batch_id, error: str) -> None:
 
 
 def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None:
+    stored, rejected, notes, meter_ids = _stored_fast(batch) or _stored_reference(batch)
+    if meter_ids and recommendations_follow:
+        # Recommendations of the touched premises follow the new data (debounced, after
+        # commit: a rolled-back batch recomputes nothing).
+        transaction.on_commit(lambda: _recommendations_follow(meter_ids=meter_ids))
+
+    keep = settings.INGEST_REJECTED_ROWS_KEPT
+    batch.accepted_count = stored.inserted
+    batch.duplicate_count = stored.duplicates
+    batch.corrected_count = stored.corrected
+    batch.stale_count = stored.stale
+    batch.rejected_count = len(rejected)
+    batch.rejected_rows = [rejection.as_dict() for rejection in rejected[:keep]]
+    batch.rejected_reasons = dict(Counter(str(r.reason) for r in rejected))
+    batch.notes = notes
+    batch.status = BatchStatus.DONE
+    batch.error = ""
+    batch.finished_at = timezone.now()
+    batch.save(
+        update_fields=[
+            "accepted_count",
+            "duplicate_count",
+            "corrected_count",
+            "stale_count",
+            "rejected_count",
+            "rejected_rows",
+            "rejected_reasons",
+            "notes",
+            "status",
+            "error",
+            "finished_at",
+        ]
+    )  # not the payload: it is large and never changes
+
+
+def _stored_reference(batch: IngestBatch):
+    """The reference path (any database, any format): rows parsed and checked in Python, then
+    stored and rolled up. Returns (UpsertResult, rejections, notes, touched meter ids)."""
     with tracer().start_as_current_span("ingest.parse_validate"):
         notes: list[str] = []
         if (registered := format_registered(batch.format)) is not None:
@@ -266,39 +307,42 @@ def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None
     )
     with tracer().start_as_current_span("ingest.rollup"):
         daily_usage_refresh(dates_by_meter=touched, zones=zones)
-    if touched and recommendations_follow:
-        # Recommendations of the touched premises follow the new data (debounced, after
-        # commit: a rolled-back batch recomputes nothing).
-        meter_ids = sorted(touched)
-        transaction.on_commit(lambda: _recommendations_follow(meter_ids=meter_ids))
+    return stored, result.rejected, notes, sorted(touched)
 
-    keep = settings.INGEST_REJECTED_ROWS_KEPT
-    batch.accepted_count = stored.inserted
-    batch.duplicate_count = stored.duplicates
-    batch.corrected_count = stored.corrected
-    batch.stale_count = stored.stale
-    batch.rejected_count = len(result.rejected)
-    batch.rejected_rows = [rejection.as_dict() for rejection in result.rejected[:keep]]
-    batch.rejected_reasons = dict(Counter(str(r.reason) for r in result.rejected))
-    batch.notes = notes
-    batch.status = BatchStatus.DONE
-    batch.error = ""
-    batch.finished_at = timezone.now()
-    batch.save(
-        update_fields=[
-            "accepted_count",
-            "duplicate_count",
-            "corrected_count",
-            "stale_count",
-            "rejected_count",
-            "rejected_rows",
-            "rejected_reasons",
-            "notes",
-            "status",
-            "error",
-            "finished_at",
-        ]
-    )  # not the payload: it is large and never changes
+
+def _stored_fast(batch: IngestBatch):
+    """The fast path (PostgreSQL, a CSV body COPY reads as Python would), or None to take the
+    reference path (energy/ingest/staging.py)."""
+    if (
+        not settings.INGEST_FAST_PATH
+        or connection.vendor != "postgresql"
+        or batch.format != BatchFormat.CSV
+    ):
+        return None
+    columns = csv_plain_columns(batch.payload)
+    if columns is None:
+        return None
+
+    def lock_zones(meter_ids: list[int]) -> dict[int, str]:
+        # Locked in id order, as on the reference path (see there).
+        locked = Meter.objects.select_for_update(no_key=True, of=("self",)).filter(pk__in=meter_ids)
+        return meter_time_zones(locked.order_by("pk"))
+
+    with tracer().start_as_current_span("ingest.staged"):
+        try:
+            staged = batch_stage(
+                text=batch.payload,
+                columns=columns,
+                rules_for=lambda serials: meter_rules(serials=serials),
+                lock_zones=lock_zones,
+                now=timezone.now(),
+                produced_at=batch.produced_at,
+                batch_id=batch.pk,
+            )
+        except Unsuitable as exc:
+            logger.info("Ingest batch %s takes the reference path: %s", batch.pk, exc)
+            return None
+    return staged.stored, staged.rejected, [], staged.meter_ids
 
 
 def _recommendations_follow(*, meter_ids: list[int]) -> None:

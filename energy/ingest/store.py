@@ -125,24 +125,34 @@ def _upsert_copy(readings: Sequence[ValidReading], batch_id) -> UpsertResult:
         f"{NULL if r.source_us is None else r.source_us}\n"
         for r in readings
     ).encode()
-    corrected = stale = 0
     with connection.cursor() as cursor:
-        cursor.execute(_STAGING_DDL)
-        cursor.execute("TRUNCATE ingest_staging")
+        staging_prepare(cursor)
         with cursor.copy(
             "COPY ingest_staging (meter_id, epoch, value, quality, source_us) FROM STDIN"
         ) as copy:
             copy.write(data)
-        cursor.execute(_INSERT_NEW_SQL)
-        inserted = cursor.rowcount
-        if inserted < len(readings):
-            # Fresh statistics on the staging table, so the planner probes the primary key
-            # per staged row rather than scanning the readings table.
-            cursor.execute("ANALYZE ingest_staging")
-            cursor.execute(_MERGE_SQL, {"batch": batch_id})
-            corrected, stale = cursor.fetchone()
-        cursor.execute("TRUNCATE ingest_staging")
-    return UpsertResult(inserted, len(readings) - inserted - corrected - stale, corrected, stale)
+        return merge_staged(cursor, staged=len(readings), batch_id=batch_id)
+
+
+def staging_prepare(cursor) -> None:
+    """An empty ``ingest_staging`` table (temporary: this connection's, emptied at commit)."""
+    cursor.execute(_STAGING_DDL)
+    cursor.execute("TRUNCATE ingest_staging")
+
+
+def merge_staged(cursor, *, staged: int, batch_id) -> UpsertResult:
+    """Merge the ``staged`` readings in ``ingest_staging`` into storage (newer wins)."""
+    corrected = stale = 0
+    cursor.execute(_INSERT_NEW_SQL)
+    inserted = cursor.rowcount
+    if inserted < staged:
+        # Fresh statistics on the staging table, so the planner probes the primary key per
+        # staged row rather than scanning the readings table.
+        cursor.execute("ANALYZE ingest_staging")
+        cursor.execute(_MERGE_SQL, {"batch": batch_id})
+        corrected, stale = cursor.fetchone()
+    cursor.execute("TRUNCATE ingest_staging")
+    return UpsertResult(inserted, staged - inserted - corrected - stale, corrected, stale)
 
 
 def _upsert_portable(readings: Sequence[ValidReading], batch_id) -> UpsertResult:

@@ -134,34 +134,81 @@ def readings_validate(
     """
     result = ValidationResult()
     valid, rejected = result.valid, result.rejected
-    now_epoch = now.timestamp()
+    checker = RowChecker(meters=meters, now=now, produced_at=produced_at)
     seen: set[tuple[int, int]] = set()
-    sources = _Sources(
-        default=None if produced_at is None else microseconds(produced_at),
-        latest=microseconds(now) + SOURCE_CLOCK_AHEAD_S * 1_000_000,
-    )
-
-    # Rows of one delivery share few distinct timestamps (many meters, the same intervals):
-    # parse each distinct string once.
-    epochs: dict[str, object] = {}
-
     for row in rows:
-        reason, message, reading = _check(row, meters, now_epoch, epochs, sources.default)
-        if reading is not None and row.source_time is not None:
-            reason, message, reading = sources.stamp(row, reading)
+        reason, message, reading = checker.check(row)
         if reading is not None:
             key = (reading.meter_id, reading.epoch)
             if key in seen:
-                reason, message = (
-                    Reason.DUPLICATE_IN_BATCH,
-                    "the same meter and interval appear earlier in this batch",
-                )
+                reason, message = DUPLICATE_IN_BATCH
             else:
                 seen.add(key)
                 valid.append(reading)
                 continue
-        rejected.append(Rejection(row.line, reason, message, _jsonable(row.as_dict())))
+        rejected.append(rejection(row, reason, message))
     return result
+
+
+DUPLICATE_IN_BATCH = (
+    Reason.DUPLICATE_IN_BATCH,
+    "the same meter and interval appear earlier in this batch",
+)
+
+
+class RowChecker:
+    """Checks one row at a time: (reason, message, None) for a bad row, (None, None, reading)
+    for a good one. Whether a good row repeats an earlier one is the caller's to say."""
+
+    def __init__(
+        self, *, meters: dict[str, MeterRules], now: datetime, produced_at: datetime | None
+    ) -> None:
+        self.meters = meters
+        self.now_epoch = now.timestamp()
+        self.sources = _Sources(
+            default=None if produced_at is None else microseconds(produced_at),
+            latest=microseconds(now) + SOURCE_CLOCK_AHEAD_S * 1_000_000,
+        )
+        # Rows of one delivery share few distinct timestamps (many meters, the same
+        # intervals): parse each distinct string once.
+        self.epochs: dict[str, object] = {}
+
+    def check(self, row: RawRow):
+        reason, message, reading = _check(
+            row, self.meters, self.now_epoch, self.epochs, self.sources.default
+        )
+        if reading is not None and row.source_time is not None:
+            return self.sources.stamp(row, reading)
+        return reason, message, reading
+
+    def source_us(self, text: str) -> int | None:
+        """A ``source_time`` string in microseconds since 1970, or None when ``check`` would
+        refuse it whatever the interval (not ISO 8601, no offset, in the future)."""
+        value = _instant(text, self.sources.parsed, microseconds)
+        if value is _BAD_TS or value is _NAIVE_TS or value > self.sources.latest:
+            return None
+        return value
+
+    def epoch(self, text: str) -> int | None:
+        """The interval start a ``ts`` string names, in whole seconds since 1970, or None when
+        ``check`` would refuse it whatever the meter (not ISO 8601, no offset, before 1970,
+        not a whole second)."""
+        if len(_INSTANTS) > _INSTANTS_KEPT:
+            _INSTANTS.clear()
+        value = _instant(text, _INSTANTS, datetime.timestamp)
+        if value is _BAD_TS or value is _NAIVE_TS or value < 0 or value != int(value):
+            return None
+        return int(value)
+
+
+# ts strings already parsed by this process (``RowChecker.epoch``): successive batches mostly
+# repeat the same intervals for other meters.
+_INSTANTS: dict[str, object] = {}
+_INSTANTS_KEPT = 200_000
+
+
+def rejection(row: RawRow, reason: Reason, message: str) -> Rejection:
+    return Rejection(row.line, reason, message, _jsonable(row.as_dict()))
 
 
 _BAD_TS = object()

@@ -16,9 +16,11 @@ def _csv(hours: range) -> bytes:
     return ("meter,ts,value\n" + rows).encode()
 
 
+@pytest.mark.parametrize("fast_path", [True, False])
 def test_concurrent_batches_for_one_meter_day_both_count_in_the_rollup(
-    postgresql, gateway_user, electricity_meter, monkeypatch
+    postgresql, gateway_user, electricity_meter, monkeypatch, settings, fast_path
 ):
+    settings.INGEST_FAST_PATH = fast_path
     first, _ = services.batch_receive(
         client=gateway_user, body=_csv(range(0, 12)), content_type="text/csv", enqueue=False
     )
@@ -27,16 +29,19 @@ def test_concurrent_batches_for_one_meter_day_both_count_in_the_rollup(
     )
     first_rolled_up = threading.Event()
     release_first = threading.Event()
-    refresh = services.daily_usage_refresh
 
-    def refresh_then_hold_the_first(**kwargs):
-        written = refresh(**kwargs)
-        if threading.current_thread().name == "first":
-            first_rolled_up.set()
-            release_first.wait(timeout=30)  # still inside the first batch's transaction
-        return written
+    def then_hold_the_first(store):
+        def stored_then_held(batch):
+            outcome = store(batch)
+            if outcome and threading.current_thread().name == "first":
+                first_rolled_up.set()  # stored and rolled up, not committed
+                release_first.wait(timeout=30)
+            return outcome
 
-    monkeypatch.setattr(services, "daily_usage_refresh", refresh_then_hold_the_first)
+        return stored_then_held
+
+    for path in ("_stored_fast", "_stored_reference"):
+        monkeypatch.setattr(services, path, then_hold_the_first(getattr(services, path)))
     errors = []
 
     def process(batch_id):

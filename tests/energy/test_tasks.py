@@ -140,9 +140,11 @@ def test_a_batch_whose_payload_cannot_be_read_is_marked_failed(electricity_meter
     assert not Reading.objects.exists()
 
 
+@pytest.mark.parametrize("fast_path", [True, False])
 def test_a_bug_during_processing_marks_the_batch_failed_instead_of_leaving_it_processing(
-    gateway_user, electricity_meter, monkeypatch
+    gateway_user, electricity_meter, monkeypatch, settings, fast_path
 ):
+    settings.INGEST_FAST_PATH = fast_path
     from energy.ingest import services
 
     body = b"meter,ts,value\nE-0001,2026-01-15T00:00:00+09:00,0.5\n"
@@ -153,7 +155,7 @@ def test_a_bug_during_processing_marks_the_batch_failed_instead_of_leaving_it_pr
     def broken(**kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(services, "daily_usage_refresh", broken)
+    monkeypatch.setattr(services, "meter_rules", broken)
     with pytest.raises(ZeroDivisionError):
         services.batch_process(batch_id=batch.pk)
 

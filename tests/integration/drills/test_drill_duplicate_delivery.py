@@ -41,6 +41,22 @@ def _ran_on(workers, batch_ids: list[str], timeout_s: float = 30) -> list[bool]:
         time.sleep(0.1)
 
 
+def _wait_for_lock_waiters(deployment, *, count: int, timeout_s: float) -> None:
+    """Until ``count`` sessions of the drill's database wait for a lock (the workers, at the
+    meters the drill holds)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        ((waiting,),) = deployment.query(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting >= count:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{waiting} of {count} workers reached the meters' lock")
+        time.sleep(0.05)
+
+
 def test_one_batch_twice_and_one_set_of_readings_twice_are_stored_once(deploy):
     deployment = deploy()
     deployment.start_web()
@@ -60,12 +76,22 @@ def test_one_batch_twice_and_one_set_of_readings_twice_are_stored_once(deploy):
         "SELECT attempts FROM energy_ingestbatch WHERE id = %s", [batch_id]
     )[0]
 
-    # The same readings in two batches (a gateway resending without its key), at once.
+    # The same readings in two batches (a gateway resending without its key), at once: the
+    # drill holds the meters' rows locked until both workers wait for them (a batch takes
+    # well under a second, so without the hold one worker could finish both), then lets go.
     for worker in workers:
         worker.stop()
     workers = [deployment.start_worker(), deployment.start_worker()]
     second = drill_readings(intervals=2500, offset=2500)
-    twins = [client.post(second, key="drill4-twin-a"), client.post(second, key="drill4-twin-b")]
+    with deployment.stack.postgres.connect(deployment.database) as hold:
+        hold.execute("BEGIN")
+        hold.execute("SELECT id FROM energy_meter WHERE serial LIKE 'DRILL-%%' FOR UPDATE")
+        twins = [
+            client.post(second, key="drill4-twin-a"),
+            client.post(second, key="drill4-twin-b"),
+        ]
+        _wait_for_lock_waiters(deployment, count=2, timeout_s=60)
+        hold.execute("COMMIT")
     wait_until_batches_settle(deployment, timeout_s=120, expected=3)
     counts = deployment.query(
         "SELECT accepted_count, duplicate_count FROM energy_ingestbatch WHERE id = ANY(%s)",
