@@ -5,6 +5,7 @@ tracing is asked for, and each pool process serves its metrics on ``CELERY_METRI
 its index (docs/observability.md).
 """
 
+import gc
 import os
 from importlib import import_module
 
@@ -70,6 +71,7 @@ def _pool_process_init(**kwargs) -> None:
     from billiard.process import current_process
 
     _process_telemetry_start(getattr(current_process(), "index", 0) or 0)
+    gc.freeze()  # as config/wsgi.py: what the worker loaded stays out of the collector's passes
 
 
 @signals.worker_init.connect
@@ -79,6 +81,7 @@ def _worker_init(sender=None, **kwargs) -> None:
     name = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
     if "prefork" not in str(name):
         _process_telemetry_start(0)
+        gc.freeze()
 
 
 @signals.task_prerun.connect

@@ -89,7 +89,11 @@ def batch_accepted_response(
 ) -> Response:
     """202 Accepted for a stored batch: its status so far, its Location, and
     ``Idempotent-Replayed`` when an Idempotency-Key returned an earlier batch."""
-    batch.refresh_from_db()  # processing may already have run (in-process tasks)
+    # Processing may already have run (in-process tasks). Not the payload: megabytes nobody
+    # reads here.
+    batch.refresh_from_db(
+        fields=[f.attname for f in IngestBatch._meta.concrete_fields if f.name != "payload"]
+    )
     data = serializer_class(batch, context={"request": request, **context}).data
     response = Response(data, status=status.HTTP_202_ACCEPTED)
     response["Location"] = data["url"]
