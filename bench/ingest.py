@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--batch-rows", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4, help="concurrent posting threads")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per web worker")
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument(
         "--pg",
@@ -77,20 +78,16 @@ def main() -> None:
 
     processes = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "-w",
-                str(args.web_workers),
-                "-b",
-                f"127.0.0.1:{args.port}",
-                "--log-level",
-                "warning",
-            ],
+            # The production settings (config/gunicorn.py), sized for this machine.
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
             cwd=ROOT,
-            env=env,
+            env={
+                **env,
+                "GUNICORN_BIND": f"127.0.0.1:{args.port}",
+                "GUNICORN_WORKERS": str(args.web_workers),
+                "GUNICORN_THREADS": str(args.web_threads),
+                "GUNICORN_LOG_LEVEL": "warning",
+            },
         ),
         subprocess.Popen(
             [

@@ -192,7 +192,9 @@ def _one_size(args) -> None:
     steps = ", ".join(f"{k} {v:,.1f} s" for k, v in build["step_seconds"].items())
     print(f"{name}: {counts}\n  built in: {steps}")
     if args.build_only:
-        Path(args.result_file).write_text(json.dumps({"size": args.one, "build": build}))
+        Path(args.result_file).write_text(
+            json.dumps({"size": args.one, "build": build}, default=str)
+        )
         return
 
     import redis
