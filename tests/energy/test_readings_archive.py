@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import translation
 
 from energy.models import Reading
 from energy.partitions.services import readings_partition_months, readings_partitions_ensure
@@ -34,6 +35,13 @@ def _month_rows(start: datetime, end: datetime) -> list[tuple]:
 
 JANUARY = (datetime(2019, 1, 1, tzinfo=UTC), datetime(2019, 2, 1, tzinfo=UTC))
 FEBRUARY = (datetime(2019, 2, 1, tzinfo=UTC), datetime(2019, 3, 1, tzinfo=UTC))
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The refusals are matched in English (the commands speak Japanese by default)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from tqdm import tqdm
 
 from config.errors import ShoeneError
@@ -56,7 +56,10 @@ class Command(BaseCommand):
                 before=before,
                 directory=directory,
                 progress=lambda months: tqdm(
-                    months, desc=_("Archiving"), unit=_("month"), disable=options["verbosity"] == 0
+                    months,
+                    desc=_("Archiving"),
+                    unit=pgettext("progress unit", "month"),
+                    disable=options["verbosity"] == 0,
                 ),
             )
         except ShoeneError as exc:

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from tqdm import tqdm
 
 from config.errors import ShoeneError
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 progress=lambda groups: tqdm(
                     groups,
                     desc=_("Restoring"),
-                    unit=_("row group"),
+                    unit=pgettext("progress unit", "row group"),
                     disable=options["verbosity"] == 0,
                 ),
             )
