@@ -300,6 +300,10 @@ INGEST_REJECTED_ROWS_KEPT = 1000
 # (energy/ingest/staging.py); false sends every batch the reference path (parsed and checked in
 # Python), which gives the same result more slowly.
 INGEST_FAST_PATH = env.bool("INGEST_FAST_PATH", default=True)
+# When batches wait for a worker, one worker takes up to this many (and INGEST_MAX_ROWS rows)
+# in one transaction, stored with one COPY and one rollup: the fixed cost of a batch (its
+# statements, its commit) is paid once for them all. 1 turns it off.
+INGEST_BATCHES_PER_TRANSACTION = env.int("INGEST_BATCHES_PER_TRANSACTION", default=4)
 # The sweeper (beat entry "ingest-requeue-stale-batches", every INGEST_REQUEUE_EVERY_S) queues
 # again a batch still "received" this long after it arrived (its message was lost: broker down
 # or restarted), or "processing" this long after it started without a worker holding it (the

@@ -28,7 +28,7 @@ from energy.ingest.parse import (
     parse_rows,
     payload_check,
 )
-from energy.ingest.staging import Unsuitable, batch_stage
+from energy.ingest.staging import Delivery, Unsuitable, batches_stage
 from energy.ingest.store import readings_upsert
 from energy.ingest.validate import MeterRules, readings_validate
 from energy.models import BatchFormat, BatchStatus, IngestBatch, Meter
@@ -162,10 +162,12 @@ def batch_process(*, batch_id: UUID | str, recommendations_follow: bool = True) 
     ):
         span.set_attribute("shoene.batch_id", str(batch_id))
         started = time.perf_counter()
-        batch, finished_here = _batch_process(batch_id, recommendations_follow)
+        batch, finished_here, with_it = _batch_process(batch_id, recommendations_follow)
         span.set_attribute("shoene.batch_status", batch.status)
-        if finished_here:
-            _batch_observe(batch, seconds=time.perf_counter() - started)
+        span.set_attribute("shoene.batches_with_it", len(with_it))
+        seconds = time.perf_counter() - started
+        for finished in [batch, *with_it] if finished_here else with_it:
+            _batch_observe(finished, seconds=seconds)
         return batch
 
 
@@ -197,25 +199,27 @@ def _batch_observe(batch: IngestBatch, *, seconds: float) -> None:
     )
 
 
-def _batch_process(batch_id, recommendations_follow: bool) -> tuple[IngestBatch, bool]:
-    """The batch, and whether this call finished it (done or failed) rather than found it done."""
+def _batch_process(batch_id, recommendations_follow: bool):
+    """The batch, whether this call finished it (done or failed) rather than found it done, and
+    the other batches it finished with it (when the queue was deep)."""
     with transaction.atomic():
         # Not the payload yet (it can be megabytes): only the transaction below reads it.
         batch = IngestBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
         if batch.status == BatchStatus.DONE:
-            return batch, False
+            return batch, False, []
         batch.status = BatchStatus.PROCESSING
         batch.attempts += 1
         batch.started_at = timezone.now()
         batch.save(update_fields=["status", "attempts", "started_at"])
 
+    with_it: list[IngestBatch] = []
     try:
         with transaction.atomic():
             # Held until commit: a second worker given the same batch waits, then sees it done.
             batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
             if batch.status == BatchStatus.DONE:
-                return batch, False
-            _process_locked(batch, recommendations_follow=recommendations_follow)
+                return batch, False, []
+            with_it = _process_locked(batch, recommendations_follow=recommendations_follow)
     except (OperationalError, InterfaceError):
         raise  # transient (database restart, dropped connection): the task retries
     except ShoeneError as exc:
@@ -228,7 +232,7 @@ def _batch_process(batch_id, recommendations_follow: bool) -> tuple[IngestBatch,
         logger.exception("Ingest batch %s failed with an internal error", batch_id)
         BATCHES.labels(BatchStatus.FAILED).inc()
         raise
-    return batch, True
+    return batch, True, with_it
 
 
 def _mark_failed(batch_id, error: str) -> None:
@@ -239,13 +243,30 @@ def _mark_failed(batch_id, error: str) -> None:
     )
 
 
-def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None:
-    stored, rejected, notes, meter_ids = _stored_fast(batch) or _stored_reference(batch)
+def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> list[IngestBatch]:
+    """Store the batch's readings and finish it; when other batches wait (a deep queue), take
+    some of them too and store them all at once. Returns the other batches finished."""
+    others = _waiting_batches_claim(batch)
+    outcomes = _stored_fast_together([batch, *others]) if others else None
+    if outcomes is None:
+        others = []
+        outcomes = [_stored_fast(batch) or _stored_reference(batch)]
+    meter_ids = sorted({meter_id for *_, touched in outcomes for meter_id in touched})
     if meter_ids and recommendations_follow:
         # Recommendations of the touched premises follow the new data (debounced, after
         # commit: a rolled-back batch recomputes nothing).
         transaction.on_commit(lambda: _recommendations_follow(meter_ids=meter_ids))
+    started = timezone.now()
+    for other in others:
+        other.attempts += 1
+        other.started_at = started
+    for finished, outcome in zip([batch, *others], outcomes, strict=True):
+        _batch_finish(finished, outcome)
+    return others
 
+
+def _batch_finish(batch: IngestBatch, outcome) -> None:
+    stored, rejected, notes, _ = outcome
     keep = settings.INGEST_REJECTED_ROWS_KEPT
     batch.accepted_count = stored.inserted
     batch.duplicate_count = stored.duplicates
@@ -260,6 +281,8 @@ def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> None
     batch.finished_at = timezone.now()
     batch.save(
         update_fields=[
+            "attempts",
+            "started_at",
             "accepted_count",
             "duplicate_count",
             "corrected_count",
@@ -311,38 +334,90 @@ def _stored_reference(batch: IngestBatch):
 
 
 def _stored_fast(batch: IngestBatch):
-    """The fast path (PostgreSQL, a CSV body COPY reads as Python would), or None to take the
-    reference path (energy/ingest/staging.py)."""
+    """The fast path (PostgreSQL, a plain CSV body), or None to take the reference path
+    (energy/ingest/staging.py)."""
+    if _fast_columns(batch) is None:
+        return None
+    with tracer().start_as_current_span("ingest.staged"):
+        try:
+            (staged,) = batches_stage(
+                deliveries=[_delivery(batch)],
+                rules_for=lambda serials: meter_rules(serials=serials),
+                lock_zones=_meters_lock,
+                now=timezone.now(),
+            )
+        except Unsuitable as exc:
+            logger.info("Ingest batch %s takes the reference path: %s", batch.pk, exc)
+            return None
+    return staged.stored, staged.rejected, [], staged.meter_ids
+
+
+def _fast_columns(batch: IngestBatch) -> list[str] | None:
+    """The batch's CSV columns when it can take the fast path, else None."""
     if (
         not settings.INGEST_FAST_PATH
         or connection.vendor != "postgresql"
         or batch.format != BatchFormat.CSV
     ):
         return None
-    columns = csv_plain_columns(batch.payload)
-    if columns is None:
-        return None
+    return csv_plain_columns(batch.payload)
 
-    def lock_zones(meter_ids: list[int]) -> dict[int, str]:
-        # Locked in id order, as on the reference path (see there).
-        locked = Meter.objects.select_for_update(no_key=True, of=("self",)).filter(pk__in=meter_ids)
-        return meter_time_zones(locked.order_by("pk"))
 
-    with tracer().start_as_current_span("ingest.staged"):
+def _waiting_batches_claim(batch: IngestBatch) -> list[IngestBatch]:
+    """Other batches still waiting for a worker (``received``, CSV), oldest first, that this
+    transaction takes with ``batch``: at most ``INGEST_BATCHES_PER_TRANSACTION`` in all and
+    ``INGEST_MAX_ROWS`` rows. Their own messages find them done. A batch another worker holds
+    is skipped, not waited for."""
+    size = settings.INGEST_BATCHES_PER_TRANSACTION
+    if size < 2 or _fast_columns(batch) is None:
+        return []
+    waiting = (
+        IngestBatch.objects.select_for_update(skip_locked=True)
+        .filter(status=BatchStatus.RECEIVED, format=BatchFormat.CSV)
+        .exclude(pk=batch.pk)
+        .order_by("received_at")[: size - 1]
+    )
+    taken, rows = [], batch.row_count
+    for other in waiting:
+        if rows + other.row_count > settings.INGEST_MAX_ROWS:
+            break
+        if _fast_columns(other) is not None:
+            taken.append(other)
+            rows += other.row_count
+    return taken
+
+
+def _stored_fast_together(batches: list[IngestBatch]):
+    """The fast path for several batches at once, or None when they are better stored one by
+    one (``batches_stage`` says why)."""
+    with tracer().start_as_current_span("ingest.staged") as span:
+        span.set_attribute("shoene.batches", len(batches))
         try:
-            staged = batch_stage(
-                text=batch.payload,
-                columns=columns,
+            staged = batches_stage(
+                deliveries=[_delivery(batch) for batch in batches],
                 rules_for=lambda serials: meter_rules(serials=serials),
-                lock_zones=lock_zones,
+                lock_zones=_meters_lock,
                 now=timezone.now(),
-                produced_at=batch.produced_at,
-                batch_id=batch.pk,
             )
         except Unsuitable as exc:
-            logger.info("Ingest batch %s takes the reference path: %s", batch.pk, exc)
+            logger.info("Ingest batches %s are stored one by one: %s", batches[0].pk, exc)
             return None
-    return staged.stored, staged.rejected, [], staged.meter_ids
+    return [(one.stored, one.rejected, [], one.meter_ids) for one in staged]
+
+
+def _delivery(batch: IngestBatch) -> Delivery:
+    return Delivery(
+        text=batch.payload,
+        columns=csv_plain_columns(batch.payload),
+        produced_at=batch.produced_at,
+        batch_id=batch.pk,
+    )
+
+
+def _meters_lock(meter_ids: list[int]) -> dict[int, str]:
+    """Lock the meters in id order, as on the reference path (see there); their time zones."""
+    locked = Meter.objects.select_for_update(no_key=True, of=("self",)).filter(pk__in=meter_ids)
+    return meter_time_zones(locked.order_by("pk"))
 
 
 def _recommendations_follow(*, meter_ids: list[int]) -> None:

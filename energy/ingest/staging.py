@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.db import IntegrityError, connection, transaction
 
-from energy.ingest.parse import RawRow
+from energy.ingest.parse import CSV_COLUMNS, RawRow
 from energy.ingest.store import UpsertResult, readings_upsert
 from energy.ingest.validate import (
     DUPLICATE_IN_BATCH,
@@ -34,6 +34,7 @@ from energy.ingest.validate import (
     Rejection,
     RowChecker,
     ValidReading,
+    microseconds,
     rejection,
 )
 from energy.models import Quality
@@ -62,45 +63,87 @@ class StagedBatch:
     meter_ids: list[int]  # the meters whose readings were stored (their premises follow)
 
 
-def batch_stage(
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One batch's body, as ``batches_stage`` takes it."""
+
+    text: str
+    columns: list[str]  # csv_plain_columns(text)
+    produced_at: datetime  # the source time of its rows that carry none
+    batch_id: object
+
+
+def batches_stage(
     *,
-    text: str,
-    columns: list[str],
+    deliveries: list[Delivery],
     rules_for: Callable[[set[str]], dict[str, MeterRules]],
     lock_zones: Callable[[list[int]], dict[int, str]],
     now: datetime,
-    produced_at: datetime,
-    batch_id,
-) -> StagedBatch:
-    """Store a CSV body's readings the fast way, or raise ``Unsuitable`` having changed nothing
-    (call inside a transaction). ``rules_for`` gives meters' rules by serial (``meter_rules``);
-    ``lock_zones`` locks meters (in id order) and gives their time zones."""
+) -> list[StagedBatch]:
+    """Store the readings of one or more CSV bodies the fast way, together (one COPY, one
+    rollup), each batch with its own counts and rejections as if stored one after another; or
+    raise ``Unsuitable`` having changed nothing (call inside a transaction). Several bodies are
+    refused as a group when they hold the same meter and interval, or may collide with stored
+    readings: each is then better stored on its own. ``rules_for`` gives meters' rules by
+    serial (``meter_rules``); ``lock_zones`` locks meters (in id order) and gives their time
+    zones."""
+    tables = [_read(delivery) for delivery in deliveries]
+    names = [c for c in CSV_COLUMNS if any(c in delivery.columns for delivery in deliveries)]
+    column = {
+        name: pa.concat_arrays(
+            [
+                table.column(name).combine_chunks()
+                if name in table.column_names
+                else pa.array([""] * table.num_rows, pa.string())
+                for table in tables
+            ]
+        )
+        for name in names
+    }
+    sizes = np.array([table.num_rows for table in tables])
+    batch = np.repeat(np.arange(len(tables)), sizes)
+    rows = _Rows(column, rules_for(set(pc.unique(column["meter"]).to_pylist()) - {""}))
+    rows.batch = batch
+    rows.line = np.arange(rows.count) - np.repeat(np.cumsum(sizes) - sizes, sizes) + 2
+    rows.batch_us = np.array([microseconds(d.produced_at) for d in deliveries])[batch]
+    zones = lock_zones(sorted(rule.id for rule in rows.rules.values()))
+    checker = RowChecker(meters=rows.rules, now=now, produced_at=None)
+    good, passed = rows.check(checker, now)
+    if len(deliveries) > 1:
+        keys = rows.meter_id[good] * _KEY_SHIFT + rows.epoch[good]
+        if len(np.unique(keys)) < len(keys):
+            raise Unsuitable("two batches of the group hold the same meter and interval")
+    rejected = _doubtful(rows, checker, good, passed)
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode()),
-            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=False),
+        with transaction.atomic():  # a savepoint: a collision found on the way undoes it all
+            stored, meter_ids = _store(
+                rows, good, zones, deliveries[0].batch_id, alone=len(deliveries) == 1
+            )
+    except IntegrityError as exc:  # another writer stored readings here without the lock
+        raise Unsuitable(str(exc)) from exc
+    return [
+        StagedBatch(stored=stored[i], rejected=rejected[i], meter_ids=meter_ids)
+        for i in range(len(deliveries))
+    ]
+
+
+def _read(delivery: Delivery) -> pa.Table:
+    try:
+        return pacsv.read_csv(
+            io.BytesIO(delivery.text.encode()),
+            read_options=pacsv.ReadOptions(
+                column_names=delivery.columns, skip_rows=1, use_threads=False
+            ),
             parse_options=pacsv.ParseOptions(
                 quote_char=False, escape_char=False, ignore_empty_lines=False
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(columns, pa.string()),
+                column_types=dict.fromkeys(delivery.columns, pa.string()),
                 strings_can_be_null=False,
             ),
         )
     except pa.ArrowInvalid as exc:  # a row with too few or too many fields
         raise Unsuitable(str(exc)) from exc
-    column = {name: table.column(name).combine_chunks() for name in columns}
-    rows = _Rows(column, rules_for(set(pc.unique(column["meter"]).to_pylist()) - {""}))
-    zones = lock_zones(sorted(rule.id for rule in rows.rules.values()))
-    checker = RowChecker(meters=rows.rules, now=now, produced_at=produced_at)
-    good, passed = rows.check(checker, now)
-    rejected = _doubtful(rows, checker, good, passed)
-    try:
-        with transaction.atomic():  # a savepoint: a collision found on the way undoes it all
-            stored, meter_ids = _store(rows, good, zones, batch_id)
-    except IntegrityError as exc:  # another writer stored readings here without the lock
-        raise Unsuitable(str(exc)) from exc
-    return StagedBatch(stored=stored, rejected=rejected, meter_ids=meter_ids)
 
 
 class _Rows:
@@ -144,7 +187,6 @@ class _Rows:
             quality = self.column["quality"]
             self.estimated = np.asarray(pc.equal(quality, Quality.ESTIMATED))
             ok &= np.asarray(pc.is_in(quality, pa.array(["", *_QUALITIES])))
-        self.batch_us = checker.sources.default
         self.source_us = np.full(self.count, -1, dtype=np.int64)  # -1: the batch's
         if "source_time" in self.column:
             given = self.column["source_time"]
@@ -155,16 +197,17 @@ class _Rows:
         if self.meter_id.max(initial=0) >= (1 << 27):
             raise Unsuitable("meter ids too large for the row key")
         key = self.meter_id * _KEY_SHIFT + self.epoch
-        candidates = np.flatnonzero(ok)
-        _, first = np.unique(key[candidates], return_index=True)
         good = np.zeros(self.count, dtype=bool)
-        good[candidates[first]] = True
+        for number in np.unique(self.batch):  # repeats count within a batch
+            candidates = np.flatnonzero(ok & (self.batch == number))
+            _, first = np.unique(key[candidates], return_index=True)
+            good[candidates[first]] = True
         return good, ok & ~good
 
     def raw(self, index: int) -> RawRow:
         field = {name: array[index].as_py() for name, array in self.column.items()}
         return RawRow(
-            index + 2,  # the header is line 1, then one line per row (csv_columns)
+            int(self.line[index]),  # the header is line 1, then a line per row (plain CSV)
             field["meter"],
             field["ts"],
             field["value"],
@@ -181,10 +224,10 @@ def _per_distinct(strings: pa.Array, convert, *, missing: int) -> np.ndarray:
     return table[np.asarray(encoded.indices)]
 
 
-def _doubtful(rows: _Rows, checker: RowChecker, good, passed) -> list[Rejection]:
-    """The rejections of the rows that are not plainly good, as Python words them; raises
-    ``Unsuitable`` if Python would accept any of them."""
-    rejected = []
+def _doubtful(rows: _Rows, checker: RowChecker, good, passed) -> list[list[Rejection]]:
+    """Each batch's rejections: the rows that are not plainly good, as Python words them;
+    raises ``Unsuitable`` if Python would accept any of them."""
+    rejected: list[list[Rejection]] = [[] for _ in range(int(rows.batch.max(initial=0)) + 1)]
     for index in np.flatnonzero(~good):
         raw = rows.raw(int(index))
         reason, message, reading = checker.check(raw)
@@ -194,7 +237,7 @@ def _doubtful(rows: _Rows, checker: RowChecker, good, passed) -> list[Rejection]
             reason, message = DUPLICATE_IN_BATCH
         elif reading is not None:
             raise Unsuitable(f"line {raw.line}: Python accepts what the columns did not")
-        rejected.append(rejection(raw, reason, message))
+        rejected[rows.batch[index]].append(rejection(raw, reason, message))
     return rejected
 
 
@@ -211,8 +254,12 @@ CROSS JOIN LATERAL (
 ) AS stored
 UNION ALL
 SELECT 'day', d.meter_id, d.day
-FROM unnest(%(day_meters)s::bigint[], %(days)s::date[], %(day_zones)s::text[])
-     AS d(meter_id, day, zone)
+FROM (
+    SELECT u.meter_id, date '1970-01-01' + u.day AS day, z.zone
+    FROM unnest(%(day_meters)s::bigint[], %(days)s::int[]) AS u(meter_id, day)
+    JOIN unnest(%(zone_meters)s::bigint[], %(zones)s::text[]) AS z(meter_id, zone)
+      ON z.meter_id = u.meter_id
+) AS d
 CROSS JOIN LATERAL (
     SELECT 1 FROM energy_reading r WHERE r.meter_id = d.meter_id
        AND r.ts >= (d.day::timestamp AT TIME ZONE d.zone)
@@ -227,9 +274,10 @@ _ROLLUP_SQL = """
 INSERT INTO energy_dailyusage
     (meter_id, date, total, baseload, peak, peak_at, night_total, intervals,
      estimated_intervals, computed_at)
-SELECT meter_id, day, total, baseload, peak, to_timestamp(peak_at), night_total, intervals,
+SELECT meter_id, date '1970-01-01' + day, total, baseload, peak, to_timestamp(peak_at),
+       night_total, intervals,
        estimated_intervals, now()
-FROM unnest(%(meter_ids)s::bigint[], %(days)s::date[], %(totals)s::float8[],
+FROM unnest(%(meter_ids)s::bigint[], %(days)s::int[], %(totals)s::float8[],
             %(baseloads)s::float8[], %(peaks)s::float8[], %(peak_ats)s::bigint[],
             %(nights)s::float8[], %(intervals)s::int[], %(estimated)s::int[])
      AS d(meter_id, day, total, baseload, peak, peak_at, night_total, intervals,
@@ -242,13 +290,15 @@ ON CONFLICT (meter_id, date) DO UPDATE SET
 """
 
 
-def _store(rows: _Rows, good, zones: dict[int, str], batch_id):
+def _store(rows: _Rows, good, zones: dict[int, str], batch_id, *, alone: bool):
+    """Each batch's counts, and the meters whose readings were stored."""
+    batches = int(rows.batch.max(initial=0)) + 1
     index = np.flatnonzero(good)
     if not len(index):
-        return UpsertResult(0, 0, 0), []
+        return [UpsertResult(0, 0, 0)] * batches, []
     meter_id, epoch, value = rows.meter_id[index], rows.epoch[index], rows.value[index]
     estimated = rows.estimated[index]
-    source_us = np.where(rows.source_us[index] == -1, rows.batch_us, rows.source_us[index])
+    source_us = np.where(rows.source_us[index] == -1, rows.batch_us[index], rows.source_us[index])
     local = _local_seconds(meter_id, epoch, zones)
     day = local // 86400
     if day.min() < 0:  # a local day before 1970 (an early reading west of Greenwich)
@@ -272,8 +322,9 @@ def _store(rows: _Rows, good, zones: dict[int, str], batch_id):
                 "firsts": firsts.tolist(),
                 "lasts": lasts.tolist(),
                 "day_meters": [m for m, _ in day_pairs],
-                "days": [_date(d) for _, d in day_pairs],
-                "day_zones": [zones[m] for m, _ in day_pairs],
+                "days": [d for _, d in day_pairs],  # days since 1970-01-01
+                "zone_meters": list(zones),
+                "zones": list(zones.values()),
             },
         )
         found = cursor.fetchall()
@@ -281,6 +332,8 @@ def _store(rows: _Rows, good, zones: dict[int, str], batch_id):
     for m, d in day_pairs:
         touched.setdefault(m, set()).add(_date(d))
     if any(kind == "range" for kind, _, _ in found):
+        if not alone:
+            raise Unsuitable("a batch of the group may collide with stored readings")
         # Some rows may collide with stored readings: merged as on the reference path.
         readings = [
             ValidReading(m, e, v, Quality.ESTIMATED if est else Quality.MEASURED, s)
@@ -295,7 +348,7 @@ def _store(rows: _Rows, good, zones: dict[int, str], batch_id):
         ]
         stored = readings_upsert(readings=readings, batch_id=batch_id, method="copy")
         daily_usage_refresh(dates_by_meter=touched, zones=zones)
-        return stored, sorted(touched)
+        return [stored], sorted(touched)
 
     _copy_readings(meter_id, epoch, value, estimated, source_us)
     had = {(m, (d - _EPOCH_DATE).days) for kind, m, d in found if kind == "day"}
@@ -305,7 +358,8 @@ def _store(rows: _Rows, good, zones: dict[int, str], batch_id):
         for m, d in had:
             again.setdefault(m, set()).add(_date(d))
         daily_usage_refresh(dates_by_meter=again, zones=zones)
-    return UpsertResult(len(index), 0, 0), sorted(touched)
+    inserted = np.bincount(rows.batch[index], minlength=batches).tolist()
+    return [UpsertResult(n, 0, 0) for n in inserted], sorted(touched)
 
 
 _EPOCH_DATE = date(1970, 1, 1)
@@ -414,7 +468,7 @@ def _rollup_fresh(meter_id, epoch, value, estimated, local, day, had) -> None:
             _ROLLUP_SQL,
             {
                 "meter_ids": meter_id[starts].tolist(),
-                "days": [_date(d) for d in day[starts].tolist()],
+                "days": day[starts].tolist(),
                 "totals": np.add.reduceat(value, starts).tolist(),
                 "baseloads": np.minimum.reduceat(value, starts).tolist(),
                 "peaks": peak.tolist(),

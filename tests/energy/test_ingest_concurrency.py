@@ -21,6 +21,7 @@ def test_concurrent_batches_for_one_meter_day_both_count_in_the_rollup(
     postgresql, gateway_user, electricity_meter, monkeypatch, settings, fast_path
 ):
     settings.INGEST_FAST_PATH = fast_path
+    settings.INGEST_BATCHES_PER_TRANSACTION = 1  # two workers, one batch each
     first, _ = services.batch_receive(
         client=gateway_user, body=_csv(range(0, 12)), content_type="text/csv", enqueue=False
     )

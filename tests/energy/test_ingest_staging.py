@@ -344,3 +344,64 @@ def test_floats_survive_the_fast_path_exactly(sides, settings, monkeypatch):
     )
     assert values == [float(v) for v in awkward]
     assert all(math.isfinite(v) for v in values)
+
+
+# --- Several batches in one transaction ------------------------------------------------------
+
+
+def receive(sides, path: str, body: str) -> IngestBatch:
+    made, gateway = sides
+    text = body.format(**{role: made[path][role].serial for role in ROLES})
+    batch, _ = batch_receive(
+        client=gateway,
+        body=text.encode(),
+        content_type="text/csv",
+        enqueue=False,
+        source_time=SOURCE_TIME,
+    )
+    return batch
+
+
+def test_waiting_batches_are_stored_together_as_each_would_be_alone(sides, settings):
+    bodies = [
+        "meter,ts,value\n" + "".join(f"{{e}},{slot(n)},0.5\n" for n in range(0, 40)),
+        "meter,ts,value,quality\n"
+        + "".join(f"{{g}},{slot(n)},1.25,estimated\n" for n in range(0, 40, 2))
+        + f"{{g}},{slot(1)},1,\n"  # off the gas meter's hourly grid
+        + "nobody,2025-11-01T00:00:00Z,1,\n",
+        "meter,value,ts\n"
+        + "".join(f"{{k}},0.75,{slot(n, '+05:30')}\n" for n in range(10, 50))
+        + f"{{k}},0.8,{slot(10, '+05:30')}\n",  # again in the same batch
+    ]
+    settings.INGEST_FAST_PATH = True
+    settings.INGEST_BATCHES_PER_TRANSACTION = 1
+    alone = [receive(sides, "reference", body) for body in bodies]
+    for batch in alone:
+        batch_process(batch_id=batch.pk, recommendations_follow=False)
+    settings.INGEST_BATCHES_PER_TRANSACTION = 4
+    together = [receive(sides, "fast", body) for body in bodies]
+    batch_process(batch_id=together[0].pk, recommendations_follow=False)
+
+    for fast, reference in zip(together, alone, strict=True):
+        fast.refresh_from_db()
+        reference.refresh_from_db()
+        assert fast.status == "done" and fast.attempts == 1
+        assert outcome(fast, "fast") == outcome(reference, "reference")
+    made, _ = sides
+    assert stored(made["fast"]) == stored(made["reference"])
+    assert [b.accepted_count for b in together] == [40, 20, 40]
+    assert [b.rejected_count for b in together] == [0, 2, 1]
+    assert together[1].rejected_rows[0]["line"] == 22
+
+
+def test_batches_holding_the_same_readings_are_not_stored_together(sides, settings):
+    settings.INGEST_BATCHES_PER_TRANSACTION = 4
+    body = "meter,ts,value\n" + "".join(f"{{e}},{slot(n)},0.5\n" for n in range(0, 10))
+    first, second = receive(sides, "fast", body), receive(sides, "fast", body)
+    batch_process(batch_id=first.pk, recommendations_follow=False)
+    second.refresh_from_db()
+    assert second.status == "received"  # left for its own message
+
+    batch_process(batch_id=second.pk, recommendations_follow=False)
+    second.refresh_from_db()
+    assert (second.accepted_count, second.duplicate_count) == (0, 10)
