@@ -121,7 +121,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 # Summed over the monthly partitions (a partitioned table's own estimate is -1).
-                "SELECT sum(greatest(c.reltuples, 0))::bigint FROM pg_partition_tree('energy_reading') t "
+                "SELECT sum(greatest(c.reltuples, 0))::bigint "
+                "FROM pg_partition_tree('energy_reading') t "
                 "JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf"
             )
             print(f"≈ {cursor.fetchone()[0]:,} readings, ", end="")
