@@ -100,12 +100,12 @@ def batches_stage(
         )
         for name in names
     }
-    sizes = np.array([table.num_rows for table in tables])
-    batch = np.repeat(np.arange(len(tables)), sizes)
-    rows = _Rows(column, rules_for(set(pc.unique(column["meter"]).to_pylist()) - {""}))
-    rows.batch = batch
-    rows.line = np.arange(rows.count) - np.repeat(np.cumsum(sizes) - sizes, sizes) + 2
-    rows.batch_us = np.array([microseconds(d.produced_at) for d in deliveries])[batch]
+    rows = _Rows(
+        column,
+        rules_for(set(pc.unique(column["meter"]).to_pylist()) - {""}),
+        sizes=[table.num_rows for table in tables],
+        produced_us=[microseconds(delivery.produced_at) for delivery in deliveries],
+    )
     zones = lock_zones(sorted(rule.id for rule in rows.rules.values()))
     checker = RowChecker(meters=rows.rules, now=now, produced_at=None)
     good, passed = rows.check(checker, now)
@@ -147,12 +147,24 @@ def _read(delivery: Delivery) -> pa.Table:
 
 
 class _Rows:
-    """The body's columns, and per row its meter's rules (index into ``self.rules``)."""
+    """The bodies' columns one after another, and per row: its batch, its line in that body, its
+    batch's source time and its meter's rules."""
 
-    def __init__(self, column: dict[str, pa.Array], rules: dict[str, MeterRules]) -> None:
+    def __init__(
+        self,
+        column: dict[str, pa.Array],
+        rules: dict[str, MeterRules],
+        *,
+        sizes: list[int],
+        produced_us: list[int],
+    ) -> None:
         self.column = column
         self.rules = rules
         self.count = len(column["meter"])
+        self.batch = np.repeat(np.arange(len(sizes)), sizes)
+        # The header is line 1, then one line per row (plain CSV).
+        self.line = np.arange(self.count) - np.repeat(np.cumsum(sizes) - sizes, sizes) + 2
+        self.batch_us = np.array(produced_us, dtype=np.int64)[self.batch]
         serials = column["meter"].dictionary_encode()
         known = [rules.get(serial) for serial in serials.dictionary.to_pylist()]
         by_serial = np.asarray(serials.indices)
@@ -207,7 +219,7 @@ class _Rows:
     def raw(self, index: int) -> RawRow:
         field = {name: array[index].as_py() for name, array in self.column.items()}
         return RawRow(
-            int(self.line[index]),  # the header is line 1, then a line per row (plain CSV)
+            int(self.line[index]),
             field["meter"],
             field["ts"],
             field["value"],
