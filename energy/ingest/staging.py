@@ -15,7 +15,6 @@ revisions and daily rollups.
 """
 
 import io
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.db import IntegrityError, connection, transaction
 
+from core.pgcopy import Column, binary_copy_data
 from energy.ingest.parse import CSV_COLUMNS, RawRow
 from energy.ingest.store import UpsertResult, readings_upsert
 from energy.ingest.validate import (
@@ -49,7 +49,6 @@ _KEY_SHIFT = 1 << 35
 # Meter-days are keyed meter_id * 2**20 + local day number (days since 1970, up to 4840).
 _DAY_SHIFT = 1 << 20
 _QUALITIES = (Quality.MEASURED, Quality.ESTIMATED)
-_PG_EPOCH_US = 946_684_800 * 1_000_000  # PostgreSQL's binary timestamps count from 2000-01-01
 
 
 class Unsuitable(Exception):
@@ -397,50 +396,17 @@ def _local_seconds(meter_id, epoch, zones: dict[int, str]) -> np.ndarray:
     return local
 
 
-# One row of PostgreSQL's binary COPY format for each quality and source-time layout: five
-# fields, each its length then its bytes (big-endian).
-def _row_dtype(quality: str) -> np.dtype:
-    return np.dtype(
-        [
-            ("fields", ">i2"),
-            ("meter_len", ">i4"),
-            ("meter_id", ">i8"),
-            ("ts_len", ">i4"),
-            ("ts", ">i8"),
-            ("value_len", ">i4"),
-            ("value", ">f8"),
-            ("quality_len", ">i4"),
-            ("quality", f"S{len(quality)}"),
-            ("source_len", ">i4"),
-            ("source", ">i8"),
-        ]
-    )
-
-
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-_COPY_TRAILER = struct.pack(">h", -1)
-
-
 def _copy_readings(meter_id, epoch, value, estimated, source_us) -> None:
     """The readings COPYed in binary straight into the readings table."""
-    parts = [_COPY_HEADER]
-    for quality in _QUALITIES:
-        rows = estimated if quality == Quality.ESTIMATED else ~estimated
-        n = int(rows.sum())
-        if not n:
-            continue
-        packed = np.empty(n, dtype=_row_dtype(quality))
-        packed["fields"] = 5
-        packed["meter_len"] = packed["ts_len"] = packed["value_len"] = 8
-        packed["source_len"] = 8
-        packed["quality_len"] = len(quality)
-        packed["meter_id"] = meter_id[rows]
-        packed["ts"] = epoch[rows] * 1_000_000 - _PG_EPOCH_US
-        packed["value"] = value[rows]
-        packed["quality"] = quality.encode()
-        packed["source"] = source_us[rows] - _PG_EPOCH_US
-        parts.append(packed.tobytes())
-    parts.append(_COPY_TRAILER)
+    data = binary_copy_data(
+        [
+            Column("int8", meter_id),
+            Column("timestamptz", epoch * 1_000_000),
+            Column("float8", value),
+            Column("text", estimated.astype(np.int64), labels=_QUALITIES),
+            Column("timestamptz", source_us),
+        ]
+    )
     with (
         connection.cursor() as cursor,
         cursor.copy(
@@ -448,7 +414,7 @@ def _copy_readings(meter_id, epoch, value, estimated, source_us) -> None:
             "FROM STDIN WITH (FORMAT binary)"
         ) as copy,
     ):
-        copy.write(b"".join(parts))
+        copy.write(data)
 
 
 def _rollup_fresh(meter_id, epoch, value, estimated, local, day, had) -> None:
