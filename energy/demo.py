@@ -274,8 +274,17 @@ def gas_series(
     return (heating + hot_water) * noise
 
 
+# Decimals of the demo's readings as delivered (and so as stored and billed).
+READING_DECIMALS = 3
+
+
 def readings_csv(
-    *, serial: str, days: list[date], values: np.ndarray, tz: ZoneInfo, decimals: int = 3
+    *,
+    serial: str,
+    days: list[date],
+    values: np.ndarray,
+    tz: ZoneInfo,
+    decimals: int = READING_DECIMALS,
 ) -> str:
     """A CSV ingest body (meter,ts,value) for a (days, intervals per day) array of values."""
     per_day = values.shape[1]
@@ -454,8 +463,12 @@ def demo_bills_seed(
     *, meter: Meter, days: list[date], values: np.ndarray, rng: np.random.Generator
 ) -> int:
     """Monthly gas bills over the demo's days: read every 28 to 33 days, each bill the sum of
-    the readings it covers (the first one estimated, as when the reader found nobody home)."""
-    daily = values.sum(axis=1)
+    the readings it covers as they are stored (rounded as ``readings_csv`` writes them; the
+    first bill estimated, as when the reader found nobody home)."""
+    daily = np.array(
+        [sum(float(f"{value:.{READING_DECIMALS}f}") for value in row) for row in values],
+        dtype=np.float64,
+    )
     periods, first = [], 0
     while True:
         length = int(rng.integers(28, 34))
