@@ -12,8 +12,9 @@ PROBE_PREMISES premises also have every reading since PROBE_FIRST_DAY in every d
 month and page figures read the same rows whatever the size: the "0" store holds only those
 (about PROBE_PREMISES × 2,200 readings). The table ``bench_scale_build`` records the build;
 a database whose build finished with the same parameters is reused, one that did not finish is
-dropped and built again, ``--rebuild`` drops and builds. Only databases named
-``<--database-prefix>_<size>`` are ever dropped.
+dropped and built again, one with premises but no record is left alone (pass ``--rebuild``),
+``--rebuild`` drops and builds (bench/portal.py's ``_database_prepare``, as bench/export.py).
+Only databases named ``<--database-prefix>_<size>`` are ever dropped.
 
 Then, in a process of its own per size, against that database:
 
@@ -60,7 +61,9 @@ from bench.portal import (  # noqa: E402 - after the path is set
     COPY_SIGNATURE,
     COPY_TRAILER,
     PG_EPOCH_UNIX_S,
+    _build_record,
     _copy_rows,
+    _database_prepare,
     django_env,
 )
 
@@ -182,7 +185,7 @@ def _one_size(args) -> None:
         "probe_first_day": PROBE_FIRST_DAY.isoformat(),
         "seed": SEED,
     }
-    build = _database_prepare(args.pg, name, url, rebuild=args.rebuild, parameters=parameters)
+    build = _database_prepare(url, rebuild=args.rebuild, parameters=parameters, table=BUILD_TABLE)
     env = django_env(url, args.redis_url, CELERY_TASK_ALWAYS_EAGER="true")
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
@@ -216,57 +219,6 @@ def _one_size(args) -> None:
     Path(args.result_file).write_text(json.dumps(result, default=str))
 
 
-def _admin(pg: str):
-    return psycopg.connect(f"{pg}/postgres", autocommit=True)
-
-
-def _database_prepare(pg: str, name: str, url: str, *, rebuild: bool, parameters: dict):
-    """Create the database if missing; return its finished build record, or None to build."""
-    record = None if rebuild else _build_record(url)
-    if record is not None and record["finished_at"] is not None:
-        if record["parameters"] != parameters:
-            sys.exit(
-                f"{name} was built with {record['parameters']}, not {parameters}: "
-                "pass --rebuild to drop and rebuild it"
-            )
-        return record
-    with _admin(pg) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and (rebuild or record is not None or _has_tables(url)):
-            print(f"{name}: dropping ({'--rebuild' if rebuild else 'an unfinished build'})")
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-            exists = None
-        if not exists:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"{name}: created")
-    return None
-
-
-def _build_record(url: str) -> dict | None:
-    try:
-        conn = psycopg.connect(url)
-    except psycopg.OperationalError as exc:
-        if "does not exist" in str(exc):
-            return None
-        raise
-    with conn:
-        if conn.execute("SELECT to_regclass(%s)", [BUILD_TABLE]).fetchone()[0] is None:
-            return None
-        row = conn.execute(
-            f"SELECT parameters, finished_at, step_seconds, counts FROM {BUILD_TABLE}"
-        ).fetchone()
-    if row is None:
-        return None
-    return dict(zip(["parameters", "finished_at", "step_seconds", "counts"], row, strict=True))
-
-
-def _has_tables(url: str) -> bool:
-    with psycopg.connect(url) as conn:
-        return conn.execute("SELECT to_regclass('energy_meter') IS NOT NULL").fetchone()[0]
-
-
 # --- The build ------------------------------------------------------------------------------------
 
 
@@ -283,12 +235,13 @@ def _build(url: str, parameters: dict) -> dict:
     probe = int((end - probe_first.astimezone(UTC)).total_seconds()) // INTERVAL_S
     with psycopg.connect(url) as conn:
         conn.execute(
-            f"CREATE TABLE {BUILD_TABLE} (parameters jsonb NOT NULL, started_at timestamptz "
-            "NOT NULL, finished_at timestamptz, step_seconds json NOT NULL, counts json NOT NULL)"
+            f"CREATE TABLE {BUILD_TABLE} (parameters jsonb NOT NULL, data_end date NOT NULL,"
+            " started_at timestamptz NOT NULL, finished_at timestamptz,"
+            " step_seconds json NOT NULL, counts json NOT NULL)"
         )
         conn.execute(
-            f"INSERT INTO {BUILD_TABLE} VALUES (%s, now(), NULL, '{{}}', '{{}}')",
-            [json.dumps(parameters)],
+            f"INSERT INTO {BUILD_TABLE} VALUES (%s, %s, now(), NULL, '{{}}', '{{}}')",
+            [json.dumps(parameters), DATA_END_DAY],
         )
     print(
         f"building: {meters:,} meters × {history:,} half-hours to {end.isoformat()} "
@@ -340,7 +293,7 @@ def _build(url: str, parameters: dict) -> dict:
             f"UPDATE {BUILD_TABLE} SET finished_at = now(), step_seconds = %s, counts = %s",
             [json.dumps(seconds), json.dumps(counts)],
         )
-    record = _build_record(url)
+    record = _build_record(url, table=BUILD_TABLE)
     assert record is not None
     return record
 
