@@ -60,9 +60,21 @@ def sides(db):
     return made, gateway
 
 
+def receive(sides, path: str, body: str) -> IngestBatch:
+    made, gateway = sides
+    text = body.format(**{role: made[path][role].serial for role in ROLES})
+    batch, _ = batch_receive(
+        client=gateway,
+        body=text.encode(),
+        content_type="text/csv",
+        enqueue=False,
+        source_time=SOURCE_TIME,
+    )
+    return batch
+
+
 def deliver(sides, body: str, settings_, monkeypatch) -> dict[str, IngestBatch]:
     """The body (serials written {e}, {g}, {k}) through each path; each path's batch."""
-    made, gateway = sides
     reference_calls = []
     real_reference = services._stored_reference
 
@@ -74,14 +86,7 @@ def deliver(sides, body: str, settings_, monkeypatch) -> dict[str, IngestBatch]:
     batches = {}
     for path in PATHS:
         settings_.INGEST_FAST_PATH = path == "fast"
-        text = body.format(**{role: made[path][role].serial for role in ROLES})
-        batch, _ = batch_receive(
-            client=gateway,
-            body=text.encode(),
-            content_type="text/csv",
-            enqueue=False,
-            source_time=SOURCE_TIME,
-        )
+        batch = receive(sides, path, body)
         batches[path] = batch_process(batch_id=batch.pk, recommendations_follow=False)
     batches["fast_path_taken"] = batches["fast"].pk not in reference_calls
     return batches
@@ -347,19 +352,6 @@ def test_floats_survive_the_fast_path_exactly(sides, settings, monkeypatch):
 
 
 # --- Several batches in one transaction ------------------------------------------------------
-
-
-def receive(sides, path: str, body: str) -> IngestBatch:
-    made, gateway = sides
-    text = body.format(**{role: made[path][role].serial for role in ROLES})
-    batch, _ = batch_receive(
-        client=gateway,
-        body=text.encode(),
-        content_type="text/csv",
-        enqueue=False,
-        source_time=SOURCE_TIME,
-    )
-    return batch
 
 
 def test_waiting_batches_are_stored_together_as_each_would_be_alone(sides, settings):

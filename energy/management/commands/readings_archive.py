@@ -13,6 +13,16 @@ from config.errors import ShoeneError
 from energy.partitions.archive import month_parse, readings_archive
 
 
+def archive_dir_argument(parser) -> None:
+    """``--dir``, as readings_archive and readings_restore both take it."""
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help=_("directory of the Parquet files and manifest.json (default READINGS_ARCHIVE_DIR)"),
+    )
+
+
 def month_argument(text: str):
     try:
         return month_parse(text)
@@ -40,14 +50,7 @@ class Command(BaseCommand):
             required=True,
             help=_("archive the months before this one, YYYY-MM (UTC months)"),
         )
-        parser.add_argument(
-            "--dir",
-            type=Path,
-            default=None,
-            help=_(
-                "directory of the Parquet files and manifest.json (default READINGS_ARCHIVE_DIR)"
-            ),
-        )
+        archive_dir_argument(parser)
 
     def handle(self, *args, before, dir: Path | None, **options) -> None:
         directory = dir or Path(settings.READINGS_ARCHIVE_DIR)

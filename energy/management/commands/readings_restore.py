@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from tqdm import tqdm
 
 from config.errors import ShoeneError
-from energy.management.commands.readings_archive import month_argument
+from energy.management.commands.readings_archive import archive_dir_argument, month_argument
 from energy.partitions.archive import readings_month_restore
 
 
@@ -27,14 +27,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("month", type=month_argument, help=_("the month, YYYY-MM"))
-        parser.add_argument(
-            "--dir",
-            type=Path,
-            default=None,
-            help=_(
-                "directory of the Parquet files and manifest.json (default READINGS_ARCHIVE_DIR)"
-            ),
-        )
+        archive_dir_argument(parser)
 
     def handle(self, *args, month, dir: Path | None, **options) -> None:
         directory = dir or Path(settings.READINGS_ARCHIVE_DIR)
