@@ -246,11 +246,13 @@ def _mark_failed(batch_id, error: str) -> None:
 def _process_locked(batch: IngestBatch, *, recommendations_follow: bool) -> list[IngestBatch]:
     """Store the batch's readings and finish it; when other batches wait (a deep queue), take
     some of them too and store them all at once. Returns the other batches finished."""
-    others = _waiting_batches_claim(batch)
-    outcomes = _stored_fast_together([batch, *others]) if others else None
-    if outcomes is None:
-        others = []
-        outcomes = [_stored_fast(batch) or _stored_reference(batch)]
+    own = _fast_delivery(batch)
+    group = [(batch, own), *_waiting_batches_claim(batch)] if own else [(batch, own)]
+    outcomes = _stored_fast([delivery for _, delivery in group]) if len(group) > 1 else None
+    if outcomes is None:  # alone
+        group = group[:1]
+        outcomes = (own and _stored_fast([own])) or [_stored_reference(batch)]
+    others = [other for other, _ in group[1:]]
     meter_ids = sorted({meter_id for *_, touched in outcomes for meter_id in touched})
     if meter_ids and recommendations_follow:
         # Recommendations of the touched premises follow the new data (debounced, after
@@ -333,43 +335,51 @@ def _stored_reference(batch: IngestBatch):
     return stored, result.rejected, notes, sorted(touched)
 
 
-def _stored_fast(batch: IngestBatch):
-    """The fast path (PostgreSQL, a plain CSV body), or None to take the reference path
-    (energy/ingest/staging.py)."""
-    if _fast_columns(batch) is None:
-        return None
-    with tracer().start_as_current_span("ingest.staged"):
+def _stored_fast(deliveries: list[Delivery]):
+    """The fast path (energy/ingest/staging.py) for one batch or several at once: each batch's
+    outcome, or None when it takes the reference path (they are better stored one by one)."""
+    with tracer().start_as_current_span("ingest.staged") as span:
+        span.set_attribute("shoene.batches", len(deliveries))
         try:
-            (staged,) = batches_stage(
-                deliveries=[_delivery(batch)],
+            staged = batches_stage(
+                deliveries=deliveries,
                 rules_for=lambda serials: meter_rules(serials=serials),
                 lock_zones=_meters_lock,
                 now=timezone.now(),
             )
         except Unsuitable as exc:
-            logger.info("Ingest batch %s takes the reference path: %s", batch.pk, exc)
+            alone = len(deliveries) == 1
+            logger.info(
+                "Ingest batch %s %s: %s",
+                deliveries[0].batch_id,
+                "takes the reference path" if alone else "and those waiting are stored one by one",
+                exc,
+            )
             return None
-    return staged.stored, staged.rejected, [], staged.meter_ids
+    return [(one.stored, one.rejected, [], one.meter_ids) for one in staged]
 
 
-def _fast_columns(batch: IngestBatch) -> list[str] | None:
-    """The batch's CSV columns when it can take the fast path, else None."""
+def _fast_delivery(batch: IngestBatch) -> Delivery | None:
+    """The batch as the fast path takes it (PostgreSQL, a plain CSV body), else None."""
     if (
         not settings.INGEST_FAST_PATH
         or connection.vendor != "postgresql"
         or batch.format != BatchFormat.CSV
+        or (columns := csv_plain_columns(batch.payload)) is None
     ):
         return None
-    return csv_plain_columns(batch.payload)
+    return Delivery(
+        text=batch.payload, columns=columns, produced_at=batch.produced_at, batch_id=batch.pk
+    )
 
 
-def _waiting_batches_claim(batch: IngestBatch) -> list[IngestBatch]:
-    """Other batches still waiting for a worker (``received``, CSV), oldest first, that this
-    transaction takes with ``batch``: at most ``INGEST_BATCHES_PER_TRANSACTION`` in all and
+def _waiting_batches_claim(batch: IngestBatch) -> list[tuple[IngestBatch, Delivery]]:
+    """Other batches still waiting for a worker (``received``, plain CSV), oldest first, that
+    this transaction takes with ``batch``: at most ``INGEST_BATCHES_PER_TRANSACTION`` in all and
     ``INGEST_MAX_ROWS`` rows. Their own messages find them done. A batch another worker holds
     is skipped, not waited for."""
     size = settings.INGEST_BATCHES_PER_TRANSACTION
-    if size < 2 or _fast_columns(batch) is None:
+    if size < 2:
         return []
     waiting = (
         IngestBatch.objects.select_for_update(skip_locked=True)
@@ -381,37 +391,10 @@ def _waiting_batches_claim(batch: IngestBatch) -> list[IngestBatch]:
     for other in waiting:
         if rows + other.row_count > settings.INGEST_MAX_ROWS:
             break
-        if _fast_columns(other) is not None:
-            taken.append(other)
+        if (delivery := _fast_delivery(other)) is not None:
+            taken.append((other, delivery))
             rows += other.row_count
     return taken
-
-
-def _stored_fast_together(batches: list[IngestBatch]):
-    """The fast path for several batches at once, or None when they are better stored one by
-    one (``batches_stage`` says why)."""
-    with tracer().start_as_current_span("ingest.staged") as span:
-        span.set_attribute("shoene.batches", len(batches))
-        try:
-            staged = batches_stage(
-                deliveries=[_delivery(batch) for batch in batches],
-                rules_for=lambda serials: meter_rules(serials=serials),
-                lock_zones=_meters_lock,
-                now=timezone.now(),
-            )
-        except Unsuitable as exc:
-            logger.info("Ingest batches %s are stored one by one: %s", batches[0].pk, exc)
-            return None
-    return [(one.stored, one.rejected, [], one.meter_ids) for one in staged]
-
-
-def _delivery(batch: IngestBatch) -> Delivery:
-    return Delivery(
-        text=batch.payload,
-        columns=csv_plain_columns(batch.payload),
-        produced_at=batch.produced_at,
-        batch_id=batch.pk,
-    )
 
 
 def _meters_lock(meter_ids: list[int]) -> dict[int, str]:

@@ -253,7 +253,8 @@ def _doubtful(rows: _Rows, checker: RowChecker, good, passed) -> list[list[Rejec
 
 
 # Per meter: whether a stored reading lies in this batch's time range (only then can a row
-# collide); per meter and local day: whether the day held readings before this batch.
+# collide); per meter and local day asked about: whether the day held readings before this
+# batch.
 _STORED_SQL = """
 SELECT 'range', u.meter_id, NULL::date
 FROM unnest(%(meter_ids)s::bigint[], %(firsts)s::bigint[], %(lasts)s::bigint[])
@@ -316,12 +317,18 @@ def _store(rows: _Rows, good, zones: dict[int, str], batch_id, *, alone: bool):
         raise Unsuitable("a local day before 1970")
     order = np.lexsort((epoch, meter_id))
     starts = np.r_[0, np.flatnonzero(np.diff(meter_id[order])) + 1]
+    lasts_at = np.r_[starts[1:], len(order)] - 1
     meters = meter_id[order][starts]
-    firsts = np.minimum.reduceat(epoch[order], starts)
-    lasts = np.maximum.reduceat(epoch[order], starts)
+    firsts, lasts = epoch[order][starts], epoch[order][lasts_at]
     pair_keys = np.unique(meter_id * _DAY_SHIFT + day)
     day_pairs = list(
         zip((pair_keys // _DAY_SHIFT).tolist(), (pair_keys % _DAY_SHIFT).tolist(), strict=True)
+    )
+    # When a meter has no stored reading from its first row to its last, the days between its
+    # first and last day cannot hold one either: only those two days are asked about.
+    edges = sorted(
+        set(zip(meters.tolist(), day[order][starts].tolist(), strict=True))
+        | set(zip(meters.tolist(), day[order][lasts_at].tolist(), strict=True))
     )
     with connection.cursor() as cursor:
         # Short statements: compiling them (JIT) would cost more than running them.
@@ -332,8 +339,8 @@ def _store(rows: _Rows, good, zones: dict[int, str], batch_id, *, alone: bool):
                 "meter_ids": meters.tolist(),
                 "firsts": firsts.tolist(),
                 "lasts": lasts.tolist(),
-                "day_meters": [m for m, _ in day_pairs],
-                "days": [d for _, d in day_pairs],  # days since 1970-01-01
+                "day_meters": [m for m, _ in edges],
+                "days": [d for _, d in edges],  # days since 1970-01-01
                 "zone_meters": list(zones),
                 "zones": list(zones.values()),
             },

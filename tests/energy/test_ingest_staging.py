@@ -226,6 +226,25 @@ def test_a_second_delivery_over_stored_readings_merges_on_the_fast_path(
     assert_same(sides, batches)
 
 
+def test_readings_appended_to_a_day_with_readings_roll_up_the_whole_day(
+    sides, settings, monkeypatch
+):
+    # Slots run from 21:00 local time: the first delivery starts a day, the second goes on
+    # from it across the following days (the usual gateway: the newest intervals only).
+    first = "meter,ts,value\n" + "".join(f"{{e}},{slot(n)},0.5\n" for n in range(0, 10))
+    deliver(sides, first, settings, monkeypatch)
+    rest = "meter,ts,value\n" + "".join(f"{{e}},{slot(n)},0.25\n" for n in range(10, 150))
+    batches = deliver(sides, rest, settings, monkeypatch)
+
+    assert batches["fast_path_taken"]
+    assert batches["fast"].accepted_count == 140
+    assert_same(sides, batches)
+    made, _ = sides
+    days = list(DailyUsage.objects.filter(meter=made["fast"]["e"]).order_by("date"))
+    # 1 November: 4 half-hours of the first delivery (from midnight), 44 of the second.
+    assert (days[1].intervals, days[1].total) == (48, pytest.approx(4 * 0.5 + 44 * 0.25))
+
+
 @pytest.mark.parametrize(
     "body",
     [
