@@ -3,7 +3,7 @@
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from django.db import connection, transaction
@@ -34,19 +34,28 @@ def local_dates_touched(
         zones = meter_time_zones(Meter.objects.filter(pk__in=epochs_by_meter))
     touched: dict[int, set[date]] = {}
     for meter_id, epochs in epochs_by_meter.items():
-        tz = zoneinfo.ZoneInfo(zones[meter_id])
-        # Many intervals share a day: convert each distinct UTC quarter hour only once. Not
-        # hours: offsets such as +05:30 (India) and +05:45 (Nepal) start a day mid-hour.
-        quarters = {epoch - epoch % 900 for epoch in epochs}
-        touched[meter_id] = {
-            datetime.fromtimestamp(q, tz=UTC).astimezone(tz).date() for q in quarters
-        }
+        instants = np.fromiter(epochs, dtype=np.int64, count=len(epochs))
+        local_days = np.unique((instants + utc_offsets(instants, zones[meter_id])) // 86400)
+        touched[meter_id] = {day_date(day) for day in local_days.tolist()}
     return touched
+
+
+_EPOCH_DATE = date(1970, 1, 1)
+
+
+def day_date(days: int) -> date:
+    """A day number (days since 1970-01-01) as a date."""
+    return _EPOCH_DATE + timedelta(days=days)
+
+
+def day_number(day: date) -> int:
+    return (day - _EPOCH_DATE).days
 
 
 def utc_offsets(epochs: np.ndarray, zone_name: str) -> np.ndarray:
     """The zone's UTC offset in seconds at each instant (seconds since 1970), worked out once
-    per distinct quarter hour (offsets change on quarter hours at the finest)."""
+    per distinct quarter hour: offsets change on quarter hours at the finest (not hours:
+    +05:30 in India and +05:45 in Nepal start a day mid-hour)."""
     quarters, index = np.unique(epochs - epochs % 900, return_inverse=True)
     tz = zoneinfo.ZoneInfo(zone_name)
     known = _OFFSETS.setdefault(zone_name, {})

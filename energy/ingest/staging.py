@@ -38,7 +38,14 @@ from energy.ingest.validate import (
     rejection,
 )
 from energy.models import Quality
-from energy.rollups import NIGHT_FIRST_HOUR, NIGHT_LAST_HOUR, daily_usage_refresh, utc_offsets
+from energy.rollups import (
+    NIGHT_FIRST_HOUR,
+    NIGHT_LAST_HOUR,
+    daily_usage_refresh,
+    day_date,
+    day_number,
+    utc_offsets,
+)
 
 # A value the columns may read by themselves: unsigned decimals, which Arrow's cast and
 # Python's float() both round correctly to the same double, with an exponent of at most two
@@ -348,7 +355,7 @@ def _store(rows: _Rows, good, zones: dict[int, str], batch_id, *, alone: bool):
         found = cursor.fetchall()
     touched: dict[int, set[date]] = {}
     for m, d in day_pairs:
-        touched.setdefault(m, set()).add(_date(d))
+        touched.setdefault(m, set()).add(day_date(d))
     if any(kind == "range" for kind, _, _ in found):
         if not alone:
             raise Unsuitable("a batch of the group may collide with stored readings")
@@ -369,22 +376,15 @@ def _store(rows: _Rows, good, zones: dict[int, str], batch_id, *, alone: bool):
         return [stored], sorted(touched)
 
     _copy_readings(meter_id, epoch, value, estimated, source_us)
-    had = {(m, (d - _EPOCH_DATE).days) for kind, m, d in found if kind == "day"}
+    had = {(m, day_number(d)) for kind, m, d in found if kind == "day"}
     _rollup_fresh(meter_id, epoch, value, estimated, local, day, had)
     if had:
         again: dict[int, set[date]] = {}
         for m, d in had:
-            again.setdefault(m, set()).add(_date(d))
+            again.setdefault(m, set()).add(day_date(d))
         daily_usage_refresh(dates_by_meter=again, zones=zones)
     inserted = np.bincount(rows.batch[index], minlength=batches).tolist()
     return [UpsertResult(n, 0, 0) for n in inserted], sorted(touched)
-
-
-_EPOCH_DATE = date(1970, 1, 1)
-
-
-def _date(days: int) -> date:
-    return date.fromordinal(_EPOCH_DATE.toordinal() + int(days))
 
 
 def _local_seconds(meter_id, epoch, zones: dict[int, str]) -> np.ndarray:
